@@ -1,0 +1,220 @@
+"""The broker adapter: places one order through the SDK and reconciles by tag when the outcome is unclear."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from enum import Enum
+from json import JSONDecodeError
+from typing import Any, Mapping
+
+import httpx
+from neo_api_client.exceptions import ApiValueError
+
+from .model import OrderStatus, OrderType, PlannedOrder
+from .session import Session
+
+_SESSION_CODES = {100022, 100008}
+
+
+class Outcome(Enum):
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"  # definitive: the exchange (or the SDK) refused, nothing is working
+    AMBIGUOUS = "ambiguous"  # the order may or may not be on the book
+    SESSION_EXPIRED = "session_expired"
+    DUPLICATE_TAG = "duplicate_tag"  # the tag is already on the book
+
+
+@dataclass(frozen=True)
+class Reply:
+    outcome: Outcome
+    order_no: str | None = None
+    message: str | None = None
+
+
+def _code(reply: Mapping[str, Any]) -> int | None:
+    for key in ("stCode", "code"):
+        try:
+            return int(reply[key])
+        except (KeyError, TypeError, ValueError):
+            continue
+    return None
+
+
+def classify_place(reply: Any) -> Reply:
+    """Read what the SDK returned for place_order. Unrecognised shapes are ambiguous, never 'failed'."""
+    if not isinstance(reply, dict):
+        return Reply(Outcome.AMBIGUOUS, message="unreadable reply from the broker")
+    if reply.get("stat") == "Ok" and reply.get("nOrdNo"):
+        return Reply(Outcome.ACCEPTED, order_no=str(reply["nOrdNo"]))
+    if "error" in reply and not isinstance(reply["error"], list):
+        return Reply(Outcome.AMBIGUOUS, message="no reply from the broker (timeout or dropped connection)")
+    if "Error Message" in reply:
+        return Reply(Outcome.SESSION_EXPIRED, message="session not logged in")
+    if "Error" in reply:
+        err = reply["Error"]
+        if isinstance(err, (ApiValueError, ValueError)) and not isinstance(err, JSONDecodeError):
+            return Reply(Outcome.REJECTED, message=f"refused before sending: {err}")
+        return Reply(Outcome.AMBIGUOUS, message="malformed reply from the broker")
+    code = _code(reply)
+    if code == 429:
+        return Reply(Outcome.AMBIGUOUS, message="rate limit exceeded (HTTP 429)")
+    if code in _SESSION_CODES:
+        return Reply(Outcome.SESSION_EXPIRED, message="session expired")
+    if code == 5204:
+        return Reply(Outcome.DUPLICATE_TAG, message="tag already on the book")
+    if reply.get("stat") == "Not_Ok":
+        text = reply.get("emsg") or reply.get("errMsg") or reply.get("message") or "refused"
+        return Reply(Outcome.REJECTED, message=f"{text} (stCode {code})")
+    return Reply(Outcome.AMBIGUOUS, message="unexpected reply from the broker")
+
+
+@dataclass(frozen=True)
+class BookRow:
+    order_no: str
+    tag: str
+    symbol: str
+    status: OrderStatus
+    quantity: int
+    filled_qty: int
+    avg_price: float
+    reason: str
+
+
+_STATES = {"complete": OrderStatus.COMPLETE, "rejected": OrderStatus.REJECTED, "cancelled": OrderStatus.CANCELLED}
+
+
+def book_status(ord_st: str) -> OrderStatus:
+    """Neo's ordSt as ours: anything still working (open, trigger pending, AMO...) is OPEN."""
+    return _STATES.get((ord_st or "").strip().lower(), OrderStatus.OPEN)
+
+
+class BookUnavailable(RuntimeError):
+    pass
+
+
+def parse_book(reply: Any) -> dict[str, BookRow]:
+    """Order-book rows keyed by tag (Neo's GuiOrdId). Raises BookUnavailable on anything unreadable."""
+    if not isinstance(reply, dict):
+        raise BookUnavailable("unreadable order book")
+    code = _code(reply)
+    if code == 5203:
+        return {}
+    if code in _SESSION_CODES or "Error Message" in reply:
+        raise BookUnavailable("session expired")
+    if reply.get("stat") != "Ok" or not isinstance(reply.get("data"), list):
+        raise BookUnavailable("order book not available")
+    rows = {}
+    try:
+        for r in reply["data"]:
+            tag = str(r.get("GuiOrdId") or "")
+            if tag:
+                rows[tag] = BookRow(
+                    str(r["nOrdNo"]), tag, str(r.get("trdSym", "")), book_status(str(r.get("ordSt", ""))),
+                    int(float(r.get("qty") or 0)), int(float(r.get("fldQty") or 0)),
+                    float(r.get("avgPrc") or 0), str(r.get("rejRsn") or ""),
+                )
+    except (AttributeError, KeyError, TypeError, ValueError):
+        raise BookUnavailable("malformed order book") from None
+    return rows
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What became of one order after placing and, if needed, reconciling."""
+
+    status: OrderStatus
+    order_no: str | None
+    error: str | None
+    attempts: int
+    row: BookRow | None = None
+
+
+def _from_row(row: BookRow, attempts: int, note: str | None = None) -> Submission:
+    error = row.reason or None if row.status is OrderStatus.REJECTED else note
+    return Submission(row.status, row.order_no, error, attempts, row)
+
+
+class Broker:
+    """Places orders over the one shared session. Never resends unless the book proves the tag absent."""
+
+    BOOK_READS = 3
+
+    def __init__(self, session: Session, *, login_per_order: bool = False):
+        self.session = session
+        self.login_per_order = login_per_order
+        self.book_reads = 0
+
+    def _send(self, client, order: PlannedOrder, tag: str) -> Reply:
+        leg = order.leg_spec
+        price = f"{leg.price:.2f}" if leg.order_type is OrderType.LIMIT else "0"
+        return classify_place(client.place_order(
+            exchange_segment=leg.segment.value, product=leg.product.value, price=price,
+            order_type=leg.order_type.value, quantity=str(order.quantity), validity="DAY",
+            trading_symbol=leg.symbol, transaction_type=leg.side.value, tag=tag,
+        ))
+
+    def book(self) -> dict[str, BookRow]:
+        """The order book by tag, re-logging in once if the session has expired. Reads are safe to retry."""
+        last = "order book not available"
+        for attempt in range(self.BOOK_READS):
+            client, generation = self.session.client()
+            self.book_reads += 1
+            try:
+                return parse_book(client.order_report())
+            except BookUnavailable as exc:
+                last = str(exc)
+                if last == "session expired":
+                    self.session.relogin(generation)
+                else:
+                    time.sleep(0.02 * (attempt + 1))
+        raise BookUnavailable(last)
+
+    def submit(self, order: PlannedOrder, tag: str, stop: threading.Event | None = None) -> Submission:
+        """Place `order` once; after an unclear reply, look its tag up and resend only if proved absent, once."""
+        attempts, resent, relogged = 0, False, False
+        while True:
+            if self.login_per_order:
+                client, generation = self.session.fresh_client(), -1
+            else:
+                client, generation = self.session.client()
+            attempts += 1
+            reply = self._send(client, order, tag)
+            if reply.outcome is Outcome.ACCEPTED:
+                return Submission(OrderStatus.PLACED, reply.order_no, None, attempts)
+            if reply.outcome is Outcome.REJECTED:
+                return Submission(OrderStatus.REJECTED, None, reply.message, attempts)
+            if reply.outcome is Outcome.SESSION_EXPIRED and not relogged and generation >= 0:
+                self.session.relogin(generation)
+                relogged = True
+            try:
+                row = self.book().get(tag)
+            except BookUnavailable as exc:
+                return Submission(OrderStatus.UNKNOWN, None, f"{reply.message}; could not check the book: {exc}", attempts)
+            if row is not None:
+                return _from_row(row, attempts, f"confirmed on the book after: {reply.message}")
+            if reply.outcome is Outcome.DUPLICATE_TAG:
+                return Submission(OrderStatus.UNKNOWN, None, "the exchange knows this tag but the book does not show it", attempts)
+            if resent:
+                return Submission(OrderStatus.FAILED, None, f"not on the book after: {reply.message}", attempts)
+            if not self.session.governor.acquire(stop):
+                return Submission(OrderStatus.FAILED, None, f"not placed ({reply.message}); run stopped", attempts)
+            resent = True
+
+
+class GuardedTransport(httpx.BaseTransport):
+    """Live-mode transport: refuses redirects, since the SDK's client would re-POST an order on a 307/308."""
+
+    def __init__(self, inner: httpx.BaseTransport | None = None):
+        self.inner = inner or httpx.HTTPTransport(retries=0)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        if 300 <= response.status_code < 400:
+            response.close()
+            return httpx.Response(502, json={"message": "redirect refused"})
+        return response
+
+    def close(self) -> None:
+        self.inner.close()

@@ -1,0 +1,189 @@
+"""Headless entry point: `python -m execution run ...` places a batched run and prints what happened."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import date
+from typing import Sequence
+
+import httpx
+
+from .engine import Engine
+from .governor import Governor
+from .journal import DEFAULT_PATH
+from .model import Mode, OnLegFailure, Pacing, RunConfig, RunResult
+from .planner import PlanError, parse_leg, plan as make_plan
+from .session import LoginError
+from .simulator import FAULT_KINDS, ExchangeConfig, SimulatedExchange
+
+
+class _Refused(Exception):
+    pass
+
+
+def _fault(text: str) -> tuple[str, float]:
+    kind, sep, rate = text.partition("=")
+    if not sep or kind not in FAULT_KINDS:
+        raise argparse.ArgumentTypeError(f"--fault is KIND=RATE with KIND one of {', '.join(FAULT_KINDS)}; got '{text}'")
+    try:
+        value = float(rate)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"fault rate must be a number from 0 to 1; got '{rate}'") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"fault rate must be from 0 to 1; got {value:g}")
+    return kind, value
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got '{text}'") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"cannot be negative, got {value:g}")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one clear line and exit code 2, as for any other bad input
+        raise _Refused(message)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m execution", description="Batched multi-leg option orders on Kotak Neo.")
+    sub = p.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="place a batched run (paper mode unless --live)")
+    resume = sub.add_parser("resume", help="place only the missing orders of an interrupted run")
+    resume.add_argument("run_id")
+    for q in (run, resume):
+        q.add_argument("--json", action="store_true", help="print one JSON object")
+        q.add_argument("--journal", default=str(DEFAULT_PATH), help="SQLite journal path")
+        q.add_argument("--exchange-state", help="paper mode: keep the simulated book in this file")
+        q.add_argument("--login-ms", type=_non_negative, default=800.0, help="paper login latency")
+        q.add_argument("--latency-ms", type=_non_negative, default=150.0, help="paper order latency")
+        q.add_argument("--query-ms", type=_non_negative, default=None, help="paper book/query latency")
+        q.add_argument("--jitter-ms", type=_non_negative, default=0.0)
+        q.add_argument("--seed", type=int, default=0)
+        q.add_argument("--fault", type=_fault, action="append", default=[], metavar="KIND=RATE")
+        q.add_argument("--reject-rate", type=_non_negative, default=0.0)
+        q.add_argument("--orders-per-s", type=int, default=10, help="governor: orders per rolling second")
+        q.add_argument("--time-scale", type=_non_negative, default=1.0,
+                       help="benchmarks: the governor's window shrinks by this factor (the limit scales up)")
+        q.add_argument("--timeout", type=_non_negative, default=5.0, help="per-request timeout, seconds")
+        q.add_argument("--crash-after", choices=("intent", "send"), help=argparse.SUPPRESS)
+        q.add_argument("--crash-order", type=int, default=1, help=argparse.SUPPRESS)
+    run.add_argument("--leg", action="append", default=[], metavar="SYMBOL:SIDE", help="repeat for each leg")
+    run.add_argument("--lots", required=True)
+    run.add_argument("--batch-lots", required=True)
+    run.add_argument("--delay", required=True)
+    run.add_argument("--mode", choices=[m.value for m in Mode], default="parallel")
+    run.add_argument("--pacing", choices=[m.value for m in Pacing], default="gap")
+    run.add_argument("--on-leg-failure", choices=[m.value for m in OnLegFailure], default="continue")
+    run.add_argument("--hedge-first", action="store_true")
+    run.add_argument("--login-per-order", action="store_true", help="the seed's baseline: log in for every order")
+    run.add_argument("--live", action="store_true", help="send real orders through Kotak Neo")
+    run.add_argument("--yes-send-live-orders", action="store_true", help="confirm live mode")
+    return p
+
+
+class _CrashAfterSend(httpx.BaseTransport):
+    """Test hook: the exchange books the Nth order, then this process dies before reading the reply."""
+
+    def __init__(self, inner: SimulatedExchange, nth: int):
+        self.inner, self.nth, self.seen = inner, nth, 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        if request.url.path.endswith("/place"):
+            self.seen += 1
+            if self.seen == self.nth:
+                os._exit(137)
+        return response
+
+
+def _engine(args: argparse.Namespace) -> Engine:
+    governor = Governor(args.orders_per_s, window_s=1.0 / (args.time_scale or 1.0))
+    if getattr(args, "live", False):
+        from dotenv import dotenv_values
+
+        return Engine.live_mode({**dotenv_values(".env"), **os.environ}, args.journal, args.timeout)
+    faults = dict(args.fault)
+    config = ExchangeConfig(
+        login_ms=args.login_ms, order_ms=args.latency_ms,
+        query_ms=args.latency_ms / 2 if args.query_ms is None else args.query_ms, jitter_ms=args.jitter_ms,
+        seed=args.seed, reject_rate=min(args.reject_rate, 1.0), orders_per_s=args.orders_per_s * (args.time_scale or 1.0),
+        faults=faults, state_path=args.exchange_state,
+    )
+    engine = Engine.paper_mode(config, args.journal, governor=governor, timeout_s=args.timeout)
+    if args.crash_after == "send":
+        engine.session.transport = _CrashAfterSend(engine.exchange, args.crash_order)
+    return engine
+
+
+def _report(result: RunResult, engine: Engine) -> dict:
+    from .reports import orders_frame
+
+    tags = {o.tag for o in result.orders}
+    out = {
+        "run_id": result.run_id, "state": result.state.value, "mode": result.config.mode.value,
+        "pacing": result.config.pacing.value, "batches": len({o.batch for o in result.orders}),
+        "logins": result.logins, "wall_s": round(result.wall_s, 6), "warnings": list(result.warnings),
+        "orders": [
+            {"batch": o.batch, "leg": o.leg, "symbol": o.symbol, "side": o.side.value, "lots": o.lots,
+             "quantity": o.quantity, "tag": o.tag, "order_id": o.order_no, "status": o.status.value,
+             "filled_qty": o.filled_qty, "avg_price": o.avg_price, "attempts": o.attempts,
+             "latency_ms": None if o.latency_ms is None else round(o.latency_ms, 3), "error": o.error}
+            for o in result.orders
+        ],
+    }
+    if engine.exchange is not None:
+        out["exchange_book"] = [
+            {"tag": r["GuiOrdId"], "symbol": r["trdSym"], "quantity": r["qty"], "order_id": r["nOrdNo"],
+             "status": r["ordSt"]}
+            for r in engine.exchange.book() if r["GuiOrdId"] in tags
+        ]
+    else:
+        out["exchange_book"] = None
+    del orders_frame
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+        if args.command == "run":
+            if args.live and not args.yes_send_live_orders:
+                raise _Refused("live mode sends real orders: add --yes-send-live-orders to confirm")
+            legs = tuple(parse_leg(text) for text in args.leg)
+            config = RunConfig(legs, args.lots, args.batch_lots, args.delay, Mode(args.mode), Pacing(args.pacing),
+                               args.hedge_first, OnLegFailure(args.on_leg_failure), args.login_per_order)
+            plan = make_plan(config, today=date.today())
+        engine = _engine(args)
+    except (_Refused, PlanError, LoginError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    after_intent = None
+    if args.crash_after == "intent":
+        count = iter(range(1, 10**9))
+        after_intent = lambda tag: os._exit(137) if next(count) == args.crash_order else None  # noqa: E731
+    try:
+        run = engine.start(plan, after_intent=after_intent) if args.command == "run" else engine.resume(args.run_id)
+    except (KeyError, ValueError) as exc:
+        print(f"error: cannot resume {exc}", file=sys.stderr)
+        return 2
+    result = run.wait()
+    report = _report(result, engine)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        for o in report["orders"]:
+            print(f"batch {o['batch']:>3} leg {o['leg']} {o['side']} {o['symbol']:<22} {o['quantity']:>6} "
+                  f"{o['status']:<9} {o['order_id'] or '-':<16} {o['latency_ms'] or 0:8.1f} ms {o['error'] or ''}")
+        print(f"{report['state']}: {report['batches']} batches, {len(report['orders'])} orders, "
+              f"{report['logins']} login(s), {report['wall_s']:.3f} s")
+        for w in report["warnings"]:
+            print(f"warning: {w}", file=sys.stderr)
+    return 0 if result.ok else 1

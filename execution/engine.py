@@ -1,0 +1,90 @@
+"""Wires a session, a journal and (in paper mode) the simulated exchange; keeps the runs of this process."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Callable, Mapping
+
+from .broker import Broker, GuardedTransport
+from .executor import Event, Run
+from .governor import Governor
+from .journal import DEFAULT_PATH, Journal
+from .model import Plan, RunState
+from .planner import plan as make_plan
+from .session import Credentials, Session
+from .simulator import ExchangeConfig, PaperCredentials, SimulatedExchange
+
+
+class DuplicateRun(RuntimeError):
+    """The same plan is already running: a double click, a rerun or a second tab."""
+
+
+def paper_session(exchange: SimulatedExchange, governor: Governor | None = None, timeout_s: float = 5.0) -> Session:
+    p = exchange.credentials
+    creds = Credentials(p.consumer_key, p.mobile_number, p.ucc, p.mpin, p.totp_secret)
+    return Session(creds, exchange, timeout_s=timeout_s, governor=governor)
+
+
+class Engine:
+    """One per process (the dashboard keeps it in st.cache_resource). Thread-safe."""
+
+    def __init__(self, session: Session, journal: Journal, exchange: SimulatedExchange | None = None):
+        self.session = session
+        self.journal = journal
+        self.exchange = exchange
+        self._lock = threading.Lock()
+        self._runs: dict[str, Run] = {}
+        self.interrupted = journal.mark_interrupted()
+
+    @property
+    def paper(self) -> bool:
+        return self.exchange is not None
+
+    @classmethod
+    def paper_mode(cls, config: ExchangeConfig | None = None, journal_path: str | Path = DEFAULT_PATH,
+                   credentials: PaperCredentials | None = None, governor: Governor | None = None,
+                   timeout_s: float = 5.0) -> "Engine":
+        exchange = SimulatedExchange(config, credentials)
+        return cls(paper_session(exchange, governor, timeout_s), Journal(journal_path), exchange)
+
+    @classmethod
+    def live_mode(cls, env: Mapping[str, str], journal_path: str | Path = DEFAULT_PATH,
+                  timeout_s: float = 10.0) -> "Engine":
+        session = Session(Credentials.from_env(env), GuardedTransport(), timeout_s=timeout_s)
+        return cls(session, Journal(journal_path))
+
+    def start(self, plan: Plan, on_event: Callable[[Event], None] | None = None, **kw) -> Run:
+        """Start a run, refusing a second active run of the same plan."""
+        with self._lock:
+            for run in self._runs.values():
+                if not run.done and run.plan.fingerprint == plan.fingerprint:
+                    raise DuplicateRun(f"This plan is already running as {run.run_id}.")
+            run = Run(plan, Broker(self.session, login_per_order=plan.config.login_per_order), self.journal,
+                      paper=self.paper, on_event=on_event, **kw)
+            self._runs[run.run_id] = run
+        return run.start()
+
+    def resume(self, run_id: str) -> Run:
+        """Place only the orders of an interrupted or stopped run that the book proves missing."""
+        with self._lock:
+            if run_id in self._runs and not self._runs[run_id].done:
+                raise DuplicateRun(f"{run_id} is still running.")
+            record = self.journal.run(run_id)
+            if record is None:
+                raise KeyError(run_id)
+            if record["state"] not in (RunState.INTERRUPTED, RunState.STOPPED, RunState.FAILED):
+                raise ValueError(f"{run_id} is {record['state'].value}; only an interrupted or stopped run resumes.")
+            plan = make_plan(record["config"], today=self.exchange.today if self.exchange else None)
+            run = Run(plan, Broker(self.session), self.journal, run_id=run_id, paper=self.paper, resume=True)
+            self._runs[run_id] = run
+        return run.start()
+
+    def get(self, run_id: str) -> Run | None:
+        with self._lock:
+            return self._runs.get(run_id)
+
+    def active(self) -> list[Run]:
+        with self._lock:
+            return [r for r in self._runs.values() if not r.done]
+

@@ -1,0 +1,176 @@
+"""Pure planning: validate a run configuration and turn lots into batches; estimate run time."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any, Mapping
+
+from .instruments import BUNDLED, SymbolError, Underlying, parse_symbol
+from .model import Batch, Leg, Mode, OrderType, Pacing, Plan, PlannedOrder, RunConfig, Side
+
+MAX_TOTAL_LOTS = 100_000
+MAX_BATCHES = 10_000
+MAX_DELAY_S = 3600.0
+
+
+class PlanError(ValueError):
+    """Bad input, refused before any order is sent. The message is meant for the trader."""
+
+
+def whole_number(value: Any, label: str) -> int:
+    """A positive whole number from an int, a whole float or text; anything else is refused."""
+    if isinstance(value, bool) or value is None:
+        raise PlanError(f"{label} must be a whole number, got {value!r}.")
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = int(text)
+        except ValueError:
+            try:
+                value = float(text)
+            except ValueError:
+                raise PlanError(f"{label} must be a whole number, got '{text}'.") from None
+    if isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer():
+            raise PlanError(f"{label} must be a whole number of lots, got {value:g}.")
+        value = int(value)
+    if not isinstance(value, int):
+        raise PlanError(f"{label} must be a whole number, got {value!r}.")
+    if value <= 0:
+        raise PlanError(f"{label} must be at least 1, got {value}.")
+    return value
+
+
+def seconds(value: Any, label: str) -> float:
+    if isinstance(value, bool) or value is None:
+        raise PlanError(f"{label} must be a number of seconds, got {value!r}.")
+    try:
+        out = float(value.strip() if isinstance(value, str) else value)
+    except (TypeError, ValueError):
+        raise PlanError(f"{label} must be a number of seconds, got {value!r}.") from None
+    if not math.isfinite(out):
+        raise PlanError(f"{label} must be a finite number of seconds.")
+    if out < 0:
+        raise PlanError(f"{label} cannot be negative, got {out:g}.")
+    if out > MAX_DELAY_S:
+        raise PlanError(f"{label} is at most {MAX_DELAY_S:g} s, got {out:g}.")
+    return out
+
+
+def parse_leg(text: str) -> Leg:
+    """'SYMBOL:SIDE' (SIDE is B/S/BUY/SELL), with the segment taken from the symbol."""
+    symbol, sep, side = (text or "").strip().rpartition(":")
+    if not sep or not symbol:
+        raise PlanError(f"A leg is written SYMBOL:SIDE, e.g. NIFTY26DEC27050CE:S; got '{text}'.")
+    sides = {"B": Side.BUY, "BUY": Side.BUY, "S": Side.SELL, "SELL": Side.SELL}
+    if side.strip().upper() not in sides:
+        raise PlanError(f"Leg side must be B or S, got '{side}'.")
+    try:
+        underlying = BUNDLED[parse_symbol(symbol).underlying]
+    except SymbolError as exc:
+        raise PlanError(str(exc)) from None
+    return Leg(symbol.strip().upper(), sides[side.strip().upper()], segment=underlying.segment)
+
+
+def _instrument(leg: Leg, today: date, instruments: Mapping[str, Underlying] | None) -> Underlying:
+    try:
+        parsed = parse_symbol(leg.symbol)
+    except SymbolError as exc:
+        raise PlanError(str(exc)) from None
+    if parsed.expiry < today:
+        raise PlanError(f"{leg.symbol} expired on {parsed.expiry:%d %b %Y}; pick a live contract.")
+    inst = (instruments or {}).get(parsed.symbol) or BUNDLED[parsed.underlying]
+    if leg.segment is not inst.segment:
+        raise PlanError(f"{leg.symbol} trades on {inst.segment.value}, not {getattr(leg.segment, 'value', leg.segment)}.")
+    return inst
+
+
+def _check_leg(leg: Any) -> Leg:
+    if not isinstance(leg, Leg):
+        raise PlanError(f"Not a leg: {leg!r}.")
+    if not isinstance(leg.side, Side):
+        raise PlanError(f"{leg.symbol}: side must be BUY or SELL.")
+    if leg.order_type is OrderType.LIMIT:
+        price = leg.price
+        if isinstance(price, bool) or not isinstance(price, (int, float)) or not math.isfinite(price) or price <= 0:
+            raise PlanError(f"{leg.symbol}: a limit order needs a price above 0.")
+    return leg
+
+
+def plan(config: RunConfig, today: date | None = None, instruments: Mapping[str, Underlying] | None = None) -> Plan:
+    """Validate `config` and split its lots into batches, one order per leg in each batch."""
+    today = today or date.today()
+    legs = tuple(_check_leg(leg) for leg in (config.legs or ()))
+    if not legs:
+        raise PlanError("Add at least one leg.")
+    seen: set[str] = set()
+    for leg in legs:
+        if leg.symbol in seen:
+            raise PlanError(f"{leg.symbol} appears in more than one leg; combine them into one.")
+        seen.add(leg.symbol)
+    insts = [_instrument(leg, today, instruments) for leg in legs]
+
+    total = whole_number(config.total_lots, "Total lots")
+    per_batch = whole_number(config.lots_per_batch, "Lots per batch")
+    delay = seconds(config.delay_s, "Delay between batches")
+    if total > MAX_TOTAL_LOTS:
+        raise PlanError(f"Total lots is at most {MAX_TOTAL_LOTS:,}, got {total:,}.")
+    if not isinstance(config.mode, Mode) or not isinstance(config.pacing, Pacing):
+        raise PlanError("Mode must be parallel or sequential, and pacing gap or cadence.")
+    if config.login_per_order and config.mode is Mode.PARALLEL:
+        raise PlanError("Login per order only reproduces the old sequential baseline; use sequential mode with it.")
+    biggest = min(per_batch, total)
+    for leg, inst in zip(legs, insts):
+        if biggest * inst.lot_size > inst.freeze_qty:
+            allowed = min(i.max_lots_per_order for i in insts)
+            raise PlanError(
+                f"{biggest} lots of {leg.symbol} is {biggest * inst.lot_size:,} units, above the exchange "
+                f"freeze limit of {inst.freeze_qty:,}. Use at most {allowed} lots per batch."
+            )
+    count = math.ceil(total / per_batch)
+    if count > MAX_BATCHES:
+        raise PlanError(f"That is {count:,} batches; the most a run may have is {MAX_BATCHES:,}.")
+
+    batches = []
+    for number in range(1, count + 1):
+        lots = min(per_batch, total - (number - 1) * per_batch)
+        orders = tuple(
+            PlannedOrder(number, i, leg, lots, lots * inst.lot_size)
+            for i, (leg, inst) in enumerate(zip(legs, insts), start=1)
+        )
+        batches.append(Batch(number, lots, orders))
+    clean = replace(config, legs=legs, total_lots=total, lots_per_batch=per_batch, delay_s=delay)
+    return Plan(clean, tuple(i.lot_size for i in insts), tuple(batches))
+
+
+@dataclass(frozen=True)
+class Latency:
+    login_s: float  # a full TOTP login + validate; 0 when a session is already open
+    order_s: float  # one place_order round trip
+
+
+def batch_seconds(plan: Plan, batch: Batch, lat: Latency, mode: Mode, orders_per_s: float) -> float:
+    """Time to place one batch: its slowest leg in parallel, their sum in sequential."""
+    c = plan.config
+    per_order = lat.order_s + (lat.login_s if c.login_per_order else 0.0)
+    k = len(batch.orders)
+    if mode is Mode.SEQUENTIAL:
+        return k * per_order
+    buys = sum(o.leg_spec.side is Side.BUY for o in batch.orders)
+    waves = 2 if c.hedge_first and 0 < buys < k else 1
+    # Legs beyond the per-second allowance wait for the next one-second window.
+    return waves * per_order + max(0, math.ceil(k / orders_per_s) - 1)
+
+
+def estimate_seconds(plan: Plan, lat: Latency, mode: Mode | None = None, pacing: Pacing | None = None,
+                     orders_per_s: float = 10.0) -> float:
+    """Predicted time from start to the last acknowledgement, for the given mode and pacing."""
+    c = plan.config
+    mode, pacing = mode or c.mode, pacing or c.pacing
+    times = [batch_seconds(plan, b, lat, mode, orders_per_s) for b in plan.batches]
+    login = 0.0 if c.login_per_order else lat.login_s
+    if pacing is Pacing.GAP:
+        return login + sum(times) + (len(times) - 1) * c.delay_s
+    return login + sum(max(c.delay_s, t) for t in times[:-1]) + times[-1]

@@ -1,0 +1,166 @@
+"""One authenticated Neo client per account, made once and reused across runs for the day.
+
+Importing this module runs execution/__init__, which silences the SDK's logging before its import.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Callable, Mapping
+
+import httpx
+import pyotp
+
+from neo_api_client import NeoAPI
+
+from .governor import Governor
+
+ENV_NAMES = {
+    "consumer_key": "NEO_CONSUMER_KEY",
+    "mobile_number": "NEO_MOBILE_NUMBER",
+    "ucc": "NEO_UCC",
+    "mpin": "NEO_MPIN",
+    "totp_secret": "NEO_TOTP_SECRET",
+}
+
+
+class LoginError(RuntimeError):
+    """Login failed. The message names what went wrong and never carries a secret."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    consumer_key: str = field(repr=False)
+    mobile_number: str = field(repr=False)
+    ucc: str
+    mpin: str = field(repr=False)
+    totp_secret: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "Credentials":
+        values = {k: (env.get(v) or "").strip() for k, v in ENV_NAMES.items()}
+        missing = [ENV_NAMES[k] for k, v in values.items() if not v and k != "totp_secret"]
+        if missing:
+            raise LoginError(f"Missing credentials in .env: {', '.join(missing)}.")
+        values["totp_secret"] = values["totp_secret"] or None
+        return cls(**values)
+
+    def masked(self) -> dict[str, str]:
+        return {
+            "UCC": self.ucc,
+            "Mobile": "••••••" + self.mobile_number[-4:],
+            "Consumer key": "•••• (set)",
+            "MPIN": "•••• (set)",
+            "TOTP secret": "•••• (set)" if self.totp_secret else "not set: TOTP typed at login",
+        }
+
+
+def _refusal(reply: object, step: str) -> str:
+    """The server's reason for a failed login step, from its error codes and messages only."""
+    if isinstance(reply, dict):
+        errors = reply.get("error")
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            return f"{step} refused: {errors[0].get('message', 'unknown reason')}."
+        if "Error" in reply or isinstance(errors, Exception):
+            return f"{step} failed: the broker's reply was unreadable or the connection failed."
+        if reply.get("message"):
+            return f"{step} refused: {reply['message']}."
+    return f"{step} refused by the broker."
+
+
+@dataclass(frozen=True)
+class SessionStatus:
+    logged_in: bool
+    logins: int
+    age_s: float | None
+    ucc: str
+
+
+class Session:
+    """The account's session. Thread-safe: many legs asking at once cause one login."""
+
+    def __init__(self, credentials: Credentials, transport: httpx.BaseTransport, *, timeout_s: float = 10.0,
+                 governor: Governor | None = None):
+        self.credentials = credentials
+        self.transport = transport
+        self.timeout_s = timeout_s
+        self.governor = governor or Governor()
+        self._lock = threading.Lock()
+        self._client: NeoAPI | None = None
+        self._generation = 0
+        self._logged_in_mono: float | None = None
+        self._day: date | None = None
+        self._logins = 0
+
+    @property
+    def logins(self) -> int:
+        return self._logins
+
+    def status(self) -> SessionStatus:
+        with self._lock:
+            age = None if self._logged_in_mono is None or self._client is None else time.monotonic() - self._logged_in_mono
+            return SessionStatus(self._client is not None, self._logins, age, self.credentials.ucc)
+
+    def _login(self, totp: str | None) -> NeoAPI:
+        creds = self.credentials
+        try:
+            code = totp or (pyotp.TOTP(creds.totp_secret).now() if creds.totp_secret else None)
+        except Exception:
+            raise LoginError("NEO_TOTP_SECRET is not a valid base32 TOTP secret (at least 26 characters).") from None
+        if not code:
+            raise LoginError("A TOTP is needed: type the 6-digit code or set NEO_TOTP_SECRET.")
+        client = NeoAPI(consumer_key=creds.consumer_key, environment="prod", transport=self.transport,
+                        timeout=self.timeout_s)
+        self._logins += 1
+        try:
+            first = client.totp_login(mobile_number=creds.mobile_number, ucc=creds.ucc, totp=code)
+            if not isinstance(first, dict) or not isinstance(first.get("data"), dict):
+                raise LoginError(_refusal(first, "Login"))
+            second = client.totp_validate(mpin=creds.mpin)
+            if not isinstance(second, dict) or not isinstance(second.get("data"), dict):
+                raise LoginError(_refusal(second, "MPIN check"))
+        except LoginError:
+            raise
+        except Exception as exc:  # ApiException on timeouts and dropped connections
+            raise LoginError(f"Login failed: could not reach the broker ({type(exc).__name__}).") from None
+        return client
+
+    def client(self, totp: str | None = None) -> tuple[NeoAPI, int]:
+        """The shared client and its generation, logging in only if there is none for today."""
+        with self._lock:
+            if self._client is None or self._day != date.today():
+                self._client = self._login(totp)
+                self._generation += 1
+                self._logged_in_mono, self._day = time.monotonic(), date.today()
+            return self._client, self._generation
+
+    def relogin(self, seen_generation: int) -> tuple[NeoAPI, int]:
+        """Replace an expired client once, however many threads saw it expire.
+
+        A fresh client is swapped in whole, so no order ever reads a half-updated Sid/Auth pair.
+        """
+        with self._lock:
+            if self._generation == seen_generation:
+                self._client = None
+                self._client = self._login(None)
+                self._generation += 1
+                self._logged_in_mono, self._day = time.monotonic(), date.today()
+            return self._client, self._generation
+
+    def fresh_client(self) -> NeoAPI:
+        """A login of its own, not shared: only for reproducing the seed's login-per-order baseline."""
+        with self._lock:
+            return self._login(None)
+
+    def logout(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.logout()
+            self._client = None
+            self._logged_in_mono = None
+
+
+SessionFactory = Callable[[], Session]

@@ -1,0 +1,57 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.helpers import sym
+
+CE, PE = sym("NIFTY", 27050, "CE"), sym("NIFTY", 25450, "PE")
+
+
+def cli(tmp_path, *args):
+    cmd = [sys.executable, "-m", "execution", *args, "--journal", str(tmp_path / "j.sqlite")]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+
+
+def test_the_issues_headline_command(tmp_path):
+    p = cli(tmp_path, "run", "--leg", "NIFTY26DEC27050CE:S", "--leg", "NIFTY26DEC25450PE:S", "--lots", "167",
+            "--batch-lots", "20", "--delay", "0.05", "--json")
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert out["batches"] == 9 and len(out["orders"]) == 18 and out["logins"] == 1
+    assert out["mode"] == "parallel" and out["pacing"] == "gap" and out["wall_s"] > 0
+    last = [o for o in out["orders"] if o["batch"] == 9]
+    assert [(o["lots"], o["quantity"]) for o in last] == [(7, 455), (7, 455)]
+    assert all(o["status"] == "complete" and o["order_id"] for o in out["orders"])
+    book = {r["tag"]: r for r in out["exchange_book"]}
+    assert len(book) == 18 and all(book[o["tag"]]["order_id"] == o["order_id"] for o in out["orders"])
+
+
+def test_failed_orders_exit_1(tmp_path):
+    p = cli(tmp_path, "run", "--leg", f"{CE}:S", "--lots", "2", "--batch-lots", "1", "--delay", "0",
+            "--login-ms", "0", "--latency-ms", "5", "--reject-rate", "1", "--json")
+    assert p.returncode == 1
+    assert {o["status"] for o in json.loads(p.stdout)["orders"]} == {"rejected"}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--lots", "0"], "Total lots must be at least 1"),
+    (["--lots", "100", "--batch-lots", "28"], "at most 27 lots per batch"),
+    (["--delay", "-1"], "cannot be negative"),
+    (["--fault", "meteor=1"], "--fault is KIND=RATE"),
+    (["--leg", "NIFTY:S"], "Malformed trading symbol"),
+])
+def test_bad_input_exits_2_with_one_line_and_sends_nothing(tmp_path, args, message):
+    base = {"--lots": "10", "--batch-lots": "5", "--delay": "0"}
+    extra = []
+    for flag, value in zip(args[::2], args[1::2]):
+        if flag in base:
+            base[flag] = value
+        else:
+            extra += [flag, value]
+    legs = [] if "--leg" in extra else ["--leg", f"{CE}:S"]
+    p = cli(tmp_path, "run", *legs, *extra, *[x for kv in base.items() for x in kv])
+    assert p.returncode == 2 and p.stdout == ""
+    assert message in p.stderr and len(p.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "j.sqlite").exists()

@@ -1,4 +1,32 @@
+"""Neo Batch Trader: batched multi-leg option orders on Kotak Neo."""
+
 import streamlit as st
 
-st.title("Neo Batch Trader")
-st.write("The dashboard is coming; use `python -m execution run` meanwhile.")
+import execution  # noqa: F401  (silences the SDK's logging before anything imports it)
+from dashboard import state as S
+from dashboard.registry import engine, registry
+
+st.set_page_config(page_title="Neo Batch Trader", page_icon=":material/bolt:", layout="wide")
+
+with st.sidebar:
+    modes = ["Paper", "Live"]
+    st.radio("Mode", modes, index=modes.index(st.session_state.get(S.MODE, "Paper")), key=S.MODE_WIDGET,
+             horizontal=True, on_change=lambda: st.session_state.update({S.MODE: st.session_state[S.MODE_WIDGET]}),
+             help="Paper runs the real SDK against a simulated Neo exchange and never touches the network.")
+    eng = engine()
+    if eng is None:
+        st.caption(":material/lock: Live: not logged in. Log in on the Session page.")
+    else:
+        s = eng.session.status()
+        age = f", session age {s.age_s / 60:.0f} min" if s.age_s is not None else ""
+        state = "logged in" if s.logged_in else "not logged in"
+        st.caption(f":material/person: {s.ucc}: {state}. Logins today: {s.logins}{age}.")
+    for run in registry().active():
+        st.warning(f"Run in progress: {run.run_id}", icon=":material/pending:")
+
+pages = st.navigation([
+    st.Page("pages/execute.py", title="Execute", icon=":material/send:", default=True),
+    st.Page("pages/results.py", title="Results", icon=":material/timeline:"),
+    st.Page("pages/session.py", title="Session", icon=":material/key:"),
+])
+pages.run()

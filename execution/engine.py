@@ -11,7 +11,7 @@ from .executor import Event, Run
 from .governor import Governor
 from .journal import DEFAULT_PATH, Journal
 from .model import Plan, RunState
-from .planner import plan as make_plan
+from .planner import Latency, plan as make_plan
 from .session import Credentials, Session
 from .simulator import ExchangeConfig, PaperCredentials, SimulatedExchange
 
@@ -53,6 +53,16 @@ class Engine:
                   timeout_s: float = 10.0) -> "Engine":
         session = Session(Credentials.from_env(env), GuardedTransport(), timeout_s=timeout_s)
         return cls(session, Journal(journal_path))
+
+    def latency(self) -> Latency:
+        """What the plan preview's estimate uses: the paper exchange's settings, or live medians so far."""
+        if self.exchange is not None:
+            c = self.exchange.config
+            return Latency(c.login_ms / 1000.0, (c.order_ms + c.jitter_ms / 2) / 1000.0)
+        measured = sorted(o.latency_ms for r in self.journal.runs(20) if not r["paper"]
+                          for o in self.journal.orders(r["run_id"]) if o.latency_ms is not None)
+        order_s = measured[len(measured) // 2] / 1000.0 if measured else 0.25
+        return Latency(0.0 if self.session.status().logged_in else 1.0, order_s)
 
     def start(self, plan: Plan, on_event: Callable[[Event], None] | None = None, **kw) -> Run:
         """Start a run, refusing a second active run of the same plan."""

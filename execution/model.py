@@ -123,6 +123,11 @@ class Plan:
     config: RunConfig
     lot_sizes: tuple[int, ...]  # one per leg
     batches: tuple[Batch, ...]
+    freeze_qty: tuple[int, ...] = ()  # one per leg: the exchange's largest single order, in units
+
+    @property
+    def max_lots_per_batch(self) -> int:
+        return min(f // l for f, l in zip(self.freeze_qty, self.lot_sizes))
 
     @property
     def orders(self) -> tuple[PlannedOrder, ...]:

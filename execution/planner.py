@@ -142,7 +142,7 @@ def plan(config: RunConfig, today: date | None = None, instruments: Mapping[str,
         )
         batches.append(Batch(number, lots, orders))
     clean = replace(config, legs=legs, total_lots=total, lots_per_batch=per_batch, delay_s=delay)
-    return Plan(clean, tuple(i.lot_size for i in insts), tuple(batches))
+    return Plan(clean, tuple(i.lot_size for i in insts), tuple(batches), tuple(i.freeze_qty for i in insts))
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import threading
 import time
 import zlib
 from collections import Counter, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Mapping
@@ -128,6 +128,12 @@ class SimulatedExchange(httpx.BaseTransport):
     def book(self) -> list[dict[str, Any]]:
         with self._lock:
             return [dict(r) for r in self._orders.values()]
+
+    def reconfigure(self, config: ExchangeConfig) -> None:
+        """New latency, rejection and fault settings; the book and the session stay."""
+        with self._lock:
+            self.config = replace(config, today=self.config.today, state_path=self.config.state_path)
+            self._rng = random.Random(config.seed)
 
     def expire_session(self) -> None:
         with self._lock:

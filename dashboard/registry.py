@@ -1,0 +1,66 @@
+"""The engines of this server process, shared by every tab and rerun (st.cache_resource, global scope)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import streamlit as st
+from dotenv import dotenv_values
+
+from execution.engine import Engine, paper_session
+from execution.journal import Journal
+from execution.session import Credentials
+from execution.simulator import ExchangeConfig, SimulatedExchange
+
+from . import state as S
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("NEO_BATCH_DATA", "data"))
+
+
+class Registry:
+    """A paper engine from the start; a live engine once the trader logs in. Runs live in the engines."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.journal = Journal(folder / "journal.sqlite")
+        exchange = SimulatedExchange(ExchangeConfig(state_path=str(folder / "paper_exchange.sqlite")))
+        self.paper = Engine(paper_session(exchange), self.journal, exchange)
+        self.live: Engine | None = None
+        self._lock = threading.Lock()
+
+    def login_live(self, totp: str | None) -> Engine:
+        """Build the live engine from .env and log in once. Raises LoginError with a trader-facing message."""
+        with self._lock:
+            env = {**dotenv_values(".env"), **os.environ}
+            if self.live is None or self.live.session.credentials != Credentials.from_env(env):
+                self.live = Engine.live_mode(env, self.folder / "journal.sqlite")
+            self.live.session.client(totp=totp)
+            return self.live
+
+    def logout_live(self) -> None:
+        with self._lock:
+            if self.live is not None:
+                self.live.session.logout()
+
+    def active(self) -> list:
+        engines = [self.paper] + ([self.live] if self.live else [])
+        return [r for e in engines for r in e.active()]
+
+
+@st.cache_resource
+def registry() -> Registry:
+    return Registry(data_dir())
+
+
+def is_live() -> bool:
+    return st.session_state.get(S.MODE, "Paper") == "Live"
+
+
+def engine() -> Engine | None:
+    """The engine for this tab's mode; None in live mode before login."""
+    reg = registry()
+    return reg.live if is_live() else reg.paper

@@ -1,0 +1,130 @@
+"""Page logic through streamlit.testing.v1.AppTest: validation, preview, a finished run, Stop, double submit."""
+
+import time
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from dashboard.registry import registry
+from execution.model import RunState
+from tests.helpers import fast
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+@pytest.fixture
+def at(tmp_path, monkeypatch):
+    monkeypatch.setenv("NEO_BATCH_DATA", str(tmp_path))
+    monkeypatch.chdir(tmp_path)  # no .env here: live mode has no credentials
+    st.cache_resource.clear()
+    registry().paper.exchange.reconfigure(fast(order_ms=10, login_ms=10))
+    app = AppTest.from_file(APP, default_timeout=30).run()
+    assert not app.exception
+    yield app
+    for run in registry().active():
+        run.stop()
+        run.wait(10)
+    st.cache_resource.clear()
+
+
+def wait_done(app, timeout=20):
+    t = time.monotonic()
+    while registry().active() and time.monotonic() - t < timeout:
+        time.sleep(0.05)
+    return app.run()
+
+
+def frame(app, column):
+    """The dataframe showing `column` (AppTest exposes keys only for widgets)."""
+    return next((d.value for d in app.dataframe if column in d.value.columns), None)
+
+
+def errors(app):
+    return [e.value for e in app.error]
+
+
+def test_plan_preview_for_the_default_strangle(at):
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Batches"] == "9"
+    preview = frame(at, "leg 1 units")
+    assert list(preview["lots"]) == [20] * 8 + [7]
+    assert list(preview.iloc[-1][["leg 1 units", "leg 2 units"]]) == [455, 455]
+    assert not at.button(key="execute").disabled
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("total_lots", 0, "Total lots must be at least 1"),
+    ("total_lots", -5, "Total lots must be at least 1"),
+    ("lots_per_batch", 0, "Lots per batch must be at least 1"),
+    ("lots_per_batch", 28, "Use at most 27 lots per batch"),
+    ("delay_s", -1.0, "cannot be negative"),
+])
+def test_validation_errors_show_inline_and_block_execute(at, key, value, message):
+    at.number_input(key=key).set_value(value).run()
+    assert any(message in e for e in errors(at))
+    assert at.button(key="execute").disabled
+    assert frame(at, "leg 1 units") is None  # no preview of a plan that cannot be sent
+
+
+def test_a_finished_run_shows_its_tables_on_the_results_page(at):
+    at.number_input(key="delay_s").set_value(0.0).run()
+    at.button(key="execute").click().run()
+    at = wait_done(at)
+    assert "18/18 orders ok" in at.success[0].value
+    at.switch_page("pages/results.py").run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Logins"] == "1" and metrics["Orders ok"] == "18" and metrics["Orders failed"] == "0"
+    batches = frame(at, "sum_leg_ms")
+    assert list(batches["batch"]) == list(range(1, 10))
+    assert (batches["sum_leg_ms"] > batches["wall_ms"]).all()
+    assert [b.label for b in at.get("download_button")] == ["Download orders CSV", "Download batches CSV"]
+
+
+def test_stop_halts_the_run_before_its_next_order(at):
+    at.number_input(key="delay_s").set_value(5.0).run()
+    at.button(key="execute").click().run()
+    run = registry().active()[0]
+    while run.progress().batches_done < 1:
+        time.sleep(0.02)
+    at.run()
+    at.button(key="stop").click().run()
+    assert run.wait(2) is not None and run.result().state is RunState.STOPPED
+    assert len(registry().paper.exchange.book()) == 2
+
+
+def test_double_click_and_rerun_start_one_run(at):
+    at.number_input(key="delay_s").set_value(0.5).run()
+    at.button(key="execute").click().run()
+    assert at.button(key="stop")  # the page now shows the run, not the form
+    at.run()
+    at = wait_done(at)
+    assert len(registry().journal.runs()) == 1
+
+
+def test_a_second_tab_sees_the_running_run_and_cannot_start_it_again(at):
+    at.number_input(key="delay_s").set_value(0.5).run()
+    at.button(key="execute").click().run()
+    second = AppTest.from_file(APP, default_timeout=30).run()
+    assert any("Run in progress" in w.value for w in second.sidebar.warning)
+    assert second.button(key="stop")
+    wait_done(at)
+    assert len(registry().journal.runs()) == 1
+
+
+def test_session_page_applies_paper_knobs(at):
+    at.switch_page("pages/session.py").run()
+    at.number_input[1].set_value(42.0)
+    at.button[0].click().run()  # the form's Apply
+    assert not at.exception
+    assert registry().paper.exchange.config.order_ms == 42.0
+
+
+def test_live_mode_needs_a_login_and_names_missing_credentials(at):
+    at.sidebar.radio(key="mode_choice").set_value("Live").run()
+    assert any("log in on the Session page" in i.value for i in at.info)
+    at.switch_page("pages/session.py").run()
+    next(b for b in at.button if b.label == "Log in").click().run()
+    assert any("Missing credentials in .env: NEO_CONSUMER_KEY" in e for e in errors(at))

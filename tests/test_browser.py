@@ -1,0 +1,122 @@
+"""A trader's session in real headless Chromium: fill the form, execute in paper mode, review, download CSV."""
+
+import csv
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is installed by `make test`")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    port, data = free_port(), tmp_path_factory.mktemp("data")
+    log = open(data / "streamlit.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=ROOT, env={**os.environ, "NEO_BATCH_DATA": str(data)}, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            pass
+        assert proc.poll() is None and time.monotonic() < deadline, (data / "streamlit.log").read_text()
+        time.sleep(0.3)
+    yield url
+    proc.terminate()
+    proc.wait(10)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        pg = browser.new_page(viewport={"width": 1400, "height": 1600}, accept_downloads=True)
+        pg.goto(server)
+        pg.wait_for_selector("[data-testid='stApp']")
+        yield pg
+        browser.close()
+
+
+def fill(page, label, value):
+    box = page.get_by_label(label)
+    box.fill(str(value))
+    box.press("Enter")
+
+
+def grid_rows(grid):
+    rows = grid.locator("[role=row]")
+    return [[c.inner_text() for c in rows.nth(i).locator("[role=gridcell]").all()] for i in range(1, rows.count())]
+
+
+def test_a_trader_executes_a_strangle_reviews_it_and_exports_csv(page):
+    expect(page.get_by_role("button", name="Execute")).to_be_enabled(timeout=30000)
+    fill(page, "Total lots", 167)
+    fill(page, "Lots per batch", 20)
+    fill(page, "Delay between batches (s)", 0.2)
+    expect(page.get_by_test_id("stMetric").filter(has_text="Batches")).to_contain_text("9")
+
+    fill(page, "Lots per batch", 28)  # above NIFTY's freeze limit: refused, Execute disabled
+    expect(page.get_by_text("Use at most 27 lots per batch")).to_be_visible()
+    expect(page.get_by_role("button", name="Execute")).to_be_disabled()
+    fill(page, "Lots per batch", 20)
+
+    page.get_by_role("button", name="Execute").click()
+    expect(page.get_by_text("18/18 orders ok")).to_be_visible(timeout=60000)
+    page.get_by_text("Open results").click()
+    expect(page.get_by_text("Batches: parallel against sequential")).to_be_visible(timeout=30000)
+    expect(page.get_by_test_id("stMetric").filter(has_text="Orders ok")).to_contain_text("18")
+
+    run_tab = page.get_by_role("tabpanel").first
+    chart = run_tab.locator(".js-plotly-plot").first
+    expect(chart.locator(".barlayer .point")).to_have_count(18, timeout=30000)
+    expect(chart).to_contain_text("Leg 1 · SELL")
+    expect(chart).to_contain_text("B9")
+
+    table = run_tab.get_by_test_id("stDataFrame").first
+    expect(table.locator("[role=row]")).to_have_count(10, timeout=30000)  # header and nine batches
+    header = [c.inner_text() for c in table.locator("[role=row]").first.locator("[role=columnheader]").all()]
+    batches = [dict(zip(header, row)) for row in grid_rows(table)]
+    assert [int(b["batch"]) for b in batches] == list(range(1, 10))
+    assert [int(b["lots"]) for b in batches] == [20] * 8 + [7]
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download orders CSV").click()
+    orders = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
+    assert len(orders) == 18 and {o["status"] for o in orders} == {"complete"}
+    assert len({o["tag"] for o in orders}) == 18 and len({o["order_no"] for o in orders}) == 18
+    assert [int(o["quantity"]) for o in orders if o["batch"] == "9"] == [455, 455]
+    for b in batches:  # the CSV's rows add up to what the table shows, batch by batch
+        legs = [o for o in orders if o["batch"] == b["batch"]]
+        assert len(legs) == int(b["legs"]) == 2
+        assert sum(float(o["latency_ms"]) for o in legs) == pytest.approx(float(b["sum_leg_ms"]), abs=0.01)
+        assert float(b["wall_ms"]) < float(b["sum_leg_ms"])
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "results.png"), full_page=True)
+    assert (ARTIFACTS / "results.png").stat().st_size > 10_000

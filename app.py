@@ -5,6 +5,7 @@ import streamlit as st
 import execution  # noqa: F401  (silences the SDK's logging before anything imports it)
 from dashboard import state as S
 from dashboard.registry import engine, registry
+from execution.model import RunState
 
 st.set_page_config(page_title="Neo Batch Trader", page_icon=":material/bolt:", layout="wide")
 
@@ -21,8 +22,13 @@ with st.sidebar:
         age = f", session age {s.age_s / 60:.0f} min" if s.age_s is not None else ""
         state = "logged in" if s.logged_in else "not logged in"
         st.caption(f":material/person: {s.ucc}: {state}. Logins today: {s.logins}{age}.")
-    for run in registry().active():
+    reg = registry()
+    for run in reg.active():
         st.warning(f"Run in progress: {run.run_id}", icon=":material/pending:")
+    for run_id in reg.recovered:
+        if reg.journal.run(run_id)["state"] is RunState.INTERRUPTED:
+            st.error(f"Run {run_id} was interrupted. Review it and Resume on the Results page.",
+                     icon=":material/warning:")
 
 pages = st.navigation([
     st.Page("pages/execute.py", title="Execute", icon=":material/send:", default=True),

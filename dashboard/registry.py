@@ -11,7 +11,9 @@ from dotenv import dotenv_values
 
 from execution.engine import Engine, paper_session
 from execution.journal import Journal
-from execution.session import Credentials
+from execution.broker import BookUnavailable
+from execution.model import RunState
+from execution.session import Credentials, LoginError
 from execution.simulator import ExchangeConfig, SimulatedExchange
 
 from . import state as S
@@ -31,6 +33,15 @@ class Registry:
         self.paper = Engine(paper_session(exchange), self.journal, exchange)
         self.live: Engine | None = None
         self._lock = threading.Lock()
+        self.recovered = self._recover(self.paper)
+
+    @staticmethod
+    def _recover(engine: Engine) -> list[str]:
+        """Runs a crash interrupted, their in-flight orders settled from the book where it can be read."""
+        try:
+            return engine.recover()
+        except (BookUnavailable, LoginError):
+            return [r["run_id"] for r in engine.journal.runs() if r["state"] is RunState.INTERRUPTED]
 
     def login_live(self, totp: str | None) -> Engine:
         """Build the live engine from .env and log in once. Raises LoginError with a trader-facing message."""
@@ -39,6 +50,7 @@ class Registry:
             if self.live is None or self.live.session.credentials != Credentials.from_env(env):
                 self.live = Engine.live_mode(env, self.folder / "journal.sqlite")
             self.live.session.client(totp=totp)
+            self._recover(self.live)
             return self.live
 
     def logout_live(self) -> None:

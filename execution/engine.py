@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Mapping
 
@@ -10,7 +11,7 @@ from .broker import Broker, GuardedTransport
 from .executor import Event, Run
 from .governor import Governor
 from .journal import DEFAULT_PATH, Journal
-from .model import Plan, RunState
+from .model import OrderStatus, Plan, RunState
 from .planner import Latency, plan as make_plan
 from .session import Credentials, Session
 from .simulator import ExchangeConfig, PaperCredentials, SimulatedExchange
@@ -53,6 +54,25 @@ class Engine:
                   timeout_s: float = 10.0) -> "Engine":
         session = Session(Credentials.from_env(env), GuardedTransport(), timeout_s=timeout_s)
         return cls(session, Journal(journal_path))
+
+    def recover(self) -> list[str]:
+        """Settle the in-flight orders of runs that died mid-run, from the order book. Resume comes after."""
+        runs = [r["run_id"] for r in self.journal.runs()
+                if r["state"] is RunState.INTERRUPTED and bool(r["paper"]) == self.paper]
+        unsettled = {run_id: [o for o in self.journal.orders(run_id) if not o.status.final] for run_id in runs}
+        if not any(unsettled.values()):
+            return runs
+        book = Broker(self.session).book()
+        for run_id, orders in unsettled.items():
+            for o in orders:
+                row = book.get(o.tag)
+                if row is None:
+                    settled = replace(o, status=OrderStatus.FAILED, error="the run died before the exchange had it")
+                else:
+                    settled = replace(o, status=row.status, order_no=row.order_no, filled_qty=row.filled_qty,
+                                      avg_price=row.avg_price, error=row.reason or None)
+                self.journal.record(run_id, settled)
+        return runs
 
     def latency(self) -> Latency:
         """What the plan preview's estimate uses: the paper exchange's settings, or live medians so far."""

@@ -55,3 +55,17 @@ def test_bad_input_exits_2_with_one_line_and_sends_nothing(tmp_path, args, messa
     assert p.returncode == 2 and p.stdout == ""
     assert message in p.stderr and len(p.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "j.sqlite").exists()
+
+
+def test_faults_from_the_command_line_leave_each_tag_once_and_every_order_final(tmp_path):
+    p = cli(tmp_path, "run", "--leg", f"{CE}:S", "--leg", f"{PE}:S", "--lots", "20", "--batch-lots", "2",
+            "--delay", "0", "--login-ms", "1", "--latency-ms", "3", "--timeout", "0.1", "--seed", "11",
+            "--fault", "timeout-after-accept=0.2", "--fault", "drop=0.2", "--fault", "error-5xx=0.2",
+            "--fault", "rate-limit=0.2", "--fault", "session-expiry=0.1", "--fault", "reject=0.1", "--json")
+    out = json.loads(p.stdout)
+    tags = [r["tag"] for r in out["exchange_book"]]
+    assert len(tags) == len(set(tags)) > 0
+    final = {"complete", "open", "rejected", "cancelled", "failed", "skipped"}
+    assert {o["status"] for o in out["orders"]} <= final and len(out["orders"]) == 20
+    assert any(o["attempts"] > 1 for o in out["orders"])  # some were resent after the book proved them absent
+    assert p.returncode == (0 if all(o["status"] == "complete" for o in out["orders"]) else 1)

@@ -1,0 +1,70 @@
+"""A run killed mid-way shows as interrupted on restart; its in-flight orders are settled from the book, and
+Resume places only what is truly missing."""
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from dashboard.registry import registry
+from execution.engine import Engine
+from execution.journal import Journal
+from execution.model import OrderStatus, RunState
+from execution.simulator import ExchangeConfig
+from tests.helpers import sym
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+def killed_run(folder: Path, point: str, nth: int) -> str:
+    """Run the CLI until it dies at `point` on the nth order; return the run id.
+
+    Sequential, so exactly the orders before the nth have reached the exchange when it dies.
+    """
+    args = [sys.executable, "-m", "execution", "run", "--leg", f"{sym('NIFTY', 27050, 'CE')}:S",
+            "--leg", f"{sym('NIFTY', 25450, 'PE')}:S", "--lots", "4", "--batch-lots", "1", "--delay", "0", "--mode", "sequential",
+            "--login-ms", "1", "--latency-ms", "2", "--journal", str(folder / "journal.sqlite"),
+            "--exchange-state", str(folder / "paper_exchange.sqlite"), "--crash-after", point,
+            "--crash-order", str(nth)]
+    assert subprocess.run(args, capture_output=True, timeout=60).returncode == 137
+    return Journal(folder / "journal.sqlite").runs()[0]["run_id"]
+
+
+def test_restart_marks_interrupted_settles_from_the_book_and_resumes_only_missing(tmp_path):
+    run_id = killed_run(tmp_path, "send", 3)  # orders 1-3 reached the exchange; order 3's reply was lost
+    eng = Engine.paper_mode(ExchangeConfig(login_ms=1, order_ms=2, query_ms=1,
+                                           state_path=str(tmp_path / "paper_exchange.sqlite")),
+                            tmp_path / "journal.sqlite")
+    assert eng.interrupted == [run_id] and eng.journal.run(run_id)["state"] is RunState.INTERRUPTED
+    assert eng.recover() == [run_id]
+    settled = eng.journal.orders(run_id)
+    assert [o.status for o in settled] == [OrderStatus.COMPLETE] * 3  # order 3 confirmed from the book
+    result = eng.resume(run_id).wait(30)
+    assert result.state is RunState.COMPLETED
+    assert [o.status for o in result.orders] == [OrderStatus.COMPLETE] * 8
+    tags = [r["GuiOrdId"] for r in eng.exchange.book()]
+    assert sorted(tags) == sorted(o.tag for o in result.orders)  # each exactly once
+
+
+def test_the_dashboard_offers_resume_for_an_interrupted_run(tmp_path, monkeypatch):
+    run_id = killed_run(tmp_path, "intent", 2)  # order 2 was journalled, never sent
+    monkeypatch.setenv("NEO_BATCH_DATA", str(tmp_path))
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert any(run_id in e.value and "interrupted" in e.value for e in at.sidebar.error)
+    reg = registry()
+    orders = reg.journal.orders(run_id)
+    assert [o.status for o in orders] == [OrderStatus.COMPLETE, OrderStatus.FAILED]  # settled on start-up
+    at.switch_page("pages/results.py").run()
+    at.button(key="resume").click().run()
+    deadline = time.monotonic() + 20
+    while reg.active() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert reg.journal.run(run_id)["state"] is RunState.COMPLETED
+    assert sorted(r["GuiOrdId"] for r in reg.paper.exchange.book()) == sorted(
+        o.tag for o in reg.journal.orders(run_id))
+    assert len(reg.paper.exchange.book()) == 8
+    st.cache_resource.clear()

@@ -72,7 +72,7 @@ def run_in_process(kind: str, seed: int, folder: Path) -> Check:
                               orders_per_s=6 if kind == "rate-limit" else 0)
     engine = Engine.paper_mode(exchange, folder / f"{kind}-{seed}.sqlite", governor=Governor(limit=1000),
                                timeout_s=0.05)
-    run = engine.start(plan(RunConfig(legs(), LOTS, 1, 0.0)))
+    run = engine.start(plan(RunConfig(legs(), LOTS, 1, 0.0)), run_id=f"{kind}-{seed}")
     run.wait(120)
     return check(run.run_id, engine.journal, engine.exchange.book(), sum(engine.exchange.faults_fired.values()))
 

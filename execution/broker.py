@@ -155,14 +155,14 @@ class Broker:
             trading_symbol=leg.symbol, transaction_type=leg.side.value, tag=tag,
         ))
 
-    def book(self) -> dict[str, BookRow]:
-        """The order book by tag, re-logging in once if the session has expired. Reads are safe to retry."""
+    def _read(self, fetch) -> dict[str, BookRow]:
+        """A book read, re-logging in once if the session has expired. Reads are safe to retry."""
         last = "order book not available"
         for attempt in range(self.BOOK_READS):
             client, generation = self.session.client()
             self.book_reads += 1
             try:
-                return parse_book(client.order_report())
+                return parse_book(fetch(client))
             except BookUnavailable as exc:
                 last = str(exc)
                 if last == "session expired":
@@ -170,6 +170,14 @@ class Broker:
                 else:
                     time.sleep(0.02 * (attempt + 1))
         raise BookUnavailable(last)
+
+    def book(self) -> dict[str, BookRow]:
+        """The whole order book by tag: how an order with no known number is found."""
+        return self._read(lambda client: client.order_report())
+
+    def order(self, order_no: str) -> dict[str, BookRow]:
+        """One order's book row by its number; a constant-size read however long the day's book grows."""
+        return self._read(lambda client: client.order_report(order_id=order_no))
 
     def submit(self, order: PlannedOrder, tag: str, stop: threading.Event | None = None) -> Submission:
         """Place `order` once; after an unclear reply, look its tag up and resend only if proved absent, once."""

@@ -56,14 +56,13 @@ class Run:
 
     def __init__(self, plan: Plan, broker: Broker, journal: Journal, *, run_id: str | None = None, paper: bool = True,
                  on_event: Callable[[Event], None] | None = None, after_intent: Callable[[str], None] | None = None,
-                 resume: bool = False, confirm: bool = True):
+                 resume: bool = False):
         self.plan = plan
         self.broker = broker
         self.session = broker.session
         self.journal = journal
         self.run_id = run_id or new_run_id()
         self.paper = paper
-        self.confirm = confirm
         self._on_event = on_event
         self._after_intent = after_intent
         self._resume = resume
@@ -171,7 +170,7 @@ class Run:
                     self._timings.append(BatchTiming(batch.number, start, self._end_mono))
                 last_end, ran = self._end_mono, ran + 1
                 self._emit("batch", f"batch {batch.number}/{len(self.plan.batches)} done", batch.number)
-                results = self._confirm(results) if self.confirm else results
+                results = self._confirm(results, pool)
                 if self._check_legs(batch, results) and c.on_leg_failure is OnLegFailure.STOP:
                     self._emit("warning", "Stopped: a leg failed and on-leg-failure is 'stop'. Nothing more is sent.")
                     self._stop.set()
@@ -210,7 +209,7 @@ class Run:
         for number, wave in enumerate(waves):
             if number:
                 # The hedge must be filled, not just accepted, before anything is sold against it.
-                results = self._confirm(results)
+                results = self._confirm(results, pool)
                 if any(r.status is not OrderStatus.COMPLETE for r in results):
                     why = "not sent: a hedge (BUY) leg of this batch did not fill, so the SELL legs would be naked"
                     results += [self._store(self._result(o, OrderStatus.SKIPPED, error=why)) for o in wave]
@@ -246,19 +245,28 @@ class Run:
                            f"({result.latency_ms:.0f} ms)", order.batch, order.leg)
         return result
 
-    def _confirm(self, results: list[OrderResult]) -> list[OrderResult]:
-        """Read the book once and record each order's real state: 'placed' is never shown as 'filled'."""
-        if not any(r.status in (OrderStatus.PLACED, OrderStatus.OPEN, OrderStatus.UNKNOWN) for r in results):
+    def _confirm(self, results: list[OrderResult], pool: ThreadPoolExecutor) -> list[OrderResult]:
+        """Read each order's real state from the book: 'placed' is never shown as 'filled'.
+
+        Orders with a number are read by number, in parallel; only an order without one needs the whole book.
+        """
+        unsettled = [r for r in results if r.status in (OrderStatus.PLACED, OrderStatus.OPEN, OrderStatus.UNKNOWN)]
+        if not unsettled:
             return results
         try:
-            book = self.broker.book()
+            if any(r.order_no is None for r in unsettled):
+                book = self.broker.book()
+            else:
+                book = {}
+                for rows in pool.map(self.broker.order, [r.order_no for r in unsettled]):
+                    book.update(rows)
         except BookUnavailable as exc:
             self._emit("warning", f"Could not confirm fills from the order book ({exc}); orders stay 'placed'.")
             return results
         out = []
         for r in results:
             row = book.get(r.tag)
-            if r.status in (OrderStatus.PLACED, OrderStatus.OPEN, OrderStatus.UNKNOWN) and row is not None:
+            if r in unsettled and row is not None:
                 r = self._store(replace(r, status=row.status, order_no=row.order_no, filled_qty=row.filled_qty,
                                         avg_price=row.avg_price,
                                         error=row.reason or None if row.status is OrderStatus.REJECTED else r.error))

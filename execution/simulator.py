@@ -93,6 +93,7 @@ class SimulatedExchange(httpx.BaseTransport):
         self._session: tuple[str, str] | None = None  # (sid, trade token) of the live session
         self._trading_calls = 0
         self.issued_tokens: list[str] = []
+        self._attempts: Counter[str] = Counter()
         self.calls: Counter[str] = Counter()
         self.faults_fired: Counter[str] = Counter()
         self._db = self._open(self.config.state_path)
@@ -236,9 +237,17 @@ class SimulatedExchange(httpx.BaseTransport):
         return True
 
     # ----- orders ------------------------------------------------------------------------
-    def _fault(self) -> str | None:
+    def _draws(self, tag: str | None) -> random.Random:
+        """The random draws for one order request: from (seed, tag, attempt), so a seed reproduces the same
+        faults on the same orders whatever order the legs' threads arrive in."""
+        if not tag:
+            return self._rng
+        self._attempts[tag] += 1
+        return random.Random(f"{self.config.seed}|{tag}|{self._attempts[tag]}")
+
+    def _fault(self, rng: random.Random) -> str | None:
         for kind, rate in self.config.faults.items():
-            if rate and self._rng.random() < rate:
+            if rate and rng.random() < rate:
                 self.faults_fired[kind] += 1
                 return kind
         return None
@@ -255,9 +264,10 @@ class SimulatedExchange(httpx.BaseTransport):
             return _not_ok(5202, "Invalid Request")
         now = time.monotonic()
         with self._lock:
-            fault = self._fault()
+            rng = self._draws(j.get("ig"))
+            fault = self._fault(rng)
             # A dropped connection or a gateway 5xx may strike before or after the exchange books the order.
-            early = fault in ("drop", "error-5xx") and self._rng.random() < 0.5
+            early = fault in ("drop", "error-5xx") and rng.random() < 0.5
             if fault == "session-expiry":
                 self._session = None
             if early:
@@ -270,7 +280,7 @@ class SimulatedExchange(httpx.BaseTransport):
                 resp, accepted = _not_ok(5204, "Client OrderID already exists"), False
             else:
                 rms = fault == "reject" or str(j.get("ts")).upper() in self.config.reject_symbols
-                resp, accepted = self._accept(j, rms or self._rng.random() < self.config.reject_rate)
+                resp, accepted = self._accept(j, rms or rng.random() < self.config.reject_rate)
                 if accepted:
                     self._recent.append(now)
         if early or (accepted and fault in ("drop", "error-5xx")):

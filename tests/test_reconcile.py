@@ -18,7 +18,7 @@ ORDER = plan(config(lots=1, per=1)).orders[0]
 def setup(faults=(), **kw):
     exchange = SimulatedExchange(fast(**kw))
     scripted = iter(faults)
-    exchange._fault = lambda: next(scripted, None)  # script the faults of successive orders
+    exchange._fault = lambda rng: next(scripted, None)  # script the faults of successive orders
     return exchange, Broker(paper_session(exchange, timeout_s=0.1))
 
 

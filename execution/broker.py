@@ -10,9 +10,8 @@ from json import JSONDecodeError
 from typing import Any, Mapping
 
 import httpx
-from neo_api_client.exceptions import ApiValueError
-
 from .model import OrderStatus, OrderType, PlannedOrder
+from .sdk import ApiValueError
 from .session import Session
 
 _SESSION_CODES = {100022, 100008}

@@ -165,7 +165,8 @@ class Run:
                 start = time.monotonic()
                 first_start = first_start or start
                 results = self._run_batch(batch, orders, pool)
-                self._end_mono = time.monotonic()
+                # The batch ends at its last acknowledgement; bookkeeping after that runs inside the delay.
+                self._end_mono = max((r.ack_mono for r in results if r.ack_mono), default=time.monotonic())
                 with self._lock:
                     self._timings.append(BatchTiming(batch.number, start, self._end_mono))
                 last_end, ran = self._end_mono, ran + 1
@@ -205,6 +206,8 @@ class Run:
         buys = [o for o in orders if o.leg_spec.side is Side.BUY]
         sells = [o for o in orders if o.leg_spec.side is Side.SELL]
         waves = [buys, sells] if c.hedge_first and buys and sells else [orders]
+        fresh = [(o, tag_for(self.run_id, o.batch, o.leg)) for o in orders]
+        self.journal.intents(self.run_id, [(o, tag) for o, tag in fresh if tag not in self._journalled])
         results: list[OrderResult] = []
         for number, wave in enumerate(waves):
             if number:
@@ -223,8 +226,6 @@ class Run:
 
     def _place(self, order: PlannedOrder) -> OrderResult:
         tag = tag_for(self.run_id, order.batch, order.leg)
-        if tag not in self._journalled:
-            self.journal.intent(self.run_id, order, tag)
         if self._after_intent is not None:
             self._after_intent(tag)
         if self._stop.is_set() or not self.session.governor.acquire(self._stop):

@@ -120,15 +120,20 @@ class Journal:
         return dead
 
     # ----- orders ------------------------------------------------------------------------
-    def intent(self, run_id: str, order: PlannedOrder, tag: str) -> None:
-        """Written before the order is sent. A second intent for one tag is a bug and raises."""
-        leg = order.leg_spec
-        self._exec(
-            "INSERT INTO orders (tag, run_id, batch, leg, symbol, side, lots, quantity, status, updated_wall) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (tag, run_id, order.batch, order.leg, leg.symbol, leg.side.value, order.lots, order.quantity,
-             OrderStatus.PENDING.value, time.time()),
-        )
+    def intents(self, run_id: str, orders: list[tuple[PlannedOrder, str]]) -> None:
+        """Written, in one transaction, before any of these orders is sent. A second intent for a tag raises."""
+        rows = [(tag, run_id, o.batch, o.leg, o.leg_spec.symbol, o.leg_spec.side.value, o.lots, o.quantity,
+                 OrderStatus.PENDING.value, time.time()) for o, tag in orders]
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany(
+                    "INSERT INTO orders (tag, run_id, batch, leg, symbol, side, lots, quantity, status, updated_wall) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     def record(self, run_id: str, result: OrderResult) -> None:
         """The order's result, inserted if there was no intent (an order skipped before sending)."""

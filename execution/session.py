@@ -14,9 +14,8 @@ from typing import Callable, Mapping
 import httpx
 import pyotp
 
-from neo_api_client import NeoAPI
-
 from .governor import Governor
+from .sdk import NeoAPI
 
 ENV_NAMES = {
     "consumer_key": "NEO_CONSUMER_KEY",
@@ -151,9 +150,15 @@ class Session:
             return self._client, self._generation
 
     def fresh_client(self) -> NeoAPI:
-        """A login of its own, not shared: only for reproducing the seed's login-per-order baseline."""
+        """A new login for one order: only for reproducing the seed's login-per-order baseline.
+
+        The newest login is the account's session, so it also becomes the shared client.
+        """
         with self._lock:
-            return self._login(None)
+            self._client = self._login(None)
+            self._generation += 1
+            self._logged_in_mono, self._day = time.monotonic(), date.today()
+            return self._client
 
     def logout(self) -> None:
         with self._lock:

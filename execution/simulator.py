@@ -69,6 +69,37 @@ class ExchangeConfig:
             raise ValueError("reject_rate must be between 0 and 1.")
 
 
+class _Trip:
+    """One request's round trip: it reaches the exchange half-way and the reply leaves `delay` after receipt.
+
+    Sleeping to deadlines, rather than for durations, keeps the exchange's own processing inside its latency.
+    """
+
+    def __init__(self, request: httpx.Request, start: float, delay: float):
+        self.request, self.start, self.delay = request, start, delay
+
+    @staticmethod
+    def wait_until(deadline: float) -> None:
+        left = deadline - time.monotonic()
+        if left > 0:
+            time.sleep(left)
+
+    @property
+    def read_timeout(self) -> float | None:
+        return (self.request.extensions.get("timeout") or {}).get("read")
+
+    def arrive(self) -> None:
+        """Past the client's read timeout, the client gives up before the reply comes."""
+        limit = self.read_timeout
+        if limit is not None and self.delay > limit:
+            self.wait_until(self.start + limit)
+            raise httpx.ReadTimeout("timed out waiting for the paper exchange", request=self.request)
+        self.wait_until(self.start + self.delay / 2)
+
+    def reply(self) -> None:
+        self.wait_until(self.start + self.delay)
+
+
 def _json(status: int, body: Any) -> httpx.Response:
     return httpx.Response(status, json=body)
 
@@ -161,29 +192,16 @@ class SimulatedExchange(httpx.BaseTransport):
         with self._lock:
             self.calls[name] += 1
             delay = self._latency(name)
-        return handler(request, delay)
+        return handler(request, _Trip(request, time.monotonic(), delay))
 
     def _latency(self, name: str) -> float:
         c = self.config
         base = c.login_ms / 2 if name in ("login", "validate") else c.order_ms if name == "place" else c.query_ms
         return (base + (self._rng.uniform(0, c.jitter_ms) if c.jitter_ms else 0.0)) / 1000.0
 
-    @staticmethod
-    def _read_timeout(request: httpx.Request) -> float | None:
-        return (request.extensions.get("timeout") or {}).get("read")
-
-    def _travel(self, request: httpx.Request, seconds: float) -> None:
-        """Half of a round trip; past the client's read timeout the client gives up."""
-        limit = self._read_timeout(request)
-        if limit is not None and seconds * 2 > limit:
-            time.sleep(limit / 2)
-            raise httpx.ReadTimeout("timed out waiting for the paper exchange", request=request)
-        if seconds > 0:
-            time.sleep(seconds)
-
     # ----- login -------------------------------------------------------------------------
-    def _login(self, request: httpx.Request, delay: float) -> httpx.Response:
-        self._travel(request, delay / 2)
+    def _login(self, request: httpx.Request, trip: _Trip) -> httpx.Response:
+        trip.arrive()
         creds = self.credentials
         body = json.loads(request.content or b"{}")
         if request.headers.get("Authorization") != creds.consumer_key:
@@ -199,11 +217,11 @@ class SimulatedExchange(httpx.BaseTransport):
                 self.issued_tokens += [sid, view]
             resp = _json(200, {"data": {"token": view, "sid": sid, "ucc": creds.ucc, "kType": "View",
                                         "status": "success", "greetingName": "PAPER TRADER"}})
-        self._travel(request, delay / 2)
+        trip.reply()
         return resp
 
-    def _validate(self, request: httpx.Request, delay: float) -> httpx.Response:
-        self._travel(request, delay / 2)
+    def _validate(self, request: httpx.Request, trip: _Trip) -> httpx.Response:
+        trip.arrive()
         body = json.loads(request.content or b"{}")
         sid = request.headers.get("sid", "")
         with self._lock:
@@ -221,7 +239,7 @@ class SimulatedExchange(httpx.BaseTransport):
                 self.issued_tokens += [trade, rid]
                 resp = _json(200, {"data": {"token": trade, "sid": sid, "rid": rid, "baseUrl": PAPER_BASE_URL,
                                             "ucc": self.credentials.ucc, "kType": "Trade", "status": "success"}})
-        self._travel(request, delay / 2)
+        trip.reply()
         return resp
 
     def _authorised(self, request: httpx.Request) -> bool:
@@ -256,8 +274,8 @@ class SimulatedExchange(httpx.BaseTransport):
         base = 40 + (zlib.crc32(symbol.encode()) + self.config.seed) % 260
         return round(round((base + self._rng.uniform(-1, 1)) * 20) / 20, 2)
 
-    def _place(self, request: httpx.Request, delay: float) -> httpx.Response:
-        self._travel(request, delay / 2)
+    def _place(self, request: httpx.Request, trip: _Trip) -> httpx.Response:
+        trip.arrive()
         try:
             j = json.loads(parse_qs(request.content.decode())["jData"][0])
         except (KeyError, ValueError):
@@ -289,11 +307,11 @@ class SimulatedExchange(httpx.BaseTransport):
             return httpx.Response(502, text="<html><head><title>502 Bad Gateway</title></head></html>")
         if accepted and fault == "timeout-after-accept":
             # The client waits out its whole read timeout for a reply that never comes.
-            time.sleep(max(0.0, (self._read_timeout(request) or delay) - delay / 2))
+            trip.wait_until(trip.start + (trip.read_timeout or trip.delay))
             raise httpx.ReadTimeout("paper exchange: response lost after accept", request=request)
         if accepted and fault == "malformed":
             resp = httpx.Response(200, text="<html><body>upstream returned garbage</body></html>")
-        self._travel(request, delay / 2)
+        trip.reply()
         return resp
 
     def _over_limit(self, now: float) -> bool:
@@ -343,15 +361,15 @@ class SimulatedExchange(httpx.BaseTransport):
         self._save(row)
         return _json(200, {"stat": "Ok", "nOrdNo": order_no, "stCode": 200}), True
 
-    def _query(self, request: httpx.Request, delay: float, answer) -> httpx.Response:
+    def _query(self, request: httpx.Request, trip: _Trip, answer) -> httpx.Response:
         """Authenticated read or cancel: travel, check the session, answer under the lock."""
-        self._travel(request, delay / 2)
+        trip.arrive()
         with self._lock:
             resp = answer() if self._authorised(request) else _not_ok(100022, "invalid session token", 401)
-        self._travel(request, delay / 2)
+        trip.reply()
         return resp
 
-    def _order_book(self, request: httpx.Request, delay: float) -> httpx.Response:
+    def _order_book(self, request: httpx.Request, trip: _Trip) -> httpx.Response:
         order_no = request.url.path.rstrip("/").rsplit("/", 1)[-1]
         by_id = order_no.isdigit()
 
@@ -361,9 +379,9 @@ class SimulatedExchange(httpx.BaseTransport):
                 return _json(200, {"stat": "Not_Ok", "stCode": 5203, "emsg": "No Data"})
             return _json(200, {"stat": "Ok", "stCode": 200, "data": [dict(r) for r in reversed(rows)]})
 
-        return self._query(request, delay, answer)
+        return self._query(request, trip, answer)
 
-    def _history(self, request: httpx.Request, delay: float) -> httpx.Response:
+    def _history(self, request: httpx.Request, trip: _Trip) -> httpx.Response:
         order_no = json.loads(parse_qs(request.content.decode()).get("jData", ["{}"])[0]).get("nOrdNo")
 
         def answer() -> httpx.Response:
@@ -375,9 +393,9 @@ class SimulatedExchange(httpx.BaseTransport):
             rows = [dict(row, ordSt=s, fldQty=0, avgPrc="0.00", rejRsn="") for s in steps] + [dict(row)]
             return _json(200, {"stat": "Ok", "stCode": 200, "data": rows[::-1]})
 
-        return self._query(request, delay, answer)
+        return self._query(request, trip, answer)
 
-    def _cancel(self, request: httpx.Request, delay: float) -> httpx.Response:
+    def _cancel(self, request: httpx.Request, trip: _Trip) -> httpx.Response:
         order_no = json.loads(parse_qs(request.content.decode()).get("jData", ["{}"])[0]).get("on")
 
         def answer() -> httpx.Response:
@@ -390,9 +408,9 @@ class SimulatedExchange(httpx.BaseTransport):
             self._save(row)
             return _json(200, {"stat": "Ok", "nOrdNo": row["nOrdNo"], "stCode": 200})
 
-        return self._query(request, delay, answer)
+        return self._query(request, trip, answer)
 
-    def _positions(self, request: httpx.Request, delay: float) -> httpx.Response:
+    def _positions(self, request: httpx.Request, trip: _Trip) -> httpx.Response:
         def answer() -> httpx.Response:
             pos: dict[str, dict[str, Any]] = {}
             for r in self._orders.values():
@@ -408,11 +426,11 @@ class SimulatedExchange(httpx.BaseTransport):
                 return _json(200, {"stat": "Not_Ok", "stCode": 5203, "emsg": "No Data"})
             return _json(200, {"stat": "Ok", "stCode": 200, "data": list(pos.values())})
 
-        return self._query(request, delay, answer)
+        return self._query(request, trip, answer)
 
-    def _limits(self, request: httpx.Request, delay: float) -> httpx.Response:
+    def _limits(self, request: httpx.Request, trip: _Trip) -> httpx.Response:
         def answer() -> httpx.Response:
             return _json(200, {"stat": "Ok", "stCode": 200, "Net": "1000000.00", "MarginUsed": "0.00",
                                "CollateralValue": "1000000.00", "Category": "CLIENT"})
 
-        return self._query(request, delay, answer)
+        return self._query(request, trip, answer)

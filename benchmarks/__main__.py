@@ -1,0 +1,59 @@
+"""`python -m benchmarks` (or `make bench`): the seed table, scaling, overhead, memory and ETA, with verdicts.
+
+Writes benchmarks/results/results.md, results.html and, when kaleido can render offline, results.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+from datetime import date
+from pathlib import Path
+
+from .harness import Scale, tempdir, warm_up
+from .report import Results, goals, seed_markdown, write
+from .scaling import batches_sweep, footprints, legs_speedup, overhead
+from .seed import seed_table
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    ap.add_argument("--factor", type=float, default=100.0, help="divide the seed's times by this (default 100)")
+    ap.add_argument("--repeats", type=int, default=3, help="runs of each seed case; the median is reported")
+    ap.add_argument("--jitter-ms", type=float, default=0.0)
+    ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    ap.add_argument("--quick", action="store_true", help="small sizes, for checking the benchmark code itself")
+    args = ap.parse_args(argv)
+    scale, folder = Scale(args.factor, args.jitter_ms), tempdir()
+    step = lambda name: print(f"… {name}", file=sys.stderr, flush=True)  # noqa: E731
+
+    warm_up(scale, folder)
+    step("seed table")
+    seed, calibration = seed_table(scale, folder, args.repeats)
+    step("legs per batch")
+    legs = legs_speedup(scale, folder, batches=4 if args.quick else 10)
+    step("batches")
+    batches = batches_sweep(scale, folder, (1, 2, 5) if args.quick else (1, 2, 5, 10, 20, 50, 100, 200))
+    step("overhead per order")
+    cost = overhead(folder, 50 if args.quick else 500)
+    step("growth with orders")
+    sizes = (100, 200, 300, 400) if args.quick else (1_000, 2_500, 5_000, 10_000)
+    grown = footprints(sizes)
+
+    command = "python -m benchmarks" + (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip()
+    machine = f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
+    res = Results(command, date.today().isoformat(), machine, args.factor, seed, calibration, legs, batches,
+                  cost, grown)
+    written, why_no_png = write(res, args.out)
+    print(seed_markdown(res), end="\n\n")
+    verdicts = goals(res)
+    for goal, measured, met in verdicts:
+        print(f"{'met   ' if met else 'MISSED'}  {goal}: {measured}")
+    print("\nwrote " + ", ".join(str(p) for p in written) + (f"; {why_no_png}" if why_no_png else ""))
+    return 0 if all(met for _, _, met in verdicts) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

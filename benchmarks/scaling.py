@@ -1,0 +1,180 @@
+"""How the engine's costs grow: with legs per batch, with batches, per order at zero latency, and in memory."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from execution.broker import Broker
+from execution.governor import Governor
+from execution.journal import Journal
+from execution.model import Mode, RunConfig
+from execution.planner import plan
+from execution.sdk import NeoAPI
+from execution.simulator import SimulatedExchange
+
+from .harness import SEED_LOGIN_S, SEED_ORDER_S, Scale, engine, ideal_s, run, strikes
+
+
+# ----- legs per batch ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class LegsRow:
+    legs: int
+    sequential_ms: float  # median batch wall
+    parallel_ms: float
+
+    @property
+    def speedup(self) -> float:
+        return self.sequential_ms / self.parallel_ms
+
+
+def legs_speedup(scale: Scale, folder: Path, ks=(1, 2, 4, 8), batches: int = 10) -> list[LegsRow]:
+    """The per-batch speed-up of parallel legs over sequential ones, at the seed's order latency."""
+    rows = []
+    for k in ks:
+        walls = {}
+        for mode in (Mode.SEQUENTIAL, Mode.PARALLEL):
+            config = RunConfig(strikes(k), batches, 1, scale.s(SEED_ORDER_S), mode)
+            result = run(engine(scale, folder, SEED_LOGIN_S, SEED_ORDER_S), config)
+            walls[mode] = statistics.median((b.end_mono - b.start_mono) * 1000 for b in result.batches)
+        rows.append(LegsRow(k, walls[Mode.SEQUENTIAL], walls[Mode.PARALLEL]))
+    return rows
+
+
+# ----- number of batches ------------------------------------------------------------------
+@dataclass(frozen=True)
+class BatchesRow:
+    batches: int
+    measured_s: float
+    ideal_s: float
+
+    @property
+    def vs_ideal(self) -> float:
+        return self.measured_s / self.ideal_s
+
+    @property
+    def extra_ms_per_batch(self) -> float:
+        return (self.measured_s - self.ideal_s) * 1000 / self.batches
+
+
+def batches_sweep(scale: Scale, folder: Path, counts=(1, 2, 5, 10, 20, 50, 100, 200)) -> list[BatchesRow]:
+    """Parallel, gap pacing, two legs. The delay is two orders' latency: short enough for 200 batches, long enough
+    for the fill check after each batch (one book read) to fit inside it, as it does in the seed's 20 s."""
+    rows = []
+    order_s = scale.s(SEED_ORDER_S)
+    for n in counts:
+        p = plan(RunConfig(strikes(2), n, 1, 2 * order_s))
+        result = run(engine(scale, folder, SEED_LOGIN_S, SEED_ORDER_S), p.config)
+        rows.append(BatchesRow(n, result.wall_s, ideal_s(p, scale.s(SEED_LOGIN_S), order_s)))
+    return rows
+
+
+# ----- overhead per order -----------------------------------------------------------------
+STAGES = {
+    "simulated exchange": [(SimulatedExchange, "handle_request")],
+    "SDK + httpx": [(NeoAPI, "place_order"), (NeoAPI, "order_report")],
+    "journal": [(Journal, "intents"), (Journal, "record"), (Journal, "update_run")],
+    "governor": [(Governor, "acquire")],
+    "broker adapter": [(Broker, "submit"), (Broker, "_read")],
+}
+# Each stage's own time excludes the stages nested inside it.
+_INSIDE = {"SDK + httpx": ["simulated exchange"], "broker adapter": ["SDK + httpx", "governor"]}
+
+
+@dataclass(frozen=True)
+class Overhead:
+    orders: int
+    median_ms: float  # per order, between consecutive sends, everything included
+    p95_ms: float
+    wall_ms_per_order: float
+    stages_ms: dict[str, float]  # each stage's own time per order; "executor" is what is left
+
+
+@contextmanager
+def _profiled(totals: dict[str, float]):
+    """Time every call into each stage (summed over threads) by wrapping the methods for the duration."""
+    lock, depth = threading.Lock(), threading.local()
+    saved = []
+
+    def timed(stage: str, fn):
+        def wrapper(*args, **kwargs):
+            outer = not getattr(depth, stage, 0)  # a stage calling itself is counted once
+            setattr(depth, stage, getattr(depth, stage, 0) + 1)
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                setattr(depth, stage, getattr(depth, stage) - 1)
+                if outer:
+                    with lock:
+                        totals[stage] += time.perf_counter() - start
+        return wrapper
+
+    for stage, targets in STAGES.items():
+        for cls, name in targets:
+            saved.append((cls, name, cls.__dict__[name]))
+            setattr(cls, name, timed(stage, cls.__dict__[name]))
+    try:
+        yield
+    finally:
+        for cls, name, fn in saved:
+            setattr(cls, name, fn)
+
+
+def _zero_latency_run(folder: Path, batches: int):
+    """Sequential, so each order's cost is the time from its send to the next one's; the limit is out of the way."""
+    out_of_the_way = Scale(factor=100_000.0)
+    return run(engine(out_of_the_way, folder, 0.0, 0.0), RunConfig(strikes(2), batches, 1, 0.0, Mode.SEQUENTIAL))
+
+
+def overhead(folder: Path, batches: int = 500) -> Overhead:
+    result = _zero_latency_run(folder, batches)
+    sends = sorted(o.submit_mono for o in result.orders)
+    gaps = [(b - a) * 1000 for a, b in zip(sends, sends[1:])]
+    totals: dict[str, float] = defaultdict(float)
+    with _profiled(totals):
+        profiled = _zero_latency_run(folder, batches)
+    n = len(profiled.orders)
+    own = {stage: totals[stage] - sum(totals[i] for i in _INSIDE.get(stage, [])) for stage in STAGES}
+    per_order = {stage: seconds * 1000 / n for stage, seconds in own.items()}
+    wall = profiled.wall_s * 1000 / n
+    per_order["executor"] = max(0.0, wall - sum(per_order.values()))
+    return Overhead(len(result.orders), statistics.median(gaps), statistics.quantiles(gaps, n=20)[18],
+                    result.wall_s * 1000 / len(result.orders), per_order)
+
+
+# ----- growth with orders: time and peak memory, one fresh process per size -------------------
+@dataclass(frozen=True)
+class Footprint:
+    orders: int
+    wall_s: float
+    start_rss_mb: float  # after imports, before the run
+    end_rss_mb: float  # after the run, with its results still held
+    peak_rss_mb: float  # the whole process, imports included
+
+    @property
+    def ms_per_order(self) -> float:
+        return self.wall_s * 1000 / self.orders
+
+    @property
+    def grown_mb(self) -> float:
+        return self.end_rss_mb - self.start_rss_mb
+
+
+def footprint(orders: int) -> Footprint:
+    """Run `orders` orders (parallel, two legs, zero latency) in a fresh interpreter and read its peak RSS."""
+    out = subprocess.run([sys.executable, "-m", "benchmarks.footprint", str(orders)], capture_output=True,
+                         text=True, timeout=1800, check=True)
+    return Footprint(**json.loads(out.stdout))
+
+
+def footprints(sizes=(1_000, 2_500, 5_000, 10_000)) -> list[Footprint]:
+    return [footprint(n) for n in sizes]

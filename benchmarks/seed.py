@@ -1,0 +1,108 @@
+"""The seed's 167-lot plan five ways, against the physical limit, and the ETA's error on each."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from execution.model import Mode, Pacing, Plan, RunConfig, RunResult
+from execution.planner import Latency, estimate_seconds, plan
+
+from .harness import (SEED_DELAY_S, SEED_LOGIN_S, SEED_LOTS, SEED_ORDER_S, SEED_PER_BATCH, Scale, engine, ideal_s,
+                      run, strikes)
+
+
+@dataclass(frozen=True)
+class Case:
+    key: str
+    label: str
+    mode: Mode
+    pacing: Pacing = Pacing.GAP
+    login_per_order: bool = False
+    logged_in: bool = False  # the session was opened before the run (earlier in the day)
+
+    def config(self, scale: Scale) -> RunConfig:
+        return RunConfig(strikes(2), SEED_LOTS, SEED_PER_BATCH, scale.s(SEED_DELAY_S), self.mode, self.pacing,
+                         login_per_order=self.login_per_order)
+
+
+CASES = (
+    Case("a", "sequential, a fresh login per order (the seed's before)", Mode.SEQUENTIAL, login_per_order=True),
+    Case("b", "sequential, one session", Mode.SEQUENTIAL),
+    Case("c", "parallel legs, gap pacing (the seed's after)", Mode.PARALLEL),
+    Case("d", "parallel legs, cadence pacing", Mode.PARALLEL, Pacing.CADENCE),
+    Case("e", "parallel legs, cadence pacing, session already open", Mode.PARALLEL, Pacing.CADENCE, logged_in=True),
+)
+
+
+@dataclass(frozen=True)
+class SeedRow:
+    case: Case
+    measured_s: float  # median over the repeats
+    ideal_s: float
+    logins: int
+    eta_s: float  # the engine's estimate from the calibrated latencies
+    in_sends_s: float  # of measured - ideal, the part inside the sends (median over the repeats)
+
+    @property
+    def vs_ideal(self) -> float:
+        return self.measured_s / self.ideal_s
+
+    @property
+    def eta_error(self) -> float:
+        return abs(self.eta_s - self.measured_s) / self.measured_s
+
+
+def in_sends(result: RunResult, p: Plan, login_s: float, order_s: float) -> float:
+    """The time spent inside the sends beyond the exchange's latency: the SDK's own work, the wake-up after each
+    reply and, for parallel legs, their wait for the interpreter lock. Cadence hides all but the last batch."""
+    c = p.config
+    per_order = order_s + (login_s if c.login_per_order else 0.0)
+    batches = result.batches[-1:] if c.pacing is Pacing.CADENCE else result.batches
+    total = 0.0
+    for b in batches:
+        legs = [o for o in result.orders if o.batch == b.number]
+        if c.mode is Mode.SEQUENTIAL:
+            total += sum(o.latency_ms / 1000 - per_order for o in legs)
+        else:
+            total += max(o.ack_mono for o in legs) - min(o.submit_mono for o in legs) - per_order
+    return total
+
+
+def calibrate(scale: Scale, folder: Path, samples: int = 5) -> Latency:
+    """Measure what the ETA needs on the exchange as the client sees it: a login and one order's round trip."""
+    logins, orders = [], []
+    for _ in range(samples):
+        eng = engine(scale, folder, SEED_LOGIN_S, SEED_ORDER_S)
+        start = time.monotonic()
+        eng.session.client()
+        logins.append(time.monotonic() - start)
+        result = run(eng, RunConfig(strikes(2), 2, 1, 0.0, Mode.SEQUENTIAL))
+        orders += [o.latency_ms / 1000.0 for o in result.orders]
+    return Latency(statistics.median(logins), statistics.median(orders))
+
+
+def seed_table(scale: Scale, folder: Path, repeats: int) -> tuple[list[SeedRow], Latency]:
+    """Each case `repeats` times, interleaved so that drift in the machine spreads over all of them."""
+    walls: dict[str, list[float]] = {c.key: [] for c in CASES}
+    sends: dict[str, list[float]] = {c.key: [] for c in CASES}
+    logins: dict[str, int] = {}
+    for _ in range(repeats):
+        for case in CASES:
+            result = run(engine(scale, folder, SEED_LOGIN_S, SEED_ORDER_S), case.config(scale), case.logged_in)
+            walls[case.key].append(result.wall_s)
+            sends[case.key].append(in_sends(result, plan(case.config(scale)), scale.s(SEED_LOGIN_S),
+                                            scale.s(SEED_ORDER_S)))
+            logins[case.key] = result.logins
+    measured = calibrate(scale, folder)
+    rows = []
+    for case in CASES:
+        p = plan(case.config(scale))
+        login_s = 0.0 if case.logged_in else scale.s(SEED_LOGIN_S)
+        eta = estimate_seconds(p, Latency(0.0 if case.logged_in else measured.login_s, measured.order_s),
+                               orders_per_s=scale.governor().orders_per_s)
+        rows.append(SeedRow(case, statistics.median(walls[case.key]), ideal_s(p, login_s, scale.s(SEED_ORDER_S)),
+                            logins[case.key], eta, statistics.median(sends[case.key])))
+    return rows, measured

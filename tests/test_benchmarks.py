@@ -1,0 +1,42 @@
+"""The benchmark's yardstick and its report. Timing itself is never asserted here: that is benchmarks/' job."""
+
+from execution.model import Mode, Pacing, RunConfig
+from execution.planner import plan
+
+from benchmarks.__main__ import main
+from benchmarks.harness import SEED_DELAY_S, SEED_LOGIN_S, SEED_LOTS, SEED_ORDER_S, SEED_PER_BATCH, ideal_s, strikes
+from benchmarks.report import r_squared
+
+
+def seed_plan(**kw):
+    return plan(RunConfig(strikes(2), SEED_LOTS, SEED_PER_BATCH, SEED_DELAY_S, **kw))
+
+
+def test_the_ideal_reproduces_the_seeds_own_figures():
+    # The seed: 214 s before (a login per order, legs one after another) and 179 s after (parallel legs).
+    assert ideal_s(seed_plan(mode=Mode.SEQUENTIAL, login_per_order=True), SEED_LOGIN_S, SEED_ORDER_S) == 214
+    assert ideal_s(seed_plan(), SEED_LOGIN_S, SEED_ORDER_S) == 179
+    assert ideal_s(seed_plan(mode=Mode.SEQUENTIAL), SEED_LOGIN_S, SEED_ORDER_S) == 1 + 9 * 4 + 8 * 20
+    # Cadence: batches start 20 s apart and only the last one's latency shows.
+    assert ideal_s(seed_plan(pacing=Pacing.CADENCE), SEED_LOGIN_S, SEED_ORDER_S) == 1 + 8 * 20 + 2
+    assert ideal_s(seed_plan(pacing=Pacing.CADENCE), 0.0, SEED_ORDER_S) == 8 * 20 + 2
+
+
+def test_linearity_measure():
+    assert r_squared([1, 2, 3, 4], [2, 4, 6, 8]) == 1.0
+    assert r_squared([1, 2, 3, 4], [5, 5, 5, 5]) == 1.0  # flat: no growth at all
+    assert r_squared([1, 2, 3, 4], [1, 8, 27, 64]) < 0.99
+
+
+def test_a_quick_benchmark_writes_every_section_with_a_verdict_per_goal(tmp_path, capsys):
+    code = main(["--quick", "--factor", "1000", "--repeats", "1", "--out", str(tmp_path)])
+    assert code in (0, 1)  # at 1/1000 of the seed's times the goals are not expected to hold
+    report = (tmp_path / "results.md").read_text()
+    for heading in ("## Goals", "## The seed's plan five ways", "## Legs per batch", "## Batches",
+                    "## The engine's own cost per order", "## Growth with orders"):
+        assert heading in report
+    for case in "abcde":
+        assert f"| ({case}) |" in report
+    assert "plotly" in (tmp_path / "results.html").read_text()[:100_000].lower()
+    verdicts = [line for line in capsys.readouterr().out.splitlines() if line.startswith(("met", "MISSED"))]
+    assert len(verdicts) == 5 + 3 + 3 + 5  # five modes, three ratios to (a), three leg counts, five more

@@ -172,7 +172,7 @@ class Footprint:
 def footprint(orders: int) -> Footprint:
     """Run `orders` orders (parallel, two legs, zero latency) in a fresh interpreter and read its peak RSS."""
     out = subprocess.run([sys.executable, "-m", "benchmarks.footprint", str(orders)], capture_output=True,
-                         text=True, timeout=1800, check=True)
+                         text=True, timeout=1800, check=True, cwd=Path(__file__).resolve().parent.parent)
     return Footprint(**json.loads(out.stdout))
 
 

@@ -18,6 +18,10 @@ from .scaling import batches_sweep, footprints, legs_speedup, overhead
 from .seed import seed_table
 
 
+def step(name: str) -> None:
+    print(f"… {name}", file=sys.stderr, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     ap.add_argument("--factor", type=float, default=100.0, help="divide the seed's times by this (default 100)")
@@ -27,7 +31,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="small sizes, for checking the benchmark code itself")
     args = ap.parse_args(argv)
     scale, folder = Scale(args.factor, args.jitter_ms), tempdir()
-    step = lambda name: print(f"… {name}", file=sys.stderr, flush=True)  # noqa: E731
 
     warm_up(scale, folder)
     step("seed table")

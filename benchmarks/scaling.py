@@ -94,7 +94,6 @@ class Overhead:
     orders: int
     median_ms: float  # per order, between consecutive sends, everything included
     p95_ms: float
-    wall_ms_per_order: float
     stages_ms: dict[str, float]  # each stage's own time per order; "executor" is what is left
 
 
@@ -147,8 +146,7 @@ def overhead(folder: Path, batches: int = 500) -> Overhead:
     per_order = {stage: seconds * 1000 / n for stage, seconds in own.items()}
     wall = profiled.wall_s * 1000 / n
     per_order["executor"] = max(0.0, wall - sum(per_order.values()))
-    return Overhead(len(result.orders), statistics.median(gaps), statistics.quantiles(gaps, n=20)[18],
-                    result.wall_s * 1000 / len(result.orders), per_order)
+    return Overhead(len(result.orders), statistics.median(gaps), statistics.quantiles(gaps, n=20)[18], per_order)
 
 
 # ----- growth with orders: time and peak memory, one fresh process per size -------------------

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from execution.model import Mode, Pacing, Plan, RunConfig, RunResult
+from execution.model import Mode, Pacing, RunConfig, RunResult
 from execution.planner import Latency, estimate_seconds, plan
 
 from .harness import (SEED_DELAY_S, SEED_LOGIN_S, SEED_LOTS, SEED_ORDER_S, SEED_PER_BATCH, Scale, engine, ideal_s,
@@ -55,10 +55,10 @@ class SeedRow:
         return abs(self.eta_s - self.measured_s) / self.measured_s
 
 
-def in_sends(result: RunResult, p: Plan, login_s: float, order_s: float) -> float:
+def in_sends(result: RunResult, login_s: float, order_s: float) -> float:
     """The time spent inside the sends beyond the exchange's latency: the SDK's own work, the wake-up after each
     reply and, for parallel legs, their wait for the interpreter lock. Cadence hides all but the last batch."""
-    c = p.config
+    c = result.config
     per_order = order_s + (login_s if c.login_per_order else 0.0)
     batches = result.batches[-1:] if c.pacing is Pacing.CADENCE else result.batches
     total = 0.0
@@ -93,8 +93,7 @@ def seed_table(scale: Scale, folder: Path, repeats: int) -> tuple[list[SeedRow],
         for case in CASES:
             result = run(engine(scale, folder, SEED_LOGIN_S, SEED_ORDER_S), case.config(scale), case.logged_in)
             walls[case.key].append(result.wall_s)
-            sends[case.key].append(in_sends(result, plan(case.config(scale)), scale.s(SEED_LOGIN_S),
-                                            scale.s(SEED_ORDER_S)))
+            sends[case.key].append(in_sends(result, scale.s(SEED_LOGIN_S), scale.s(SEED_ORDER_S)))
             logins[case.key] = result.logins
     measured = calibrate(scale, folder)
     rows = []

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from json import JSONDecodeError
 from typing import Any, Mapping
 
 import httpx
-from .model import OrderStatus, OrderType, PlannedOrder
+from .model import OrderResult, OrderStatus, OrderType, PlannedOrder
 from .sdk import ApiValueError
 from .session import Session
 
@@ -79,6 +79,12 @@ class BookRow:
     filled_qty: int
     avg_price: float
     reason: str
+
+    def applied_to(self, result: OrderResult, keep_error: bool = False) -> OrderResult:
+        """`result` as the book shows it. With keep_error, an order the book did not reject keeps its own note."""
+        error = result.error if keep_error and self.status is not OrderStatus.REJECTED else self.reason or None
+        return replace(result, status=self.status, order_no=self.order_no, filled_qty=self.filled_qty,
+                       avg_price=self.avg_price, error=error)
 
 
 _STATES = {"complete": OrderStatus.COMPLETE, "rejected": OrderStatus.REJECTED, "cancelled": OrderStatus.CANCELLED}

@@ -66,11 +66,8 @@ class Engine:
         for run_id, orders in unsettled.items():
             for o in orders:
                 row = book.get(o.tag)
-                if row is None:
-                    settled = replace(o, status=OrderStatus.FAILED, error="the run died before the exchange had it")
-                else:
-                    settled = replace(o, status=row.status, order_no=row.order_no, filled_qty=row.filled_qty,
-                                      avg_price=row.avg_price, error=row.reason or None)
+                settled = (replace(o, status=OrderStatus.FAILED, error="the run died before the exchange had it")
+                           if row is None else row.applied_to(o))
                 self.journal.record(run_id, settled)
         return runs
 

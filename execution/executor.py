@@ -277,9 +277,7 @@ class Run:
         for r in results:
             row = book.get(r.tag)
             if r in unsettled and row is not None:
-                r = self._store(replace(r, status=row.status, order_no=row.order_no, filled_qty=row.filled_qty,
-                                        avg_price=row.avg_price,
-                                        error=row.reason or None if row.status is OrderStatus.REJECTED else r.error))
+                r = self._store(row.applied_to(r, keep_error=True))
             elif r.status is OrderStatus.UNKNOWN:
                 r = self._store(replace(r, status=OrderStatus.FAILED, error=f"{r.error}; not on the book after the batch"))
             out.append(r)
@@ -306,8 +304,7 @@ class Run:
             row, old = book.get(tag), prior.get(tag)
             if row is not None:
                 base = old or self._result(order, row.status)
-                self._store(replace(base, status=row.status, order_no=row.order_no, filled_qty=row.filled_qty,
-                                    avg_price=row.avg_price, error=row.reason or None))
+                self._store(row.applied_to(base))
                 settled.add(tag)
             elif old is not None and old.status is OrderStatus.REJECTED:
                 self._store(old)  # refused outright (not on the book): resending would be refused again

@@ -131,9 +131,7 @@ class Session:
         """The shared client and its generation, logging in only if there is none for today."""
         with self._lock:
             if self._client is None or self._day != date.today():
-                self._client = self._login(totp)
-                self._generation += 1
-                self._logged_in_mono, self._day = time.monotonic(), date.today()
+                self._replace(totp)
             return self._client, self._generation
 
     def relogin(self, seen_generation: int) -> tuple[NeoAPI, int]:
@@ -144,9 +142,7 @@ class Session:
         with self._lock:
             if self._generation == seen_generation:
                 self._client = None
-                self._client = self._login(None)
-                self._generation += 1
-                self._logged_in_mono, self._day = time.monotonic(), date.today()
+                self._replace(None)
             return self._client, self._generation
 
     def fresh_client(self) -> NeoAPI:
@@ -155,10 +151,14 @@ class Session:
         The newest login is the account's session, so it also becomes the shared client.
         """
         with self._lock:
-            self._client = self._login(None)
-            self._generation += 1
-            self._logged_in_mono, self._day = time.monotonic(), date.today()
+            self._replace(None)
             return self._client
+
+    def _replace(self, totp: str | None) -> None:
+        """Log in and make the new client the account's session (call with the lock held)."""
+        self._client = self._login(totp)
+        self._generation += 1
+        self._logged_in_mono, self._day = time.monotonic(), date.today()
 
     def logout(self) -> None:
         with self._lock:

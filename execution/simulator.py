@@ -28,6 +28,21 @@ from .instruments import BUNDLED, SymbolError, parse_symbol
 
 FAULT_KINDS = ("timeout-after-accept", "error-5xx", "drop", "rate-limit", "session-expiry", "reject", "malformed")
 PAPER_BASE_URL = "https://paper-neo.invalid"
+POLL_S = 0.001
+
+
+def wait_until(deadline: float) -> None:
+    """Return at the monotonic `deadline`, to within a few microseconds.
+
+    A thread asleep until the deadline wakes about 0.12 ms late, which would add the exchange's own imprecision
+    to every round trip. The last POLL_S is polled; sleep(0) lets go of the interpreter lock on each turn, so
+    the other legs' threads run meanwhile.
+    """
+    left = deadline - time.monotonic() - POLL_S
+    if left > 0:
+        time.sleep(left)
+    while time.monotonic() < deadline:
+        time.sleep(0)
 
 
 @dataclass(frozen=True)
@@ -78,12 +93,6 @@ class _Trip:
     def __init__(self, request: httpx.Request, start: float, delay: float):
         self.request, self.start, self.delay = request, start, delay
 
-    @staticmethod
-    def wait_until(deadline: float) -> None:
-        left = deadline - time.monotonic()
-        if left > 0:
-            time.sleep(left)
-
     @property
     def read_timeout(self) -> float | None:
         return (self.request.extensions.get("timeout") or {}).get("read")
@@ -92,12 +101,12 @@ class _Trip:
         """Past the client's read timeout, the client gives up before the reply comes."""
         limit = self.read_timeout
         if limit is not None and self.delay > limit:
-            self.wait_until(self.start + limit)
+            wait_until(self.start + limit)
             raise httpx.ReadTimeout("timed out waiting for the paper exchange", request=self.request)
-        self.wait_until(self.start + self.delay / 2)
+        wait_until(self.start + self.delay / 2)
 
     def reply(self) -> None:
-        self.wait_until(self.start + self.delay)
+        wait_until(self.start + self.delay)
 
 
 def _json(status: int, body: Any) -> httpx.Response:
@@ -307,7 +316,7 @@ class SimulatedExchange(httpx.BaseTransport):
             return httpx.Response(502, text="<html><head><title>502 Bad Gateway</title></head></html>")
         if accepted and fault == "timeout-after-accept":
             # The client waits out its whole read timeout for a reply that never comes.
-            trip.wait_until(trip.start + (trip.read_timeout or trip.delay))
+            wait_until(trip.start + (trip.read_timeout or trip.delay))
             raise httpx.ReadTimeout("paper exchange: response lost after accept", request=request)
         if accepted and fault == "malformed":
             resp = httpx.Response(200, text="<html><body>upstream returned garbage</body></html>")

@@ -25,7 +25,7 @@ def step(name: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     ap.add_argument("--factor", type=float, default=100.0, help="divide the seed's times by this (default 100)")
-    ap.add_argument("--repeats", type=int, default=3, help="runs of each seed case; the median is reported")
+    ap.add_argument("--repeats", type=int, default=5, help="runs of each seed case; the median is reported")
     ap.add_argument("--jitter-ms", type=float, default=0.0)
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     ap.add_argument("--quick", action="store_true", help="small sizes, for checking the benchmark code itself")

@@ -7,8 +7,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyotp
+
 from execution.model import Mode, Pacing, RunConfig, RunResult
 from execution.planner import Latency, estimate_seconds, plan
+from execution.sdk import NeoAPI
+from execution.simulator import SimulatedExchange, wait_until
 
 from .harness import (SEED_DELAY_S, SEED_LOGIN_S, SEED_LOTS, SEED_ORDER_S, SEED_PER_BATCH, Scale, engine, ideal_s,
                       run, strikes)
@@ -45,10 +49,15 @@ class SeedRow:
     logins: int
     eta_s: float  # the engine's estimate from the calibrated latencies
     in_sends_s: float  # of measured - ideal, the part inside the sends (median over the repeats)
+    sdk_alone_s: float | None  # the same calls made by a bare loop with no engine (sequential cases only)
 
     @property
     def vs_ideal(self) -> float:
         return self.measured_s / self.ideal_s
+
+    @property
+    def sdk_alone_vs_ideal(self) -> float | None:
+        return None if self.sdk_alone_s is None else self.sdk_alone_s / self.ideal_s
 
     @property
     def eta_error(self) -> float:
@@ -71,6 +80,38 @@ def in_sends(result: RunResult, login_s: float, order_s: float) -> float:
     return total
 
 
+def sdk_alone(exchange: SimulatedExchange, config: RunConfig) -> float:
+    """The floor under a sequential run: its SDK calls in a bare loop, with no journal, executor, session or
+    governor, and the TOTP worked out beforehand. Seconds from the first login to the last acknowledgement, as a
+    run's wall time is."""
+    creds, p = exchange.credentials, plan(config)
+    code = pyotp.TOTP(creds.totp_secret).now()
+
+    def login() -> NeoAPI:
+        client = NeoAPI(consumer_key=creds.consumer_key, environment="prod", transport=exchange, timeout=30)
+        client.totp_login(mobile_number=creds.mobile_number, ucc=creds.ucc, totp=code)
+        client.totp_validate(mpin=creds.mpin)
+        return client
+
+    start = end = time.monotonic()
+    client = None if config.login_per_order else login()
+    for batch in p.batches:
+        if batch.number > 1:
+            wait_until(end + config.delay_s)
+        for order in batch.orders:
+            leg = order.leg_spec
+            if config.login_per_order:
+                client = login()
+            reply = client.place_order(exchange_segment=leg.segment.value, product=leg.product.value, price="0",
+                                       order_type=leg.order_type.value, quantity=str(order.quantity),
+                                       validity="DAY", trading_symbol=leg.symbol, transaction_type=leg.side.value,
+                                       tag=f"alone-{batch.number}-{order.leg}")
+            if reply.get("stat") != "Ok":
+                raise RuntimeError(f"the bare loop's order was refused: {reply}")
+        end = time.monotonic()
+    return end - start
+
+
 def calibrate(scale: Scale, folder: Path, samples: int = 5) -> Latency:
     """Measure what the ETA needs on the exchange as the client sees it: a login and one order's round trip."""
     logins, orders = [], []
@@ -88,6 +129,7 @@ def seed_table(scale: Scale, folder: Path, repeats: int) -> tuple[list[SeedRow],
     """Each case `repeats` times, interleaved so that drift in the machine spreads over all of them."""
     walls: dict[str, list[float]] = {c.key: [] for c in CASES}
     sends: dict[str, list[float]] = {c.key: [] for c in CASES}
+    alone: dict[str, list[float]] = {c.key: [] for c in CASES if c.mode is Mode.SEQUENTIAL}
     logins: dict[str, int] = {}
     for _ in range(repeats):
         for case in CASES:
@@ -95,6 +137,9 @@ def seed_table(scale: Scale, folder: Path, repeats: int) -> tuple[list[SeedRow],
             walls[case.key].append(result.wall_s)
             sends[case.key].append(in_sends(result, scale.s(SEED_LOGIN_S), scale.s(SEED_ORDER_S)))
             logins[case.key] = result.logins
+            if case.key in alone:
+                exchange = engine(scale, folder, SEED_LOGIN_S, SEED_ORDER_S).exchange
+                alone[case.key].append(sdk_alone(exchange, case.config(scale)))
     measured = calibrate(scale, folder)
     rows = []
     for case in CASES:
@@ -103,5 +148,6 @@ def seed_table(scale: Scale, folder: Path, repeats: int) -> tuple[list[SeedRow],
         eta = estimate_seconds(p, Latency(0.0 if case.logged_in else measured.login_s, measured.order_s),
                                orders_per_s=scale.governor().orders_per_s)
         rows.append(SeedRow(case, statistics.median(walls[case.key]), ideal_s(p, login_s, scale.s(SEED_ORDER_S)),
-                            logins[case.key], eta, statistics.median(sends[case.key])))
+                            logins[case.key], eta, statistics.median(sends[case.key]),
+                            statistics.median(alone[case.key]) if case.key in alone else None))
     return rows, measured

@@ -2,10 +2,12 @@
 
 from execution.model import Mode, Pacing, RunConfig
 from execution.planner import plan
+from execution.simulator import ExchangeConfig, SimulatedExchange
 
 from benchmarks.__main__ import main
 from benchmarks.harness import SEED_DELAY_S, SEED_LOGIN_S, SEED_LOTS, SEED_ORDER_S, SEED_PER_BATCH, ideal_s, strikes
 from benchmarks.report import r_squared
+from benchmarks.seed import sdk_alone
 
 
 def seed_plan(**kw):
@@ -20,6 +22,17 @@ def test_the_ideal_reproduces_the_seeds_own_figures():
     # Cadence: batches start 20 s apart and only the last one's latency shows.
     assert ideal_s(seed_plan(pacing=Pacing.CADENCE), SEED_LOGIN_S, SEED_ORDER_S) == 1 + 8 * 20 + 2
     assert ideal_s(seed_plan(pacing=Pacing.CADENCE), 0.0, SEED_ORDER_S) == 8 * 20 + 2
+
+
+def test_the_bare_sdk_loop_places_every_order_once_and_cannot_beat_the_ideal():
+    exchange = SimulatedExchange(ExchangeConfig(login_ms=2, order_ms=3, orders_per_s=0))
+    config = RunConfig(strikes(2), 5, 2, 0.004, Mode.SEQUENTIAL, login_per_order=True)
+    wall = sdk_alone(exchange, config)
+    book = exchange.book()
+    assert len(book) == len({row["GuiOrdId"] for row in book}) == len(plan(config).orders) == 6
+    assert exchange.calls["login"] == exchange.calls["validate"] == 6
+    # The exchange sleeps to its deadlines, so even a loop with no engine at all takes the ideal at least.
+    assert wall >= ideal_s(plan(config), 0.002, 0.003)
 
 
 def test_linearity_measure():

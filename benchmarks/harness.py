@@ -42,13 +42,17 @@ def strikes(k: int) -> tuple[Leg, ...]:
                  for i in range(k))
 
 
+def exchange_config(scale: Scale, login_s: float, order_s: float) -> ExchangeConfig:
+    """An exchange that answers in the given (unscaled) seconds; queries cost as much as orders."""
+    return ExchangeConfig(login_ms=scale.s(login_s) * 1000, order_ms=scale.s(order_s) * 1000,
+                          query_ms=scale.s(order_s) * 1000, jitter_ms=scale.jitter_ms, seed=scale.seed,
+                          orders_per_s=0)
+
+
 def engine(scale: Scale, folder: Path, login_s: float, order_s: float) -> Engine:
-    """A paper engine whose exchange answers in the given (unscaled) seconds; queries cost as much as orders."""
-    exchange = ExchangeConfig(login_ms=scale.s(login_s) * 1000, order_ms=scale.s(order_s) * 1000,
-                              query_ms=scale.s(order_s) * 1000, jitter_ms=scale.jitter_ms, seed=scale.seed,
-                              orders_per_s=0)
-    return Engine.paper_mode(exchange, folder / f"bench-{time.monotonic_ns()}.sqlite", governor=scale.governor(),
-                             timeout_s=30)
+    """A paper engine on exchange_config's exchange, with the scaled order limit."""
+    return Engine.paper_mode(exchange_config(scale, login_s, order_s), folder / f"bench-{time.monotonic_ns()}.sqlite",
+                             governor=scale.governor(), timeout_s=30)
 
 
 def run(eng: Engine, config: RunConfig, logged_in: bool = False) -> RunResult:

@@ -14,8 +14,8 @@ from execution.planner import Latency, estimate_seconds, plan
 from execution.sdk import NeoAPI
 from execution.simulator import SimulatedExchange, wait_until
 
-from .harness import (SEED_DELAY_S, SEED_LOGIN_S, SEED_LOTS, SEED_ORDER_S, SEED_PER_BATCH, Scale, engine, ideal_s,
-                      run, strikes)
+from .harness import (SEED_DELAY_S, SEED_LOGIN_S, SEED_LOTS, SEED_ORDER_S, SEED_PER_BATCH, Scale, engine,
+                      exchange_config, ideal_s, run, strikes)
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,7 @@ def seed_table(scale: Scale, folder: Path, repeats: int) -> tuple[list[SeedRow],
             sends[case.key].append(in_sends(result, scale.s(SEED_LOGIN_S), scale.s(SEED_ORDER_S)))
             logins[case.key] = result.logins
             if case.key in alone:
-                exchange = engine(scale, folder, SEED_LOGIN_S, SEED_ORDER_S).exchange
+                exchange = SimulatedExchange(exchange_config(scale, SEED_LOGIN_S, SEED_ORDER_S))
                 alone[case.key].append(sdk_alone(exchange, case.config(scale)))
     measured = calibrate(scale, folder)
     rows = []

@@ -6,18 +6,20 @@ RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test bench faults chromium clean
+.PHONY: run test lint bench faults chromium lock clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 
-$(RUN_STAMP): requirements.txt | $(PY)
-	$(PY) -m pip install -q -r requirements.txt
+# The app alone: its direct pins, resolved against the lock so it gets the same versions as the tests.
+$(RUN_STAMP): requirements.txt requirements.lock | $(PY)
+	$(PY) -m pip install -q -r requirements.txt -c requirements.lock
 	touch $@
 
-$(DEV_STAMP): requirements.txt requirements-dev.txt | $(PY)
-	$(PY) -m pip install -q -r requirements-dev.txt
+# Everything the tests, lint and benchmarks use: the whole locked set, nothing resolved afresh.
+$(DEV_STAMP): requirements.lock | $(PY)
+	$(PY) -m pip install -q -r requirements.lock
 	touch $@ $(RUN_STAMP)
 
 # Browser tests drive Debian's Chromium; no browser is ever downloaded.
@@ -29,7 +31,12 @@ chromium:
 run: $(RUN_STAMP)
 	$(PY) -m streamlit run app.py
 
-test: $(DEV_STAMP) chromium
+lint: $(DEV_STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+test: lint chromium
 	$(PY) -m pytest -q
 
 bench: $(DEV_STAMP)
@@ -37,6 +44,12 @@ bench: $(DEV_STAMP)
 
 faults: $(DEV_STAMP)
 	$(PY) -m benchmarks.faults
+
+# After changing requirements*.txt: pin the whole set again.
+lock: | $(PY)
+	$(PY) -m pip install -q pip-tools
+	$(VENV)/bin/pip-compile -q --strip-extras --no-emit-index-url --no-emit-find-links --no-header \
+	  --annotation-style=line -o requirements.lock requirements-dev.txt
 
 clean:
 	rm -rf $(VENV) data logs .pytest_cache

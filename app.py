@@ -11,9 +11,15 @@ st.set_page_config(page_title="Neo Batch Trader", page_icon=":material/bolt:", l
 
 with st.sidebar:
     modes = ["Paper", "Live"]
-    st.radio("Mode", modes, index=modes.index(st.session_state.get(S.MODE, "Paper")), key=S.MODE_WIDGET,
-             horizontal=True, on_change=lambda: st.session_state.update({S.MODE: st.session_state[S.MODE_WIDGET]}),
-             help="Paper runs the real SDK against a simulated Neo exchange and never touches the network.")
+    st.radio(
+        "Mode",
+        modes,
+        index=modes.index(st.session_state.get(S.MODE, "Paper")),
+        key=S.MODE_WIDGET,
+        horizontal=True,
+        on_change=lambda: st.session_state.update({S.MODE: st.session_state[S.MODE_WIDGET]}),
+        help="Paper runs the real SDK against a simulated Neo exchange and never touches the network.",
+    )
     eng = engine()
     if eng is None:
         st.caption(":material/lock: Live: not logged in. Log in on the Session page.")
@@ -26,13 +32,17 @@ with st.sidebar:
     for run in reg.active():
         st.warning(f"Run in progress: {run.run_id}", icon=":material/pending:")
     for run_id in reg.recovered:
-        if reg.journal.run(run_id)["state"] is RunState.INTERRUPTED:
-            st.error(f"Run {run_id} was interrupted. Review it and Resume on the Results page.",
-                     icon=":material/warning:")
+        record = reg.journal.run(run_id)
+        if record is not None and record.state is RunState.INTERRUPTED:
+            st.error(
+                f"Run {run_id} was interrupted. Review it and Resume on the Results page.", icon=":material/warning:"
+            )
 
-pages = st.navigation([
-    st.Page("pages/execute.py", title="Execute", icon=":material/send:", default=True),
-    st.Page("pages/results.py", title="Results", icon=":material/timeline:"),
-    st.Page("pages/session.py", title="Session", icon=":material/key:"),
-])
+pages = st.navigation(
+    [
+        st.Page("pages/execute.py", title="Execute", icon=":material/send:", default=True),
+        st.Page("pages/results.py", title="Results", icon=":material/timeline:"),
+        st.Page("pages/session.py", title="Session", icon=":material/key:"),
+    ]
+)
 pages.run()

@@ -47,8 +47,9 @@ def main(argv: list[str] | None = None) -> int:
 
     command = "python -m benchmarks" + (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip()
     machine = f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
-    res = Results(command, date.today().isoformat(), machine, args.factor, seed, calibration, legs, batches,
-                  cost, grown)
+    res = Results(
+        command, date.today().isoformat(), machine, args.factor, seed, calibration, legs, batches, cost, grown
+    )
     written, why_no_png = write(res, args.out)
     print(seed_markdown(res), end="\n\n")
     verdicts = goals(res)

@@ -43,13 +43,15 @@ class Check:
 
 def legs() -> tuple[Leg, Leg]:
     today = date.today()
-    return (Leg(monthly_symbol("NIFTY", 27050, "CE", today), Side.SELL),
-            Leg(monthly_symbol("NIFTY", 25450, "PE", today), Side.SELL))
+    return (
+        Leg(symbol=monthly_symbol("NIFTY", 27050, "CE", today), side=Side.SELL),
+        Leg(symbol=monthly_symbol("NIFTY", 25450, "PE", today), side=Side.SELL),
+    )
 
 
 def check(run_id: str, journal: Journal, book: list[dict], faults: int) -> Check:
     recorded = {o.tag: o for o in journal.orders(run_id)}
-    planned = {f"{run_id}-{b}-{l}" for b in range(1, LOTS + 1) for l in (1, 2)}
+    planned = {f"{run_id}-{b}-{leg}" for b in range(1, LOTS + 1) for leg in (1, 2)}
     on_book = Counter(r["GuiOrdId"] for r in book if r["GuiOrdId"] in planned)
     rows = {r["GuiOrdId"]: r for r in book if r["GuiOrdId"] in planned}
     duplicates = sum(n - 1 for n in on_book.values())
@@ -68,11 +70,21 @@ def check(run_id: str, journal: Journal, book: list[dict], faults: int) -> Check
 
 def run_in_process(kind: str, seed: int, folder: Path) -> Check:
     """A 16-order run with `kind` injected on about a third of the orders (429 bursts: a tight exchange limit)."""
-    exchange = ExchangeConfig(login_ms=1, order_ms=2, query_ms=1, jitter_ms=2, seed=seed, faults={kind: 0.3},
-                              orders_per_s=6 if kind == "rate-limit" else 0)
-    engine = Engine.paper_mode(exchange, folder / f"{kind}-{seed}.sqlite", governor=Governor(limit=1000),
-                               timeout_s=0.05)
-    run = engine.start(plan(RunConfig(legs(), LOTS, 1, 0.0)), run_id=f"{kind}-{seed}")
+    exchange = ExchangeConfig(
+        login_ms=1,
+        order_ms=2,
+        query_ms=1,
+        jitter_ms=2,
+        seed=seed,
+        faults={kind: 0.3},
+        orders_per_s=6 if kind == "rate-limit" else 0,
+    )
+    engine = Engine.paper_mode(
+        exchange, folder / f"{kind}-{seed}.sqlite", governor=Governor(limit=1000), timeout_s=0.05
+    )
+    run = engine.start(
+        plan(RunConfig(legs=legs(), total_lots=LOTS, lots_per_batch=1, delay_s=0.0)), run_id=f"{kind}-{seed}"
+    )
     run.wait(120)
     return check(run.run_id, engine.journal, engine.exchange.book(), sum(engine.exchange.faults_fired.values()))
 
@@ -81,17 +93,50 @@ def run_killed(kind: str, seed: int, folder: Path) -> Check:
     """Kill the run's process between intent and send, or between send and ack; restart, resume, check."""
     journal, state = folder / f"{kind}-{seed}.sqlite", folder / f"{kind}-{seed}-book.sqlite"
     nth = random.Random(seed).randint(1, 2 * LOTS)
-    common = ["--journal", str(journal), "--exchange-state", str(state), "--login-ms", "1", "--latency-ms", "2",
-              "--query-ms", "1", "--seed", str(seed), "--json"]
+    common = [
+        "--journal",
+        str(journal),
+        "--exchange-state",
+        str(state),
+        "--login-ms",
+        "1",
+        "--latency-ms",
+        "2",
+        "--query-ms",
+        "1",
+        "--seed",
+        str(seed),
+        "--json",
+    ]
     first = subprocess.run(
-        [sys.executable, "-m", "execution", "run", *[x for l in legs() for x in ("--leg", f"{l.symbol}:S")],
-         "--lots", str(LOTS), "--batch-lots", "1", "--delay", "0", "--crash-after", kind.split("-")[-1],
-         "--crash-order", str(nth), *common], capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "execution",
+            "run",
+            *[x for leg in legs() for x in ("--leg", f"{leg.symbol}:S")],
+            "--lots",
+            str(LOTS),
+            "--batch-lots",
+            "1",
+            "--delay",
+            "0",
+            "--crash-after",
+            kind.split("-")[-1],
+            "--crash-order",
+            str(nth),
+            *common,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     if first.returncode != 137:
         raise RuntimeError(f"the run was meant to die, exit {first.returncode}: {first.stderr[-500:]}")
-    run_id = Journal(journal).runs()[0]["run_id"]
-    second = subprocess.run([sys.executable, "-m", "execution", "resume", run_id, *common],
-                            capture_output=True, text=True, timeout=120)
+    run_id = Journal(journal).runs()[0].run_id
+    second = subprocess.run(
+        [sys.executable, "-m", "execution", "resume", run_id, *common], capture_output=True, text=True, timeout=120
+    )
     if second.returncode not in (0, 1):
         raise RuntimeError(f"resume failed, exit {second.returncode}: {second.stderr[-500:]}")
     book = SimulatedExchange(ExchangeConfig(state_path=str(state))).book()
@@ -106,17 +151,30 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20, help="seeded runs per scenario")
     args = parser.parse_args(argv)
-    print("| scenario | runs | orders | faults injected | resent after proof of absence | duplicates | lost | mismatches |")
+    columns = (
+        "scenario",
+        "runs",
+        "orders",
+        "faults injected",
+        "resent after proof of absence",
+        "duplicates",
+        "lost",
+        "mismatches",
+    )
+    print("| " + " | ".join(columns) + " |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     bad = 0
     with tempfile.TemporaryDirectory() as tmp:
         for kind in SCENARIOS:
             checks = [run_scenario(kind, seed, Path(tmp)) for seed in range(args.runs)]
-            f, r, d, l, m = (sum(getattr(c, k) for c in checks)
-                             for k in ("faults", "resent", "duplicates", "lost", "mismatches"))
-            bad += d + l + m
-            print(f"| {kind} | {len(checks)} | {sum(c.orders for c in checks)} | {f} | {r} | {d} | {l} | {m} |",
-                  flush=True)
+            f, r, d, lost, m = (
+                sum(getattr(c, k) for c in checks) for k in ("faults", "resent", "duplicates", "lost", "mismatches")
+            )
+            bad += d + lost + m
+            print(
+                f"| {kind} | {len(checks)} | {sum(c.orders for c in checks)} | {f} | {r} | {d} | {lost} | {m} |",
+                flush=True,
+            )
     return 1 if bad else 0
 
 

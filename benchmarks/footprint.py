@@ -22,7 +22,7 @@ def _rss_mb() -> float:
 def main(orders: int) -> Footprint:
     eng = engine(Scale(factor=100_000.0), tempdir(), 0.0, 0.0)
     start = _rss_mb()
-    result = run(eng, RunConfig(strikes(2), orders // 2, 1, 0.0))
+    result = run(eng, RunConfig(legs=strikes(2), total_lots=orders // 2, lots_per_batch=1, delay_s=0.0))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
     return Footprint(len(result.orders), result.wall_s, start, _rss_mb(), peak)
 

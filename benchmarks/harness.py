@@ -38,21 +38,32 @@ class Scale:
 def strikes(k: int) -> tuple[Leg, ...]:
     """k SELL legs on distinct NIFTY strikes of this month's expiry, CE and PE alternating."""
     today = date.today()
-    return tuple(Leg(monthly_symbol("NIFTY", 25000 + 100 * (i // 2), ("CE", "PE")[i % 2], today), Side.SELL)
-                 for i in range(k))
+    return tuple(
+        Leg(symbol=monthly_symbol("NIFTY", 25000 + 100 * (i // 2), ("CE", "PE")[i % 2], today), side=Side.SELL)
+        for i in range(k)
+    )
 
 
 def exchange_config(scale: Scale, login_s: float, order_s: float) -> ExchangeConfig:
     """An exchange that answers in the given (unscaled) seconds; queries cost as much as orders."""
-    return ExchangeConfig(login_ms=scale.s(login_s) * 1000, order_ms=scale.s(order_s) * 1000,
-                          query_ms=scale.s(order_s) * 1000, jitter_ms=scale.jitter_ms, seed=scale.seed,
-                          orders_per_s=0)
+    return ExchangeConfig(
+        login_ms=scale.s(login_s) * 1000,
+        order_ms=scale.s(order_s) * 1000,
+        query_ms=scale.s(order_s) * 1000,
+        jitter_ms=scale.jitter_ms,
+        seed=scale.seed,
+        orders_per_s=0,
+    )
 
 
 def engine(scale: Scale, folder: Path, login_s: float, order_s: float) -> Engine:
     """A paper engine on exchange_config's exchange, with the scaled order limit."""
-    return Engine.paper_mode(exchange_config(scale, login_s, order_s), folder / f"bench-{time.monotonic_ns()}.sqlite",
-                             governor=scale.governor(), timeout_s=30)
+    return Engine.paper_mode(
+        exchange_config(scale, login_s, order_s),
+        folder / f"bench-{time.monotonic_ns()}.sqlite",
+        governor=scale.governor(),
+        timeout_s=30,
+    )
 
 
 def run(eng: Engine, config: RunConfig, logged_in: bool = False) -> RunResult:
@@ -78,8 +89,13 @@ def ideal_s(p: Plan, login_s: float, order_s: float) -> float:
 
 def warm_up(scale: Scale, folder: Path) -> None:
     """One untimed run, so the first timed one does not pay for the interpreter's first pass over the code."""
-    run(engine(scale, folder, 0.0, 0.0), RunConfig(strikes(2), 2, 1, 0.0, Mode.SEQUENTIAL, login_per_order=True))
-    run(engine(scale, folder, 0.0, 0.0), RunConfig(strikes(2), 2, 1, 0.0))
+    run(
+        engine(scale, folder, 0.0, 0.0),
+        RunConfig(
+            legs=strikes(2), total_lots=2, lots_per_batch=1, delay_s=0.0, mode=Mode.SEQUENTIAL, login_per_order=True
+        ),
+    )
+    run(engine(scale, folder, 0.0, 0.0), RunConfig(legs=strikes(2), total_lots=2, lots_per_batch=1, delay_s=0.0))
 
 
 def tempdir() -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +38,7 @@ class Results:
         return rows[key].measured_s / rows["a"].measured_s
 
 
-def r_squared(xs: list[float], ys: list[float]) -> float:
+def r_squared(xs: Sequence[float], ys: Sequence[float]) -> float:
     """How much of ys a straight line in xs explains; a flat ys is a line that explains all of it."""
     if len(set(ys)) == 1:
         return 1.0
@@ -46,29 +47,46 @@ def r_squared(xs: list[float], ys: list[float]) -> float:
 
 def goals(res: Results) -> list[tuple[str, str, bool]]:
     """(goal, what was measured, met) for every goal the issue names."""
-    out = [(f"({r.case.key}) measured/ideal ≤ {VS_IDEAL_LIMIT}", f"{r.vs_ideal:.5f}" + (
-        "" if r.sdk_alone_vs_ideal is None else f" (the SDK alone: {r.sdk_alone_vs_ideal:.5f})"),
-        r.vs_ideal <= VS_IDEAL_LIMIT) for r in res.seed]
+    out = [
+        (
+            f"({r.case.key}) measured/ideal ≤ {VS_IDEAL_LIMIT}",
+            f"{r.vs_ideal:.5f}"
+            + ("" if r.sdk_alone_vs_ideal is None else f" (the SDK alone: {r.sdk_alone_vs_ideal:.5f})"),
+            r.vs_ideal <= VS_IDEAL_LIMIT,
+        )
+        for r in res.seed
+    ]
     for key, limit in (("c", 0.84), ("d", 0.77), ("e", 0.76)):
         ratio = res.ratio_to_a(key)
         out.append((f"({key})/(a) ≤ {limit}", f"{ratio:.3f}", ratio <= limit))
     for row in res.legs:
         if row.legs > 1:
-            out.append((f"speed-up with {row.legs} legs ≥ {0.9 * row.legs:.1f}", f"{row.speedup:.2f}",
-                        row.speedup >= 0.9 * row.legs))
+            out.append(
+                (
+                    f"speed-up with {row.legs} legs ≥ {0.9 * row.legs:.1f}",
+                    f"{row.speedup:.2f}",
+                    row.speedup >= 0.9 * row.legs,
+                )
+            )
     oh = res.overhead
     out.append(("overhead per order ≤ 2 ms (median)", f"{oh.median_ms:.2f} ms", oh.median_ms <= 2.0))
     big = max(res.footprints, key=lambda f: f.orders)
-    out.append((f"{big.orders:,} orders under {RSS_LIMIT_MB} MB peak RSS", f"{big.peak_rss_mb:.0f} MB",
-                big.peak_rss_mb < RSS_LIMIT_MB))
+    out.append(
+        (
+            f"{big.orders:,} orders under {RSS_LIMIT_MB} MB peak RSS",
+            f"{big.peak_rss_mb:.0f} MB",
+            big.peak_rss_mb < RSS_LIMIT_MB,
+        )
+    )
     orders = [f.orders for f in res.footprints]
     t_fit = r_squared(orders, [f.wall_s for f in res.footprints])
     m_fit = r_squared(orders, [f.grown_mb for f in res.footprints])
     out.append((f"time linear in orders (R² ≥ {LINEAR_R2})", f"R² {t_fit:.4f}", t_fit >= LINEAR_R2))
     out.append((f"memory linear in orders (R² ≥ {LINEAR_R2})", f"R² {m_fit:.4f}", m_fit >= LINEAR_R2))
     worst = max(res.seed, key=lambda r: r.eta_error)
-    out.append(("ETA within 5 % of measured", f"worst {worst.eta_error:.2%} ({worst.case.key})",
-                worst.eta_error <= 0.05))
+    out.append(
+        ("ETA within 5 % of measured", f"worst {worst.eta_error:.2%} ({worst.case.key})", worst.eta_error <= 0.05)
+    )
     return out
 
 
@@ -79,12 +97,38 @@ def _table(head: list[str], rows: list[list[str]]) -> str:
 
 def seed_markdown(res: Results) -> str:
     return _table(
-        ["case", "how", "measured s", "ideal s", "measured/ideal", "SDK alone/ideal", "ratio to (a)", "logins",
-         "over ideal ms", "of it inside the sends ms", "ETA s", "ETA error"],
-        [[f"({r.case.key})", r.case.label, f"{r.measured_s:.4f}", f"{r.ideal_s:.4f}", f"{r.vs_ideal:.4f}",
-          "-" if r.sdk_alone_vs_ideal is None else f"{r.sdk_alone_vs_ideal:.4f}",
-          f"{res.ratio_to_a(r.case.key):.3f}", str(r.logins), f"{(r.measured_s - r.ideal_s) * 1000:.1f}",
-          f"{r.in_sends_s * 1000:.1f}", f"{r.eta_s:.4f}", f"{r.eta_error:.2%}"] for r in res.seed])
+        [
+            "case",
+            "how",
+            "measured s",
+            "ideal s",
+            "measured/ideal",
+            "SDK alone/ideal",
+            "ratio to (a)",
+            "logins",
+            "over ideal ms",
+            "of it inside the sends ms",
+            "ETA s",
+            "ETA error",
+        ],
+        [
+            [
+                f"({r.case.key})",
+                r.case.label,
+                f"{r.measured_s:.4f}",
+                f"{r.ideal_s:.4f}",
+                f"{r.vs_ideal:.4f}",
+                "-" if r.sdk_alone_vs_ideal is None else f"{r.sdk_alone_vs_ideal:.4f}",
+                f"{res.ratio_to_a(r.case.key):.3f}",
+                str(r.logins),
+                f"{(r.measured_s - r.ideal_s) * 1000:.1f}",
+                f"{r.in_sends_s * 1000:.1f}",
+                f"{r.eta_s:.4f}",
+                f"{r.eta_error:.2%}",
+            ]
+            for r in res.seed
+        ],
+    )
 
 
 def _misses(res: Results) -> list[str]:
@@ -95,25 +139,38 @@ def _misses(res: Results) -> list[str]:
     lines = []
     for r in missed:
         over = (r.measured_s - r.ideal_s) * 1000
-        line = (f"- ({r.case.key}): {over:.1f} ms over the ideal, {r.in_sends_s * 1000:.1f} ms "
-                f"({r.in_sends_s * 1000 / over:.0%}) of it inside the sends"
-                f"{' and their own logins' if r.case.login_per_order else ''}.")
-        if r.sdk_alone_s is not None:
+        line = (
+            f"- ({r.case.key}): {over:.1f} ms over the ideal, {r.in_sends_s * 1000:.1f} ms "
+            f"({r.in_sends_s * 1000 / over:.0%}) of it inside the sends"
+            f"{' and their own logins' if r.case.login_per_order else ''}."
+        )
+        if r.sdk_alone_s is not None and r.sdk_alone_vs_ideal is not None:
             floor = (r.sdk_alone_s - r.ideal_s) * 1000
-            verdict = ("already past the goal before any engine runs" if r.sdk_alone_vs_ideal > VS_IDEAL_LIMIT
-                       else "inside the goal, so the engine's share is what misses it")
-            share = (f"The engine adds {over - floor:.1f} ms on top (journal, executor, session, governor)."
-                     if over > floor else "The engine adds nothing measurable on top: the bare loop was "
-                     f"{floor - over:.1f} ms slower in this run, which is within the spread between runs.")
-            line += (f" The same SDK calls in a bare loop, with no engine, take {r.sdk_alone_vs_ideal:.4f} of the "
-                     f"ideal ({floor:.1f} ms over it; {VS_IDEAL_LIMIT} allows "
-                     f"{r.ideal_s * (VS_IDEAL_LIMIT - 1) * 1000:.1f} ms): {verdict}. {share}")
+            verdict = (
+                "already past the goal before any engine runs"
+                if r.sdk_alone_vs_ideal > VS_IDEAL_LIMIT
+                else "inside the goal, so the engine's share is what misses it"
+            )
+            share = (
+                f"The engine adds {over - floor:.1f} ms on top (journal, executor, session, governor)."
+                if over > floor
+                else "The engine adds nothing measurable on top: the bare loop was "
+                f"{floor - over:.1f} ms slower in this run, which is within the spread between runs."
+            )
+            line += (
+                f" The same SDK calls in a bare loop, with no engine, take {r.sdk_alone_vs_ideal:.4f} of the "
+                f"ideal ({floor:.1f} ms over it; {VS_IDEAL_LIMIT} allows "
+                f"{r.ideal_s * (VS_IDEAL_LIMIT - 1) * 1000:.1f} ms): {verdict}. {share}"
+            )
         lines.append(line)
-    return ["### Where the misses come from", "\n".join(lines) + "\n\n"
-            "Inside a send, beyond the exchange's latency, is the SDK's own work: building the request through "
-            "httpx and parsing the reply. Run after a wait for the exchange, the same SDK call costs about twice "
-            "what it costs in a tight loop, and a fresh login per order makes three such calls and a new client "
-            "for every order. The SDK is used unmodified."]
+    return [
+        "### Where the misses come from",
+        "\n".join(lines) + "\n\n"
+        "Inside a send, beyond the exchange's latency, is the SDK's own work: building the request through "
+        "httpx and parsing the reply. Run after a wait for the exchange, the same SDK call costs about twice "
+        "what it costs in a tight loop, and a fresh login per order makes three such calls and a new client "
+        "for every order. The SDK is used unmodified.",
+    ]
 
 
 def markdown(res: Results) -> str:
@@ -136,53 +193,114 @@ def markdown(res: Results) -> str:
         seed_markdown(res),
         "## Legs per batch",
         "Median batch time, sequential against parallel legs, at the seed's order latency.",
-        _table(["legs", "sequential ms", "parallel ms", "speed-up", "goal"],
-               [[str(r.legs), f"{r.sequential_ms:.2f}", f"{r.parallel_ms:.2f}", f"{r.speedup:.2f}",
-                 f"≥ {0.9 * r.legs:.1f}" if r.legs > 1 else "-"] for r in res.legs]),
+        _table(
+            ["legs", "sequential ms", "parallel ms", "speed-up", "goal"],
+            [
+                [
+                    str(r.legs),
+                    f"{r.sequential_ms:.2f}",
+                    f"{r.parallel_ms:.2f}",
+                    f"{r.speedup:.2f}",
+                    f"≥ {0.9 * r.legs:.1f}" if r.legs > 1 else "-",
+                ]
+                for r in res.legs
+            ],
+        ),
         "## Batches",
         "Parallel legs, gap pacing, a delay of two orders' latency (so the fill check after each batch fits inside "
         "it); the cost per batch over the ideal stays flat as batches grow.",
-        _table(["batches", "measured s", "ideal s", "measured/ideal", "extra ms per batch"],
-               [[str(r.batches), f"{r.measured_s:.3f}", f"{r.ideal_s:.3f}", f"{r.vs_ideal:.4f}",
-                 f"{r.extra_ms_per_batch:.2f}"] for r in res.batches]),
+        _table(
+            ["batches", "measured s", "ideal s", "measured/ideal", "extra ms per batch"],
+            [
+                [
+                    str(r.batches),
+                    f"{r.measured_s:.3f}",
+                    f"{r.ideal_s:.3f}",
+                    f"{r.vs_ideal:.4f}",
+                    f"{r.extra_ms_per_batch:.2f}",
+                ]
+                for r in res.batches
+            ],
+        ),
         "## The engine's own cost per order",
         f"Zero latency, zero delay, {oh.orders:,} orders placed sequentially: the time from one send to the next is "
         f"everything the engine does for an order (send, acknowledgement, fill confirmation, journal). Median "
         f"{oh.median_ms:.3f} ms, p95 {oh.p95_ms:.3f} ms. Where it goes, from a second, instrumented run:",
-        _table(["stage", "ms per order", "share"],
-               [[stage, f"{ms:.3f}", f"{ms / sum(oh.stages_ms.values()):.0%}"] for stage, ms in oh.stages_ms.items()]),
+        _table(
+            ["stage", "ms per order", "share"],
+            [[stage, f"{ms:.3f}", f"{ms / sum(oh.stages_ms.values()):.0%}"] for stage, ms in oh.stages_ms.items()],
+        ),
         "## Growth with orders",
         "Parallel legs, zero latency, one fresh process per size.",
-        _table(["orders", "wall s", "ms per order", "RSS grown by the run MB", "KB per order", "peak RSS MB"],
-               [[f"{f.orders:,}", f"{f.wall_s:.2f}", f"{f.ms_per_order:.3f}", f"{f.grown_mb:.1f}",
-                 f"{f.grown_mb * 1024 / f.orders:.2f}", f"{f.peak_rss_mb:.0f}"] for f in res.footprints]),
+        _table(
+            ["orders", "wall s", "ms per order", "RSS grown by the run MB", "KB per order", "peak RSS MB"],
+            [
+                [
+                    f"{f.orders:,}",
+                    f"{f.wall_s:.2f}",
+                    f"{f.ms_per_order:.3f}",
+                    f"{f.grown_mb:.1f}",
+                    f"{f.grown_mb * 1024 / f.orders:.2f}",
+                    f"{f.peak_rss_mb:.0f}",
+                ]
+                for f in res.footprints
+            ],
+        ),
     ]
     return "\n\n".join(parts) + "\n"
 
 
 def chart(res: Results) -> go.Figure:
-    fig = make_subplots(rows=2, cols=2, horizontal_spacing=0.12, vertical_spacing=0.18,
-                        specs=[[{}, {}], [{}, {"secondary_y": True}]],
-                        subplot_titles=("Seed plan: time over the ideal", "Speed-up of parallel legs",
-                                        "Over the ideal per batch (ms)", "Growth with orders"))
+    fig = make_subplots(
+        rows=2,
+        cols=2,
+        horizontal_spacing=0.12,
+        vertical_spacing=0.18,
+        specs=[[{}, {}], [{}, {"secondary_y": True}]],
+        subplot_titles=(
+            "Seed plan: time over the ideal",
+            "Speed-up of parallel legs",
+            "Over the ideal per batch (ms)",
+            "Growth with orders",
+        ),
+    )
     cases = [f"({r.case.key})" for r in res.seed]
     fig.add_bar(x=cases, y=[r.vs_ideal for r in res.seed], name="measured/ideal", row=1, col=1)
     fig.add_bar(x=cases, y=[r.sdk_alone_vs_ideal for r in res.seed], name="the SDK alone/ideal", row=1, col=1)
-    fig.add_scatter(x=cases, y=[VS_IDEAL_LIMIT] * len(cases), mode="lines", line_dash="dash",
-                    name=f"goal {VS_IDEAL_LIMIT}", row=1, col=1)
+    fig.add_scatter(
+        x=cases,
+        y=[VS_IDEAL_LIMIT] * len(cases),
+        mode="lines",
+        line_dash="dash",
+        name=f"goal {VS_IDEAL_LIMIT}",
+        row=1,
+        col=1,
+    )
     ks = [r.legs for r in res.legs]
     fig.add_scatter(x=ks, y=[r.speedup for r in res.legs], mode="lines+markers", name="speed-up", row=1, col=2)
     fig.add_scatter(x=ks, y=ks, mode="lines", line_dash="dot", name="k (no overhead)", row=1, col=2)
     fig.add_scatter(x=ks, y=[0.9 * k for k in ks], mode="lines", line_dash="dash", name="goal 0.9·k", row=1, col=2)
-    fig.add_scatter(x=[r.batches for r in res.batches], y=[r.extra_ms_per_batch for r in res.batches],
-                    mode="lines+markers", name="ms over ideal per batch", row=2, col=1)
+    fig.add_scatter(
+        x=[r.batches for r in res.batches],
+        y=[r.extra_ms_per_batch for r in res.batches],
+        mode="lines+markers",
+        name="ms over ideal per batch",
+        row=2,
+        col=1,
+    )
     fig.update_yaxes(rangemode="tozero", row=2, col=1)
     fig.update_xaxes(type="log", title_text="batches", row=2, col=1)
     orders = [f.orders for f in res.footprints]
-    fig.add_scatter(x=orders, y=[f.wall_s for f in res.footprints], mode="lines+markers", name="wall s",
-                    row=2, col=2)
-    fig.add_scatter(x=orders, y=[f.grown_mb for f in res.footprints], mode="lines+markers",
-                    name="RSS grown MB", row=2, col=2, secondary_y=True)
+    fig.add_scatter(x=orders, y=[f.wall_s for f in res.footprints], mode="lines+markers", name="wall s", row=2, col=2)
+    fig.add_scatter(
+        x=orders,
+        y=[f.grown_mb for f in res.footprints],
+        mode="lines+markers",
+        name="RSS grown MB",
+        row=2,
+        col=2,
+        secondary_y=True,
+    )
     fig.update_xaxes(title_text="legs per batch", row=1, col=2)
     fig.update_xaxes(title_text="orders", row=2, col=2)
     top = max([VS_IDEAL_LIMIT] + [r.vs_ideal for r in res.seed] + [r.sdk_alone_vs_ideal or 1.0 for r in res.seed])

@@ -42,7 +42,9 @@ def legs_speedup(scale: Scale, folder: Path, ks=(1, 2, 4, 8), batches: int = 10)
     for k in ks:
         walls = {}
         for mode in (Mode.SEQUENTIAL, Mode.PARALLEL):
-            config = RunConfig(strikes(k), batches, 1, scale.s(SEED_ORDER_S), mode)
+            config = RunConfig(
+                legs=strikes(k), total_lots=batches, lots_per_batch=1, delay_s=scale.s(SEED_ORDER_S), mode=mode
+            )
             result = run(engine(scale, folder, SEED_LOGIN_S, SEED_ORDER_S), config)
             walls[mode] = statistics.median((b.end_mono - b.start_mono) * 1000 for b in result.batches)
         rows.append(LegsRow(k, walls[Mode.SEQUENTIAL], walls[Mode.PARALLEL]))
@@ -71,14 +73,14 @@ def batches_sweep(scale: Scale, folder: Path, counts=(1, 2, 5, 10, 20, 50, 100, 
     rows = []
     order_s = scale.s(SEED_ORDER_S)
     for n in counts:
-        p = plan(RunConfig(strikes(2), n, 1, 2 * order_s))
+        p = plan(RunConfig(legs=strikes(2), total_lots=n, lots_per_batch=1, delay_s=2 * order_s))
         result = run(engine(scale, folder, SEED_LOGIN_S, SEED_ORDER_S), p.config)
         rows.append(BatchesRow(n, result.wall_s, ideal_s(p, scale.s(SEED_LOGIN_S), order_s)))
     return rows
 
 
 # ----- overhead per order -----------------------------------------------------------------
-STAGES = {
+STAGES: dict[str, list[tuple[type, str]]] = {
     "simulated exchange": [(SimulatedExchange, "handle_request")],
     "SDK + httpx": [(NeoAPI, "place_order"), (NeoAPI, "order_report")],
     "journal": [(Journal, "intents"), (Journal, "record"), (Journal, "update_run")],
@@ -115,6 +117,7 @@ def _profiled(totals: dict[str, float]):
                 if outer:
                     with lock:
                         totals[stage] += time.perf_counter() - start
+
         return wrapper
 
     for stage, targets in STAGES.items():
@@ -131,13 +134,16 @@ def _profiled(totals: dict[str, float]):
 def _zero_latency_run(folder: Path, batches: int):
     """Sequential, so each order's cost is the time from its send to the next one's; the limit is out of the way."""
     out_of_the_way = Scale(factor=100_000.0)
-    return run(engine(out_of_the_way, folder, 0.0, 0.0), RunConfig(strikes(2), batches, 1, 0.0, Mode.SEQUENTIAL))
+    return run(
+        engine(out_of_the_way, folder, 0.0, 0.0),
+        RunConfig(legs=strikes(2), total_lots=batches, lots_per_batch=1, delay_s=0.0, mode=Mode.SEQUENTIAL),
+    )
 
 
 def overhead(folder: Path, batches: int = 500) -> Overhead:
     result = _zero_latency_run(folder, batches)
     sends = sorted(o.submit_mono for o in result.orders)
-    gaps = [(b - a) * 1000 for a, b in zip(sends, sends[1:])]
+    gaps = [(b - a) * 1000 for a, b in zip(sends, sends[1:], strict=False)]
     totals: dict[str, float] = defaultdict(float)
     with _profiled(totals):
         profiled = _zero_latency_run(folder, batches)
@@ -169,8 +175,14 @@ class Footprint:
 
 def footprint(orders: int) -> Footprint:
     """Run `orders` orders (parallel, two legs, zero latency) in a fresh interpreter and read its peak RSS."""
-    out = subprocess.run([sys.executable, "-m", "benchmarks.footprint", str(orders)], capture_output=True,
-                         text=True, timeout=1800, check=True, cwd=Path(__file__).resolve().parent.parent)
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.footprint", str(orders)],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     return Footprint(**json.loads(out.stdout))
 
 

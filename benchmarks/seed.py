@@ -9,13 +9,25 @@ from pathlib import Path
 
 import pyotp
 
+from execution.clock import sleep_until
 from execution.model import Mode, Pacing, RunConfig, RunResult
 from execution.planner import Latency, estimate_seconds, plan
 from execution.sdk import NeoAPI
-from execution.simulator import SimulatedExchange, wait_until
+from execution.simulator import SimulatedExchange
 
-from .harness import (SEED_DELAY_S, SEED_LOGIN_S, SEED_LOTS, SEED_ORDER_S, SEED_PER_BATCH, Scale, engine,
-                      exchange_config, ideal_s, run, strikes)
+from .harness import (
+    SEED_DELAY_S,
+    SEED_LOGIN_S,
+    SEED_LOTS,
+    SEED_ORDER_S,
+    SEED_PER_BATCH,
+    Scale,
+    engine,
+    exchange_config,
+    ideal_s,
+    run,
+    strikes,
+)
 
 
 @dataclass(frozen=True)
@@ -28,8 +40,15 @@ class Case:
     logged_in: bool = False  # the session was opened before the run (earlier in the day)
 
     def config(self, scale: Scale) -> RunConfig:
-        return RunConfig(strikes(2), SEED_LOTS, SEED_PER_BATCH, scale.s(SEED_DELAY_S), self.mode, self.pacing,
-                         login_per_order=self.login_per_order)
+        return RunConfig(
+            legs=strikes(2),
+            total_lots=SEED_LOTS,
+            lots_per_batch=SEED_PER_BATCH,
+            delay_s=scale.s(SEED_DELAY_S),
+            mode=self.mode,
+            pacing=self.pacing,
+            login_per_order=self.login_per_order,
+        )
 
 
 CASES = (
@@ -74,9 +93,9 @@ def in_sends(result: RunResult, login_s: float, order_s: float) -> float:
     for b in batches:
         legs = [o for o in result.orders if o.batch == b.number]
         if c.mode is Mode.SEQUENTIAL:
-            total += sum(o.latency_ms / 1000 - per_order for o in legs)
+            total += sum((o.latency_ms or 0.0) / 1000 - per_order for o in legs)
         else:
-            total += max(o.ack_mono for o in legs) - min(o.submit_mono for o in legs) - per_order
+            total += max(o.ack_mono or 0.0 for o in legs) - min(o.submit_mono or 0.0 for o in legs) - per_order
     return total
 
 
@@ -94,18 +113,25 @@ def sdk_alone(exchange: SimulatedExchange, config: RunConfig) -> float:
         return client
 
     start = end = time.monotonic()
-    client = None if config.login_per_order else login()
+    client: NeoAPI | None = None if config.login_per_order else login()
     for batch in p.batches:
         if batch.number > 1:
-            wait_until(end + config.delay_s)
+            sleep_until(end + config.delay_s)
         for order in batch.orders:
             leg = order.leg_spec
-            if config.login_per_order:
+            if client is None or config.login_per_order:
                 client = login()
-            reply = client.place_order(exchange_segment=leg.segment.value, product=leg.product.value, price="0",
-                                       order_type=leg.order_type.value, quantity=str(order.quantity),
-                                       validity="DAY", trading_symbol=leg.symbol, transaction_type=leg.side.value,
-                                       tag=f"alone-{batch.number}-{order.leg}")
+            reply = client.place_order(
+                exchange_segment=leg.segment.value,
+                product=leg.product.value,
+                price="0",
+                order_type=leg.order_type.value,
+                quantity=str(order.quantity),
+                validity="DAY",
+                trading_symbol=leg.symbol,
+                transaction_type=leg.side.value,
+                tag=f"alone-{batch.number}-{order.leg}",
+            )
             if reply.get("stat") != "Ok":
                 raise RuntimeError(f"the bare loop's order was refused: {reply}")
         end = time.monotonic()
@@ -120,8 +146,8 @@ def calibrate(scale: Scale, folder: Path, samples: int = 5) -> Latency:
         start = time.monotonic()
         eng.session.client()
         logins.append(time.monotonic() - start)
-        result = run(eng, RunConfig(strikes(2), 2, 1, 0.0, Mode.SEQUENTIAL))
-        orders += [o.latency_ms / 1000.0 for o in result.orders]
+        result = run(eng, RunConfig(legs=strikes(2), total_lots=2, lots_per_batch=1, delay_s=0.0, mode=Mode.SEQUENTIAL))
+        orders += [(o.latency_ms or 0.0) / 1000.0 for o in result.orders]
     return Latency(statistics.median(logins), statistics.median(orders))
 
 
@@ -145,9 +171,20 @@ def seed_table(scale: Scale, folder: Path, repeats: int) -> tuple[list[SeedRow],
     for case in CASES:
         p = plan(case.config(scale))
         login_s = 0.0 if case.logged_in else scale.s(SEED_LOGIN_S)
-        eta = estimate_seconds(p, Latency(0.0 if case.logged_in else measured.login_s, measured.order_s),
-                               orders_per_s=scale.governor().orders_per_s)
-        rows.append(SeedRow(case, statistics.median(walls[case.key]), ideal_s(p, login_s, scale.s(SEED_ORDER_S)),
-                            logins[case.key], eta, statistics.median(sends[case.key]),
-                            statistics.median(alone[case.key]) if case.key in alone else None))
+        eta = estimate_seconds(
+            p,
+            Latency(0.0 if case.logged_in else measured.login_s, measured.order_s),
+            orders_per_s=scale.governor().orders_per_s,
+        )
+        rows.append(
+            SeedRow(
+                case,
+                statistics.median(walls[case.key]),
+                ideal_s(p, login_s, scale.s(SEED_ORDER_S)),
+                logins[case.key],
+                eta,
+                statistics.median(sends[case.key]),
+                statistics.median(alone[case.key]) if case.key in alone else None,
+            )
+        )
     return rows, measured

@@ -5,8 +5,16 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-STATUS_COLORS = {"complete": "#3ddc97", "open": "#f5c542", "placed": "#7aa2f7", "rejected": "#f7768e",
-                 "failed": "#f7768e", "unknown": "#ff9e64", "cancelled": "#a9b1d6", "skipped": "#565f89"}
+STATUS_COLORS = {
+    "complete": "#3ddc97",
+    "open": "#f5c542",
+    "placed": "#7aa2f7",
+    "rejected": "#f7768e",
+    "failed": "#f7768e",
+    "unknown": "#ff9e64",
+    "cancelled": "#a9b1d6",
+    "skipped": "#565f89",
+}
 
 
 def _naive(ts: pd.Series) -> pd.Series:
@@ -26,32 +34,59 @@ def timeline(orders: pd.DataFrame, batches: pd.DataFrame, title: str = "") -> go
     sent["start_naive"] = _naive(sent["start"])
     sent["row"] = "Leg " + sent["leg"].astype(str) + " · " + sent["side"] + " " + sent["symbol"]
     for status, part in sent.groupby("status", sort=False):
-        fig.add_trace(go.Bar(
-            orientation="h", y=part["row"], base=part["start_naive"], x=part["latency_ms"].clip(lower=0.001),
-            name=status, marker_color=STATUS_COLORS.get(status, "#c0caf5"),
-            customdata=part[["symbol", "quantity", "order_no", "status", "latency_ms", "batch"]].to_numpy(),
-            hovertemplate=("<b>%{customdata[0]}</b><br>batch %{customdata[5]} · qty %{customdata[1]}<br>"
-                           "order %{customdata[2]} · %{customdata[3]}<br>latency %{customdata[4]:.1f} ms"
-                           "<br>sent %{base|%H:%M:%S.%L}<extra></extra>"),
-        ))
+        fig.add_trace(
+            go.Bar(
+                orientation="h",
+                y=part["row"],
+                base=part["start_naive"],
+                x=part["latency_ms"].clip(lower=0.001),
+                name=status,
+                marker_color=STATUS_COLORS.get(str(status), "#c0caf5"),
+                customdata=part[["symbol", "quantity", "order_no", "status", "latency_ms", "batch"]].to_numpy(),
+                hovertemplate=(
+                    "<b>%{customdata[0]}</b><br>batch %{customdata[5]} · qty %{customdata[1]}<br>"
+                    "order %{customdata[2]} · %{customdata[3]}<br>latency %{customdata[4]:.1f} ms"
+                    "<br>sent %{base|%H:%M:%S.%L}<extra></extra>"
+                ),
+            )
+        )
     for _, b in batches.iterrows():
         start = _naive(pd.Series([b["start"]])).iloc[0]
         end = start + pd.Timedelta(milliseconds=float(b["wall_ms"]))
-        fig.add_vrect(x0=start, x1=end, fillcolor="#7aa2f7", opacity=0.12, line_width=0,
-                      annotation_text=f"B{int(b['batch'])}", annotation_position="top left")
+        fig.add_vrect(
+            x0=start,
+            x1=end,
+            fillcolor="#7aa2f7",
+            opacity=0.12,
+            line_width=0,
+            annotation_text=f"B{int(b['batch'])}",
+            annotation_position="top left",
+        )
     fig.update_xaxes(type="date", tickformat="%H:%M:%S.%L", title="time (IST)")
     fig.update_yaxes(title=None, categoryorder="category descending")
-    fig.update_layout(title=title, barmode="overlay", height=180 + 40 * sent["row"].nunique(),
-                      legend_title_text="status", margin=dict(l=10, r=10, t=50, b=10))
+    fig.update_layout(
+        title=title,
+        barmode="overlay",
+        height=180 + 40 * sent["row"].nunique(),
+        legend_title_text="status",
+        margin=dict(l=10, r=10, t=50, b=10),
+    )
     return fig
 
 
 def batch_comparison(a: pd.DataFrame, b: pd.DataFrame, label_a: str, label_b: str) -> go.Figure:
     """Per-batch wall time of two runs side by side."""
-    fig = go.Figure([
-        go.Bar(name=label_a, x=a["batch"], y=a["wall_ms"], marker_color="#3ddc97"),
-        go.Bar(name=label_b, x=b["batch"], y=b["wall_ms"], marker_color="#7aa2f7"),
-    ])
-    fig.update_layout(barmode="group", xaxis_title="batch", yaxis_title="batch wall time (ms)",
-                      margin=dict(l=10, r=10, t=30, b=10), height=320)
+    fig = go.Figure(
+        [
+            go.Bar(name=label_a, x=a["batch"], y=a["wall_ms"], marker_color="#3ddc97"),
+            go.Bar(name=label_b, x=b["batch"], y=b["wall_ms"], marker_color="#7aa2f7"),
+        ]
+    )
+    fig.update_layout(
+        barmode="group",
+        xaxis_title="batch",
+        yaxis_title="batch wall time (ms)",
+        margin=dict(l=10, r=10, t=30, b=10),
+        height=320,
+    )
     return fig

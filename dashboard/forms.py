@@ -6,16 +6,27 @@ import math
 
 import pandas as pd
 
-from execution.instruments import BUNDLED, SymbolError, parse_symbol
+from execution.errors import PlanError, SymbolError
+from execution.instruments import BUNDLED, parse_symbol
 from execution.model import Leg, OrderType, Plan, Product, Segment, Side
-from execution.planner import PlanError
 
 LEG_COLUMNS = ["symbol", "side", "product", "order_type", "price"]
 
 
 def legs_frame(legs: tuple[Leg, ...]) -> pd.DataFrame:
-    return pd.DataFrame([{"symbol": l.symbol, "side": l.side.value, "product": l.product.value,
-                          "order_type": l.order_type.value, "price": l.price} for l in legs], columns=LEG_COLUMNS)
+    return pd.DataFrame(
+        [
+            {
+                "symbol": g.symbol,
+                "side": g.side.value,
+                "product": g.product.value,
+                "order_type": g.order_type.value,
+                "price": g.price,
+            }
+            for g in legs
+        ],
+        columns=LEG_COLUMNS,
+    )
 
 
 def legs_from_frame(df: pd.DataFrame) -> tuple[Leg, ...]:
@@ -27,7 +38,7 @@ def legs_from_frame(df: pd.DataFrame) -> tuple[Leg, ...]:
                 continue  # an empty row the editor added
             raise PlanError(f"Leg {i} has no trading symbol.")
         try:
-            side, product = Side(row.get("side")), Product(row.get("product") or "NRML")
+            side, product = Side(str(row.get("side") or "")), Product(row.get("product") or "NRML")
             order_type = OrderType(row.get("order_type") or "MKT")
         except ValueError:
             raise PlanError(f"Leg {i}: side must be B or S, product NRML or MIS, order type MKT or L.") from None
@@ -37,7 +48,7 @@ def legs_from_frame(df: pd.DataFrame) -> tuple[Leg, ...]:
             segment = BUNDLED[parse_symbol(symbol).underlying].segment
         except SymbolError:
             segment = Segment.NSE_FO  # the planner names what is wrong with the symbol
-        legs.append(Leg(symbol, side, segment, product, order_type, price))
+        legs.append(Leg(symbol=symbol, side=side, segment=segment, product=product, order_type=order_type, price=price))
     return tuple(legs)
 
 
@@ -55,4 +66,4 @@ def units_per_leg(plan: Plan) -> list[str]:
     totals: dict[int, int] = {}
     for o in plan.orders:
         totals[o.leg] = totals.get(o.leg, 0) + o.quantity
-    return [f"{l.side.name} {totals[i]:,} units of {l.symbol}" for i, l in enumerate(plan.config.legs, start=1)]
+    return [f"{g.side.name} {totals[i]:,} units of {g.symbol}" for i, g in enumerate(plan.config.legs, start=1)]

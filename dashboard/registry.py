@@ -9,11 +9,12 @@ from pathlib import Path
 import streamlit as st
 from dotenv import dotenv_values
 
-from execution.engine import Engine, paper_session
+from execution.engine import Engine, PaperEngine, paper_session
+from execution.errors import BookUnavailable, LoginError
+from execution.executor import Run
 from execution.journal import Journal
-from execution.broker import BookUnavailable
 from execution.model import RunState
-from execution.session import Credentials, LoginError
+from execution.session import Credentials
 from execution.simulator import ExchangeConfig, SimulatedExchange
 
 from . import state as S
@@ -26,11 +27,11 @@ def data_dir() -> Path:
 class Registry:
     """A paper engine from the start; a live engine once the trader logs in. Runs live in the engines."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.journal = Journal(folder / "journal.sqlite")
         exchange = SimulatedExchange(ExchangeConfig(state_path=str(folder / "paper_exchange.sqlite")))
-        self.paper = Engine(paper_session(exchange), self.journal, exchange)
+        self.paper = PaperEngine(paper_session(exchange), self.journal, exchange)
         self.live: Engine | None = None
         self._lock = threading.Lock()
         self.recovered = self._recover(self.paper)
@@ -41,7 +42,7 @@ class Registry:
         try:
             return engine.recover()
         except (BookUnavailable, LoginError):
-            return [r["run_id"] for r in engine.journal.runs() if r["state"] is RunState.INTERRUPTED]
+            return [r.run_id for r in engine.journal.runs() if r.state is RunState.INTERRUPTED]
 
     def login_live(self, totp: str | None) -> Engine:
         """Build the live engine from .env and log in once. Raises LoginError with a trader-facing message."""
@@ -58,7 +59,7 @@ class Registry:
             if self.live is not None:
                 self.live.session.logout()
 
-    def active(self) -> list:
+    def active(self) -> list[Run]:
         engines = [self.paper] + ([self.live] if self.live else [])
         return [r for e in engines for r in e.active()]
 

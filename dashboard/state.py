@@ -11,11 +11,19 @@ RESULTS_RUN = "results_run"  # the run open on the Results page
 # Execute-page inputs and their defaults. Streamlit deletes a widget's key when its page is left; re-assigning
 # them at the top of the page keeps the trader's form across page switches.
 FORM_DEFAULTS = {
-    "preset": "Short strangle", "underlying": "NIFTY", "atm": 26000, "total_lots": 167, "lots_per_batch": 20,
-    "delay_s": 2.0, "run_mode": "parallel", "pacing": "gap", "hedge_first": False, "on_leg_failure": "continue",
+    "preset": "Short strangle",
+    "underlying": "NIFTY",
+    "atm": 26000,
+    "total_lots": 167,
+    "lots_per_batch": 20,
+    "delay_s": 2.0,
+    "run_mode": "parallel",
+    "pacing": "gap",
+    "hedge_first": False,
+    "on_leg_failure": "continue",
 }
 
 
 def keep_form(session_state) -> None:
     for key, default in FORM_DEFAULTS.items():
-        session_state[key] = session_state[key] if key in session_state else default
+        session_state[key] = session_state.get(key, default)

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from enum import Enum
 from json import JSONDecodeError
-from typing import Any, Mapping
+from typing import Any
 
 import httpx
+
+from .errors import BookUnavailable
 from .model import OrderResult, OrderStatus, OrderType, PlannedOrder
-from .sdk import ApiValueError
+from .sdk import ApiValueError, NeoAPI
 from .session import Session
 
 _SESSION_CODES = {100022, 100008}
@@ -83,8 +86,14 @@ class BookRow:
     def applied_to(self, result: OrderResult, keep_error: bool = False) -> OrderResult:
         """`result` as the book shows it. With keep_error, an order the book did not reject keeps its own note."""
         error = result.error if keep_error and self.status is not OrderStatus.REJECTED else self.reason or None
-        return replace(result, status=self.status, order_no=self.order_no, filled_qty=self.filled_qty,
-                       avg_price=self.avg_price, error=error)
+        return replace(
+            result,
+            status=self.status,
+            order_no=self.order_no,
+            filled_qty=self.filled_qty,
+            avg_price=self.avg_price,
+            error=error,
+        )
 
 
 _STATES = {"complete": OrderStatus.COMPLETE, "rejected": OrderStatus.REJECTED, "cancelled": OrderStatus.CANCELLED}
@@ -93,10 +102,6 @@ _STATES = {"complete": OrderStatus.COMPLETE, "rejected": OrderStatus.REJECTED, "
 def book_status(ord_st: str) -> OrderStatus:
     """Neo's ordSt as ours: anything still working (open, trigger pending, AMO...) is OPEN."""
     return _STATES.get((ord_st or "").strip().lower(), OrderStatus.OPEN)
-
-
-class BookUnavailable(RuntimeError):
-    pass
 
 
 def parse_book(reply: Any) -> dict[str, BookRow]:
@@ -110,15 +115,20 @@ def parse_book(reply: Any) -> dict[str, BookRow]:
         raise BookUnavailable("session expired")
     if reply.get("stat") != "Ok" or not isinstance(reply.get("data"), list):
         raise BookUnavailable("order book not available")
-    rows = {}
+    rows: dict[str, BookRow] = {}
     try:
         for r in reply["data"]:
             tag = str(r.get("GuiOrdId") or "")
             if tag:
                 rows[tag] = BookRow(
-                    str(r["nOrdNo"]), tag, str(r.get("trdSym", "")), book_status(str(r.get("ordSt", ""))),
-                    int(float(r.get("qty") or 0)), int(float(r.get("fldQty") or 0)),
-                    float(r.get("avgPrc") or 0), str(r.get("rejRsn") or ""),
+                    str(r["nOrdNo"]),
+                    tag,
+                    str(r.get("trdSym", "")),
+                    book_status(str(r.get("ordSt", ""))),
+                    int(float(r.get("qty") or 0)),
+                    int(float(r.get("fldQty") or 0)),
+                    float(r.get("avgPrc") or 0),
+                    str(r.get("rejRsn") or ""),
                 )
     except (AttributeError, KeyError, TypeError, ValueError):
         raise BookUnavailable("malformed order book") from None
@@ -146,21 +156,29 @@ class Broker:
 
     BOOK_READS = 3
 
-    def __init__(self, session: Session, *, login_per_order: bool = False):
+    def __init__(self, session: Session, *, login_per_order: bool = False) -> None:
         self.session = session
         self.login_per_order = login_per_order
         self.book_reads = 0
 
-    def _send(self, client, order: PlannedOrder, tag: str) -> Reply:
+    def _send(self, client: NeoAPI, order: PlannedOrder, tag: str) -> Reply:
         leg = order.leg_spec
         price = f"{leg.price:.2f}" if leg.order_type is OrderType.LIMIT else "0"
-        return classify_place(client.place_order(
-            exchange_segment=leg.segment.value, product=leg.product.value, price=price,
-            order_type=leg.order_type.value, quantity=str(order.quantity), validity="DAY",
-            trading_symbol=leg.symbol, transaction_type=leg.side.value, tag=tag,
-        ))
+        return classify_place(
+            client.place_order(
+                exchange_segment=leg.segment.value,
+                product=leg.product.value,
+                price=price,
+                order_type=leg.order_type.value,
+                quantity=str(order.quantity),
+                validity="DAY",
+                trading_symbol=leg.symbol,
+                transaction_type=leg.side.value,
+                tag=tag,
+            )
+        )
 
-    def _read(self, fetch) -> dict[str, BookRow]:
+    def _read(self, fetch: Callable[[NeoAPI], Any]) -> dict[str, BookRow]:
         """A book read, re-logging in once if the session has expired. Reads are safe to retry."""
         last = "order book not available"
         for attempt in range(self.BOOK_READS):
@@ -204,11 +222,15 @@ class Broker:
             try:
                 row = self.book().get(tag)
             except BookUnavailable as exc:
-                return Submission(OrderStatus.UNKNOWN, None, f"{reply.message}; could not check the book: {exc}", attempts)
+                return Submission(
+                    OrderStatus.UNKNOWN, None, f"{reply.message}; could not check the book: {exc}", attempts
+                )
             if row is not None:
                 return _from_row(row, attempts, f"confirmed on the book after: {reply.message}")
             if reply.outcome is Outcome.DUPLICATE_TAG:
-                return Submission(OrderStatus.UNKNOWN, None, "the exchange knows this tag but the book does not show it", attempts)
+                return Submission(
+                    OrderStatus.UNKNOWN, None, "the exchange knows this tag but the book does not show it", attempts
+                )
             if resent:
                 return Submission(OrderStatus.FAILED, None, f"not on the book after: {reply.message}", attempts)
             if not self.session.governor.acquire(stop):
@@ -219,7 +241,7 @@ class Broker:
 class GuardedTransport(httpx.BaseTransport):
     """Live-mode transport: refuses redirects, since the SDK's client would re-POST an order on a 307/308."""
 
-    def __init__(self, inner: httpx.BaseTransport | None = None):
+    def __init__(self, inner: httpx.BaseTransport | None = None) -> None:
         self.inner = inner or httpx.HTTPTransport(retries=0)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:

@@ -6,28 +6,34 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Sequence
+from typing import Any, NoReturn
 
 import httpx
 
 from .engine import Engine
+from .errors import TraderError
 from .governor import Governor
+from .instruments import BUNDLED, next_weekday, parse_symbol, weekly_symbol
 from .journal import DEFAULT_PATH
-from .model import Mode, OnLegFailure, Pacing, RunConfig, RunResult
-from .planner import PlanError, parse_leg, plan as make_plan
-from .session import LoginError
+from .model import Mode, OnLegFailure, OrderEvent, OrderResult, Pacing, RunConfig, RunResult
+from .planner import parse_leg
+from .planner import plan as make_plan
+from .presets import REFERENCE_LEVEL, Preset, preset_legs
 from .simulator import FAULT_KINDS, ExchangeConfig, SimulatedExchange
 
 
-class _Refused(Exception):
-    pass
+class _Refused(TraderError):
+    """Bad command-line input."""
 
 
 def _fault(text: str) -> tuple[str, float]:
     kind, sep, rate = text.partition("=")
     if not sep or kind not in FAULT_KINDS:
-        raise argparse.ArgumentTypeError(f"--fault is KIND=RATE with KIND one of {', '.join(FAULT_KINDS)}; got '{text}'")
+        raise argparse.ArgumentTypeError(
+            f"--fault is KIND=RATE with KIND one of {', '.join(FAULT_KINDS)}; got '{text}'"
+        )
     try:
         value = float(rate)
     except ValueError:
@@ -48,33 +54,26 @@ def _non_negative(text: str) -> float:
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one clear line and exit code 2, as for any other bad input
+    def error(self, message: str) -> NoReturn:  # one clear line and exit code 2, as for any other bad input
         raise _Refused(message)
+
+
+_STRUCTURES = {"strangle": Preset.STRANGLE, "straddle": Preset.STRADDLE, "iron-condor": Preset.IRON_CONDOR}
 
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m execution", description="Batched multi-leg option orders on Kotak Neo.")
     sub = p.add_subparsers(dest="command", required=True)
+    symbols = sub.add_parser("symbols", help="print live example contracts, built from today's date")
+    symbols.add_argument("underlying", choices=sorted(BUNDLED))
+    symbols.add_argument(
+        "--legs", choices=sorted(_STRUCTURES), help="print a structure's legs as --leg arguments for `run`"
+    )
     run = sub.add_parser("run", help="place a batched run (paper mode unless --live)")
     resume = sub.add_parser("resume", help="place only the missing orders of an interrupted run")
     resume.add_argument("run_id")
     for q in (run, resume):
-        q.add_argument("--json", action="store_true", help="print one JSON object")
-        q.add_argument("--journal", default=str(DEFAULT_PATH), help="SQLite journal path")
-        q.add_argument("--exchange-state", help="paper mode: keep the simulated book in this file")
-        q.add_argument("--login-ms", type=_non_negative, default=800.0, help="paper login latency")
-        q.add_argument("--latency-ms", type=_non_negative, default=150.0, help="paper order latency")
-        q.add_argument("--query-ms", type=_non_negative, default=None, help="paper book/query latency")
-        q.add_argument("--jitter-ms", type=_non_negative, default=0.0)
-        q.add_argument("--seed", type=int, default=0)
-        q.add_argument("--fault", type=_fault, action="append", default=[], metavar="KIND=RATE")
-        q.add_argument("--reject-rate", type=_non_negative, default=0.0)
-        q.add_argument("--orders-per-s", type=int, default=10, help="governor: orders per rolling second")
-        q.add_argument("--time-scale", type=_non_negative, default=1.0,
-                       help="benchmarks: the governor's window shrinks by this factor (the limit scales up)")
-        q.add_argument("--timeout", type=_non_negative, default=5.0, help="per-request timeout, seconds")
-        q.add_argument("--crash-after", choices=("intent", "send"), help=argparse.SUPPRESS)
-        q.add_argument("--crash-order", type=int, default=1, help=argparse.SUPPRESS)
+        _paper_options(q)
     run.add_argument("--leg", action="append", default=[], metavar="SYMBOL:SIDE", help="repeat for each leg")
     run.add_argument("--lots", required=True)
     run.add_argument("--batch-lots", required=True)
@@ -89,10 +88,53 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _paper_options(q: argparse.ArgumentParser) -> None:
+    q.add_argument("--json", action="store_true", help="print one JSON object")
+    q.add_argument("--journal", default=str(DEFAULT_PATH), help="SQLite journal path")
+    q.add_argument("--exchange-state", help="paper mode: keep the simulated book in this file")
+    q.add_argument("--login-ms", type=_non_negative, default=800.0, help="paper login latency")
+    q.add_argument("--latency-ms", type=_non_negative, default=150.0, help="paper order latency")
+    q.add_argument("--query-ms", type=_non_negative, default=None, help="paper book/query latency")
+    q.add_argument("--jitter-ms", type=_non_negative, default=0.0)
+    q.add_argument("--seed", type=int, default=0)
+    q.add_argument("--fault", type=_fault, action="append", default=[], metavar="KIND=RATE")
+    q.add_argument("--reject-rate", type=_non_negative, default=0.0)
+    q.add_argument("--orders-per-s", type=int, default=10, help="governor: orders per rolling second")
+    q.add_argument(
+        "--time-scale",
+        type=_non_negative,
+        default=1.0,
+        help="benchmarks: the governor's window shrinks by this factor (the limit scales up)",
+    )
+    q.add_argument("--timeout", type=_non_negative, default=5.0, help="per-request timeout, seconds")
+    q.add_argument("--crash-after", choices=("intent", "send"), help=argparse.SUPPRESS)
+    q.add_argument("--crash-order", type=int, default=1, help=argparse.SUPPRESS)
+
+
+def symbols_text(underlying: str, legs: str | None, today: date) -> str:
+    """Live contracts from today's date: a structure's legs as `run` arguments, or a few examples to copy."""
+    if legs:
+        return " ".join(f"--leg {leg.symbol}:{leg.side}" for leg in preset_legs(_STRUCTURES[legs], underlying, today))
+    u = BUNDLED[underlying]
+    level = REFERENCE_LEVEL[underlying]
+    examples = [leg.symbol for leg in preset_legs(Preset.STRADDLE, underlying, today)]
+    examples += [
+        weekly_symbol(underlying, next_weekday(today, u.expiry_weekday), level, right) for right in ("CE", "PE")
+    ]
+    lines = []
+    for symbol in examples:
+        parsed = parse_symbol(symbol)
+        kind = "weekly" if parsed.weekly else "monthly"
+        lines.append(
+            f"{symbol:<24} {kind:<8} expires {parsed.expiry:%a %d %b %Y}, lot {u.lot_size}, freeze {u.freeze_qty} units"
+        )
+    return "\n".join(lines)
+
+
 class _CrashAfterSend(httpx.BaseTransport):
     """Test hook: the exchange books the Nth order, then this process dies before reading the reply."""
 
-    def __init__(self, inner: SimulatedExchange, nth: int):
+    def __init__(self, inner: SimulatedExchange, nth: int) -> None:
         self.inner, self.nth, self.seen = inner, nth, 0
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -110,80 +152,154 @@ def _engine(args: argparse.Namespace) -> Engine:
         from dotenv import dotenv_values
 
         return Engine.live_mode({**dotenv_values(".env"), **os.environ}, args.journal, args.timeout)
-    faults = dict(args.fault)
     config = ExchangeConfig(
-        login_ms=args.login_ms, order_ms=args.latency_ms,
-        query_ms=args.latency_ms / 2 if args.query_ms is None else args.query_ms, jitter_ms=args.jitter_ms,
-        seed=args.seed, reject_rate=min(args.reject_rate, 1.0), orders_per_s=args.orders_per_s * (args.time_scale or 1.0),
-        faults=faults, state_path=args.exchange_state,
+        login_ms=args.login_ms,
+        order_ms=args.latency_ms,
+        query_ms=args.latency_ms / 2 if args.query_ms is None else args.query_ms,
+        jitter_ms=args.jitter_ms,
+        seed=args.seed,
+        reject_rate=min(args.reject_rate, 1.0),
+        orders_per_s=args.orders_per_s * (args.time_scale or 1.0),
+        faults=dict(args.fault),
+        state_path=args.exchange_state,
     )
     engine = Engine.paper_mode(config, args.journal, governor=governor, timeout_s=args.timeout)
-    if args.crash_after == "send":
+    if args.crash_after == "send" and engine.exchange is not None:
         engine.session.transport = _CrashAfterSend(engine.exchange, args.crash_order)
     return engine
 
 
-def _report(result: RunResult, engine: Engine) -> dict:
-    from .reports import orders_frame
-
-    tags = {o.tag for o in result.orders}
-    out = {
-        "run_id": result.run_id, "state": result.state.value, "mode": result.config.mode.value,
-        "pacing": result.config.pacing.value, "batches": len({o.batch for o in result.orders}),
-        "logins": result.logins, "wall_s": round(result.wall_s, 6), "warnings": list(result.warnings),
-        "orders": [
-            {"batch": o.batch, "leg": o.leg, "symbol": o.symbol, "side": o.side.value, "lots": o.lots,
-             "quantity": o.quantity, "tag": o.tag, "order_id": o.order_no, "status": o.status.value,
-             "filled_qty": o.filled_qty, "avg_price": o.avg_price, "attempts": o.attempts,
-             "latency_ms": None if o.latency_ms is None else round(o.latency_ms, 3), "error": o.error}
-            for o in result.orders
-        ],
+def _event_json(e: OrderEvent) -> dict[str, Any]:
+    return {
+        "seq": e.seq,
+        "wall": round(e.wall, 6),
+        "status": e.status.value,
+        "source": e.source.value,
+        "filled_qty": e.filled_qty,
+        "order_id": e.order_no,
+        "note": e.note,
     }
-    if engine.exchange is not None:
-        out["exchange_book"] = [
-            {"tag": r["GuiOrdId"], "symbol": r["trdSym"], "quantity": r["qty"], "order_id": r["nOrdNo"],
-             "status": r["ordSt"]}
-            for r in engine.exchange.book() if r["GuiOrdId"] in tags
+
+
+def _order_json(o: OrderResult, events: tuple[OrderEvent, ...]) -> dict[str, Any]:
+    return {
+        "batch": o.batch,
+        "leg": o.leg,
+        "symbol": o.symbol,
+        "side": o.side.value,
+        "lots": o.lots,
+        "quantity": o.quantity,
+        "tag": o.tag,
+        "order_id": o.order_no,
+        "status": o.status.value,
+        "filled_qty": o.filled_qty,
+        "avg_price": o.avg_price,
+        "attempts": o.attempts,
+        "latency_ms": None if o.latency_ms is None else round(o.latency_ms, 3),
+        "error": o.error,
+        "events": [_event_json(e) for e in events],
+    }
+
+
+def report(result: RunResult, engine: Engine) -> dict[str, Any]:
+    """What `run --json` prints: the run, each order with its history, and (paper) the exchange's own book."""
+    tags = {o.tag for o in result.orders}
+    events = engine.journal.events(result.run_id)
+    book = (
+        None
+        if engine.exchange is None
+        else [
+            {
+                "tag": r["GuiOrdId"],
+                "symbol": r["trdSym"],
+                "quantity": r["qty"],
+                "order_id": r["nOrdNo"],
+                "status": r["ordSt"],
+            }
+            for r in engine.exchange.book()
+            if r["GuiOrdId"] in tags
         ]
+    )
+    return {
+        "run_id": result.run_id,
+        "state": result.state.value,
+        "mode": result.config.mode.value,
+        "pacing": result.config.pacing.value,
+        "batches": len({o.batch for o in result.orders}),
+        "logins": result.logins,
+        "wall_s": round(result.wall_s, 6),
+        "warnings": list(result.warnings),
+        "orders": [_order_json(o, events.get(o.tag, ())) for o in result.orders],
+        "exchange_book": book,
+    }
+
+
+def _print_text(out: dict[str, Any]) -> None:
+    for o in out["orders"]:
+        print(
+            f"batch {o['batch']:>3} leg {o['leg']} {o['side']} {o['symbol']:<22} {o['quantity']:>6} "
+            f"{o['status']:<9} {o['order_id'] or '-':<16} {o['latency_ms'] or 0:8.1f} ms {o['error'] or ''}"
+        )
+    print(
+        f"{out['state']}: {out['batches']} batches, {len(out['orders'])} orders, "
+        f"{out['logins']} login(s), {out['wall_s']:.3f} s"
+    )
+    for w in out["warnings"]:
+        print(f"warning: {w}", file=sys.stderr)
+
+
+def _crash_hook(args: argparse.Namespace) -> Callable[[str], None] | None:
+    """Test hook: this process dies after the Nth intent is journalled, before that order is sent."""
+    if args.crash_after != "intent":
+        return None
+    count = iter(range(1, 10**9))
+
+    def hook(tag: str) -> None:
+        if next(count) == args.crash_order:
+            os._exit(137)
+
+    return hook
+
+
+def _execute(args: argparse.Namespace) -> int:
+    if args.command == "run":
+        if args.live and not args.yes_send_live_orders:
+            raise _Refused("live mode sends real orders: add --yes-send-live-orders to confirm")
+        legs = tuple(parse_leg(text) for text in args.leg)
+        config = RunConfig(
+            legs=legs,
+            total_lots=args.lots,
+            lots_per_batch=args.batch_lots,
+            delay_s=args.delay,
+            mode=Mode(args.mode),
+            pacing=Pacing(args.pacing),
+            hedge_first=args.hedge_first,
+            on_leg_failure=OnLegFailure(args.on_leg_failure),
+            login_per_order=args.login_per_order,
+        )
+        plan = make_plan(config, today=date.today())
+        engine = _engine(args)
+        run = engine.start(plan, after_intent=_crash_hook(args))
     else:
-        out["exchange_book"] = None
-    del orders_frame
-    return out
+        engine = _engine(args)
+        run = engine.resume(args.run_id)
+    result = run.wait()
+    out = report(result, engine)
+    if args.json:
+        print(json.dumps(out))
+    else:
+        _print_text(out)
+    return 0 if result.ok else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Exit 0 when every order filled, 1 when any did not, 2 for bad input (then nothing is sent)."""
     try:
         args = _parser().parse_args(argv)
-        if args.command == "run":
-            if args.live and not args.yes_send_live_orders:
-                raise _Refused("live mode sends real orders: add --yes-send-live-orders to confirm")
-            legs = tuple(parse_leg(text) for text in args.leg)
-            config = RunConfig(legs, args.lots, args.batch_lots, args.delay, Mode(args.mode), Pacing(args.pacing),
-                               args.hedge_first, OnLegFailure(args.on_leg_failure), args.login_per_order)
-            plan = make_plan(config, today=date.today())
-        engine = _engine(args)
-    except (_Refused, PlanError, LoginError, ValueError) as exc:
+        if args.command == "symbols":
+            print(symbols_text(args.underlying, args.legs, date.today()))
+            return 0
+        return _execute(args)
+    except TraderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    after_intent = None
-    if args.crash_after == "intent":
-        count = iter(range(1, 10**9))
-        after_intent = lambda tag: os._exit(137) if next(count) == args.crash_order else None  # noqa: E731
-    try:
-        run = engine.start(plan, after_intent=after_intent) if args.command == "run" else engine.resume(args.run_id)
-    except (KeyError, ValueError) as exc:
-        print(f"error: cannot resume {exc}", file=sys.stderr)
-        return 2
-    result = run.wait()
-    report = _report(result, engine)
-    if args.json:
-        print(json.dumps(report))
-    else:
-        for o in report["orders"]:
-            print(f"batch {o['batch']:>3} leg {o['leg']} {o['side']} {o['symbol']:<22} {o['quantity']:>6} "
-                  f"{o['status']:<9} {o['order_id'] or '-':<16} {o['latency_ms'] or 0:8.1f} ms {o['error'] or ''}")
-        print(f"{report['state']}: {report['batches']} batches, {len(report['orders'])} orders, "
-              f"{report['logins']} login(s), {report['wall_s']:.3f} s")
-        for w in report["warnings"]:
-            print(f"warning: {w}", file=sys.stderr)
-    return 0 if result.ok else 1

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Mapping
 
 from .broker import Broker, GuardedTransport
+from .errors import DuplicateRun, NotResumable
 from .executor import Event, Run
 from .governor import Governor
 from .journal import DEFAULT_PATH, Journal
-from .model import OrderStatus, Plan, RunState
-from .planner import Latency, plan as make_plan
+from .model import EventSource, OrderStatus, Plan, RunState
+from .planner import Latency
+from .planner import plan as make_plan
 from .session import Credentials, Session
 from .simulator import ExchangeConfig, PaperCredentials, SimulatedExchange
-
-
-class DuplicateRun(RuntimeError):
-    """The same plan is already running: a double click, a rerun or a second tab."""
 
 
 def paper_session(exchange: SimulatedExchange, governor: Governor | None = None, timeout_s: float = 5.0) -> Session:
@@ -30,7 +28,7 @@ def paper_session(exchange: SimulatedExchange, governor: Governor | None = None,
 class Engine:
     """One per process (the dashboard keeps it in st.cache_resource). Thread-safe."""
 
-    def __init__(self, session: Session, journal: Journal, exchange: SimulatedExchange | None = None):
+    def __init__(self, session: Session, journal: Journal, exchange: SimulatedExchange | None = None) -> None:
         self.session = session
         self.journal = journal
         self.exchange = exchange
@@ -43,32 +41,43 @@ class Engine:
         return self.exchange is not None
 
     @classmethod
-    def paper_mode(cls, config: ExchangeConfig | None = None, journal_path: str | Path = DEFAULT_PATH,
-                   credentials: PaperCredentials | None = None, governor: Governor | None = None,
-                   timeout_s: float = 5.0) -> "Engine":
+    def paper_mode(
+        cls,
+        config: ExchangeConfig | None = None,
+        journal_path: str | Path = DEFAULT_PATH,
+        credentials: PaperCredentials | None = None,
+        governor: Governor | None = None,
+        timeout_s: float = 5.0,
+    ) -> PaperEngine:
         exchange = SimulatedExchange(config, credentials)
-        return cls(paper_session(exchange, governor, timeout_s), Journal(journal_path), exchange)
+        return PaperEngine(paper_session(exchange, governor, timeout_s), Journal(journal_path), exchange)
 
     @classmethod
-    def live_mode(cls, env: Mapping[str, str], journal_path: str | Path = DEFAULT_PATH,
-                  timeout_s: float = 10.0) -> "Engine":
+    def live_mode(
+        cls, env: Mapping[str, str | None], journal_path: str | Path = DEFAULT_PATH, timeout_s: float = 10.0
+    ) -> Engine:
         session = Session(Credentials.from_env(env), GuardedTransport(), timeout_s=timeout_s)
         return cls(session, Journal(journal_path))
 
     def recover(self) -> list[str]:
-        """Settle the in-flight orders of runs that died mid-run, from the order book. Resume comes after."""
-        runs = [r["run_id"] for r in self.journal.runs()
-                if r["state"] is RunState.INTERRUPTED and bool(r["paper"]) == self.paper]
-        unsettled = {run_id: [o for o in self.journal.orders(run_id) if not o.status.final] for run_id in runs}
+        """Settle the in-flight orders of runs that died mid-run, from the order book. Resume comes after.
+
+        An order the book shows takes the book's state. One it does not show is proved never sent only if it was
+        never accepted; an accepted one keeps its state, so it is never placed again.
+        """
+        runs = [r.run_id for r in self.journal.runs() if r.state is RunState.INTERRUPTED and r.paper == self.paper]
+        unsettled = {run_id: [o for o in self.journal.orders(run_id) if o.status.active] for run_id in runs}
         if not any(unsettled.values()):
             return runs
         book = Broker(self.session).book()
         for run_id, orders in unsettled.items():
             for o in orders:
                 row = book.get(o.tag)
-                settled = (replace(o, status=OrderStatus.FAILED, error="the run died before the exchange had it")
-                           if row is None else row.applied_to(o))
-                self.journal.record(run_id, settled)
+                if row is not None:
+                    self.journal.record(run_id, row.applied_to(o), EventSource.RECOVERY)
+                elif o.order_no is None:
+                    absent = replace(o, status=OrderStatus.FAILED, error="the run died before the exchange had it")
+                    self.journal.record(run_id, absent, EventSource.RECOVERY)
         return runs
 
     def latency(self) -> Latency:
@@ -76,19 +85,37 @@ class Engine:
         if self.exchange is not None:
             c = self.exchange.config
             return Latency(c.login_ms / 1000.0, (c.order_ms + c.jitter_ms / 2) / 1000.0)
-        measured = sorted(o.latency_ms for r in self.journal.runs(20) if not r["paper"]
-                          for o in self.journal.orders(r["run_id"]) if o.latency_ms is not None)
+        measured = sorted(
+            o.latency_ms
+            for r in self.journal.runs(20)
+            if not r.paper
+            for o in self.journal.orders(r.run_id)
+            if o.latency_ms is not None
+        )
         order_s = measured[len(measured) // 2] / 1000.0 if measured else 0.25
         return Latency(0.0 if self.session.status().logged_in else 1.0, order_s)
 
-    def start(self, plan: Plan, on_event: Callable[[Event], None] | None = None, **kw) -> Run:
+    def start(
+        self,
+        plan: Plan,
+        on_event: Callable[[Event], None] | None = None,
+        after_intent: Callable[[str], None] | None = None,
+        run_id: str | None = None,
+    ) -> Run:
         """Start a run, refusing a second active run of the same plan."""
         with self._lock:
             for run in self._runs.values():
                 if not run.done and run.plan.fingerprint == plan.fingerprint:
                     raise DuplicateRun(f"This plan is already running as {run.run_id}.")
-            run = Run(plan, Broker(self.session, login_per_order=plan.config.login_per_order), self.journal,
-                      paper=self.paper, on_event=on_event, **kw)
+            run = Run(
+                plan,
+                Broker(self.session, login_per_order=plan.config.login_per_order),
+                self.journal,
+                paper=self.paper,
+                on_event=on_event,
+                after_intent=after_intent,
+                run_id=run_id,
+            )
             self._runs[run.run_id] = run
         return run.start()
 
@@ -99,10 +126,10 @@ class Engine:
                 raise DuplicateRun(f"{run_id} is still running.")
             record = self.journal.run(run_id)
             if record is None:
-                raise KeyError(run_id)
-            if record["state"] not in (RunState.INTERRUPTED, RunState.STOPPED, RunState.FAILED):
-                raise ValueError(f"{run_id} is {record['state'].value}; only an interrupted or stopped run resumes.")
-            plan = make_plan(record["config"], today=self.exchange.today if self.exchange else None)
+                raise NotResumable(f"There is no run {run_id} in the journal.")
+            if not record.state.resumable:
+                raise NotResumable(f"{run_id} is {record.state}; only an interrupted or stopped run resumes.")
+            plan = make_plan(record.config, today=self.exchange.today if self.exchange else None)
             run = Run(plan, Broker(self.session), self.journal, run_id=run_id, paper=self.paper, resume=True)
             self._runs[run_id] = run
         return run.start()
@@ -115,3 +142,11 @@ class Engine:
         with self._lock:
             return [r for r in self._runs.values() if not r.done]
 
+
+class PaperEngine(Engine):
+    """An engine on the paper exchange, which tests and the dashboard's rehearsal knobs reach directly."""
+
+    exchange: SimulatedExchange
+
+    def __init__(self, session: Session, journal: Journal, exchange: SimulatedExchange) -> None:
+        super().__init__(session, journal, exchange)

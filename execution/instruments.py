@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Mapping
+from typing import Any
 
+from .errors import SymbolError
 from .model import Segment
 
 TABLE_AS_OF = date(2026, 11, 1)
@@ -54,10 +56,6 @@ _TAIL = re.compile(
 _SHAPE = re.compile(r"^[A-Z][A-Z0-9]*?\d{2}(?:[A-Z]{3}|[1-9OND]\d{2})\d+(?:\.\d+)?(?:CE|PE)$")
 
 
-class SymbolError(ValueError):
-    pass
-
-
 @dataclass(frozen=True)
 class OptionSymbol:
     symbol: str
@@ -74,18 +72,21 @@ def monthly_expiry(year: int, month: int, weekday: int) -> date:
 
 
 def parse_symbol(symbol: str, underlyings: Mapping[str, Underlying] = BUNDLED) -> OptionSymbol:
-    """Read a Neo option symbol: NIFTY25NOV27050CE (monthly) or NIFTY25N0427050CE (weekly)."""
+    """Read a Neo option symbol: NIFTY, year, month (NOV) and strike for a monthly; year, month code (1-9, O, N,
+    D) and day for a weekly; then CE or PE."""
     s = (symbol or "").strip().upper()
     if not s:
         raise SymbolError("Trading symbol is empty.")
     name = next((n for n in _NAMES if n in underlyings and s.startswith(n)), None)
-    tail = _TAIL.match(s[len(name):]) if name else None
-    if tail is None:
+    tail = _TAIL.match(s[len(name) :]) if name else None
+    if name is None or tail is None:
         if name is None and _SHAPE.match(s):
             raise SymbolError(f"Unknown underlying in '{symbol}'. Known: {', '.join(sorted(underlyings))}.")
+        today = date.today()
         raise SymbolError(
-            f"Malformed trading symbol '{symbol}'. Expected e.g. NIFTY25NOV27050CE (monthly) "
-            "or NIFTY25N0427050CE (weekly: year, month code 1-9/O/N/D, day)."
+            f"Malformed trading symbol '{symbol}'. Expected e.g. {monthly_symbol('NIFTY', 26000, 'CE', today)} "
+            f"(monthly) or {weekly_symbol('NIFTY', next_weekday(today, _TUE), 26000, 'CE')} "
+            "(weekly: year, month code 1-9/O/N/D, day)."
         )
     year = 2000 + int(tail["yy"])
     try:
@@ -113,6 +114,11 @@ def monthly_symbol(underlying: str, strike: float, right: str, on: date) -> str:
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     strike_text = f"{strike:g}"
     return f"{underlying}{year % 100:02d}{_MONTHS[month - 1]}{strike_text}{right}"
+
+
+def next_weekday(on: date, weekday: int) -> date:
+    """The first date on or after `on` that falls on `weekday` (Mon=0)."""
+    return on + timedelta(days=(weekday - on.weekday()) % 7)
 
 
 def weekly_symbol(underlying: str, expiry: date, strike: float, right: str) -> str:

@@ -1,4 +1,8 @@
-"""The SQLite journal: every order's intent before it is sent, and its result after."""
+"""The SQLite journal: every order's intent before it is sent, each change after it, and each run.
+
+Orders keep their latest state in `orders` and their whole history in `order_events`, which is append-only.
+The schema carries a version (PRAGMA user_version) and upgrades itself on open, so an older journal still reads.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,35 @@ import os
 import sqlite3
 import threading
 import time
-from dataclasses import asdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, fields
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from .model import (Leg, Mode, OnLegFailure, OrderResult, OrderStatus, OrderType, Pacing, PlannedOrder, Product,
-                    RunConfig, RunState, Segment, Side)
+from .errors import IllegalTransition, JournalError
+from .model import (
+    EventSource,
+    Leg,
+    Mode,
+    OnLegFailure,
+    OrderEvent,
+    OrderResult,
+    OrderStatus,
+    OrderType,
+    Pacing,
+    PlannedOrder,
+    Product,
+    RunConfig,
+    RunRecord,
+    RunState,
+    Segment,
+    Side,
+)
 
 DEFAULT_PATH = Path("data") / "journal.sqlite"
 
-_SCHEMA = """
+# Version 0: the journal as first released, with no version number of its own.
+_BASE = """
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY, created_wall REAL, state TEXT, paper INTEGER, pid INTEGER, config TEXT,
     fingerprint TEXT, logins INTEGER DEFAULT 0, wall_s REAL, start_wall REAL, end_wall REAL, warnings TEXT
@@ -30,20 +53,77 @@ CREATE TABLE IF NOT EXISTS orders (
 CREATE INDEX IF NOT EXISTS orders_run ON orders(run_id, batch, leg);
 """
 
+# Version 1: each order's history, append-only, started from the state each order had at the upgrade.
+_V1 = """
+CREATE TABLE order_events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, tag TEXT NOT NULL REFERENCES orders(tag), wall REAL NOT NULL,
+    status TEXT NOT NULL, source TEXT NOT NULL, filled_qty INTEGER NOT NULL DEFAULT 0, order_no TEXT, note TEXT
+);
+CREATE INDEX order_events_tag ON order_events(tag, seq);
+CREATE TRIGGER order_events_no_update BEFORE UPDATE ON order_events
+    BEGIN SELECT RAISE(ABORT, 'order events are append-only'); END;
+CREATE TRIGGER order_events_no_delete BEFORE DELETE ON order_events
+    BEGIN SELECT RAISE(ABORT, 'order events are append-only'); END;
+INSERT INTO order_events (tag, wall, status, source, filled_qty, order_no, note)
+    SELECT tag, COALESCE(updated_wall, 0), status, 'migration', COALESCE(filled_qty, 0), order_no, error
+    FROM orders ORDER BY rowid;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_ORDER_COLUMNS = (
+    "tag",
+    "run_id",
+    "batch",
+    "leg",
+    "symbol",
+    "side",
+    "lots",
+    "quantity",
+    "status",
+    "order_no",
+    "filled_qty",
+    "avg_price",
+    "error",
+    "submit_mono",
+    "ack_mono",
+    "submit_wall",
+    "ack_wall",
+    "attempts",
+    "updated_wall",
+)
+# An upsert keeps the row (and its rowid, the order in which a leg's tags were made) in place.
+_UPSERT = (
+    f"INSERT INTO orders ({', '.join(_ORDER_COLUMNS)}) VALUES ({', '.join('?' * len(_ORDER_COLUMNS))}) "
+    "ON CONFLICT(tag) DO UPDATE SET "
+    + ", ".join(f"{c}=excluded.{c}" for c in _ORDER_COLUMNS if c not in ("tag", "run_id", "batch", "leg"))
+)
+_RUN_FIELDS = frozenset({"state", "logins", "wall_s", "start_wall", "end_wall", "warnings"})
+_ENUMS: dict[str, Callable[[Any], Any]] = {"mode": Mode, "pacing": Pacing, "on_leg_failure": OnLegFailure}
+_LEG_ENUMS: dict[str, Callable[[Any], Any]] = {
+    "side": Side,
+    "segment": Segment,
+    "product": Product,
+    "order_type": OrderType,
+}
+
 
 def config_to_json(config: RunConfig) -> str:
-    return json.dumps(asdict(config), default=lambda v: v.value)
+    return json.dumps(asdict(config), default=str)
+
+
+def _known(cls: type, data: dict[str, Any], enums: dict[str, Callable[[Any], Any]]) -> dict[str, Any]:
+    """The fields `cls` has today, read from a stored dict: unknown keys are ignored, missing ones defaulted."""
+    names = {f.name for f in fields(cls)}
+    return {k: enums[k](v) if k in enums else v for k, v in data.items() if k in names}
 
 
 def config_from_json(text: str) -> RunConfig:
-    d = json.loads(text)
-    legs = tuple(
-        Leg(l["symbol"], Side(l["side"]), Segment(l["segment"]), Product(l["product"]), OrderType(l["order_type"]),
-            float(l["price"]))
-        for l in d.pop("legs")
-    )
-    return RunConfig(legs=legs, mode=Mode(d.pop("mode")), pacing=Pacing(d.pop("pacing")),
-                     on_leg_failure=OnLegFailure(d.pop("on_leg_failure")), **d)
+    """A stored config, read by field name so that a field added or dropped later leaves old runs readable."""
+    data = json.loads(text)
+    legs = tuple(Leg(**_known(Leg, dict(leg), _LEG_ENUMS)) for leg in data.get("legs", ()))
+    return RunConfig(**{**_known(RunConfig, data, _ENUMS), "legs": legs})
 
 
 def _pid_alive(pid: int) -> bool:
@@ -56,18 +136,89 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _run_record(row: sqlite3.Row) -> RunRecord:
+    return RunRecord(
+        run_id=row["run_id"],
+        created_wall=row["created_wall"],
+        state=RunState(row["state"]),
+        paper=bool(row["paper"]),
+        pid=row["pid"],
+        config=config_from_json(row["config"]),
+        fingerprint=row["fingerprint"],
+        logins=row["logins"] or 0,
+        wall_s=row["wall_s"],
+        start_wall=row["start_wall"],
+        end_wall=row["end_wall"],
+        warnings=tuple(json.loads(row["warnings"])) if row["warnings"] else (),
+    )
+
+
+def _order_record(r: sqlite3.Row) -> OrderResult:
+    return OrderResult(
+        r["batch"],
+        r["leg"],
+        r["symbol"],
+        Side(r["side"]),
+        r["lots"],
+        r["quantity"],
+        r["tag"],
+        OrderStatus(r["status"]),
+        r["order_no"],
+        r["filled_qty"] or 0,
+        r["avg_price"] or 0.0,
+        r["error"],
+        r["submit_mono"],
+        r["ack_mono"],
+        r["submit_wall"],
+        r["ack_wall"],
+        r["attempts"] or 0,
+    )
+
+
+def _event(r: sqlite3.Row) -> OrderEvent:
+    return OrderEvent(
+        r["tag"],
+        r["seq"],
+        r["wall"],
+        OrderStatus(r["status"]),
+        EventSource(r["source"]),
+        r["filled_qty"],
+        r["order_no"],
+        r["note"],
+    )
+
+
 class Journal:
     """Thread-safe. Autocommit + WAL: a row is on disk when the call returns, and survives a killed process."""
 
-    def __init__(self, path: str | os.PathLike = DEFAULT_PATH):
+    def __init__(self, path: str | os.PathLike[str] = DEFAULT_PATH):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._migrate()
+        except (OSError, sqlite3.Error) as exc:
+            raise JournalError(f"The journal at {self.path} cannot be opened: {exc}.") from None
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise JournalError(
+                f"The journal at {self.path} was written by a newer version (schema {version}); "
+                f"this one reads up to {SCHEMA_VERSION}."
+            )
+        self._db.executescript(_BASE)
+        for number in range(version, SCHEMA_VERSION):
+            # executescript commits first, so each step is its own script ending in its version number.
+            self._db.executescript(f"BEGIN; {MIGRATIONS[number]} PRAGMA user_version = {number + 1}; COMMIT;")
+
+    @property
+    def version(self) -> int:
+        return int(self._exec("PRAGMA user_version").fetchone()[0])
 
     def close(self) -> None:
         with self._lock:
@@ -84,29 +235,24 @@ class Journal:
             (run_id, time.time(), RunState.PENDING.value, int(paper), os.getpid(), config_to_json(config), fingerprint),
         )
 
-    def update_run(self, run_id: str, **fields: Any) -> None:
-        if "state" in fields:
-            fields["state"] = RunState(fields["state"]).value
-        if "warnings" in fields:
-            fields["warnings"] = json.dumps(list(fields["warnings"]))
-        cols = ", ".join(f"{k}=?" for k in fields)
-        self._exec(f"UPDATE runs SET {cols}, pid=? WHERE run_id=?", (*fields.values(), os.getpid(), run_id))
+    def update_run(self, run_id: str, **changes: Any) -> None:
+        unknown = set(changes) - _RUN_FIELDS
+        if unknown:
+            raise ValueError(f"Not a run field: {', '.join(sorted(unknown))}")
+        if "state" in changes:
+            changes["state"] = RunState(changes["state"]).value
+        if "warnings" in changes:
+            changes["warnings"] = json.dumps(list(changes["warnings"]))
+        cols = ", ".join(f"{k}=?" for k in changes)
+        self._exec(f"UPDATE runs SET {cols}, pid=? WHERE run_id=?", (*changes.values(), os.getpid(), run_id))
 
-    def run(self, run_id: str) -> dict[str, Any] | None:
+    def run(self, run_id: str) -> RunRecord | None:
         row = self._exec("SELECT * FROM runs WHERE run_id=?", (run_id,)).fetchone()
-        return self._run_dict(row) if row else None
+        return _run_record(row) if row else None
 
-    def runs(self, limit: int = 200) -> list[dict[str, Any]]:
+    def runs(self, limit: int = 200) -> list[RunRecord]:
         rows = self._exec("SELECT * FROM runs ORDER BY created_wall DESC LIMIT ?", (limit,)).fetchall()
-        return [self._run_dict(r) for r in rows]
-
-    @staticmethod
-    def _run_dict(row: sqlite3.Row) -> dict[str, Any]:
-        d = dict(row)
-        d["config"] = config_from_json(d["config"])
-        d["state"] = RunState(d["state"])
-        d["warnings"] = json.loads(d["warnings"]) if d["warnings"] else []
-        return d
+        return [_run_record(r) for r in rows]
 
     def mark_interrupted(self) -> list[str]:
         """Runs left active by a process that is gone: they died mid-run. Called on start-up."""
@@ -120,42 +266,112 @@ class Journal:
         return dead
 
     # ----- orders ------------------------------------------------------------------------
-    def intents(self, run_id: str, orders: list[tuple[PlannedOrder, str]]) -> None:
+    def intents(self, run_id: str, orders: Sequence[tuple[PlannedOrder, str]]) -> None:
         """Written, in one transaction, before any of these orders is sent. A second intent for a tag raises."""
-        rows = [(tag, run_id, o.batch, o.leg, o.leg_spec.symbol, o.leg_spec.side.value, o.lots, o.quantity,
-                 OrderStatus.PENDING.value, time.time()) for o, tag in orders]
+        now = time.time()
+        rows = [
+            (
+                tag,
+                run_id,
+                o.batch,
+                o.leg,
+                o.leg_spec.symbol,
+                o.leg_spec.side.value,
+                o.lots,
+                o.quantity,
+                OrderStatus.PENDING.value,
+                now,
+            )
+            for o, tag in orders
+        ]
+        events = [(tag, now, OrderStatus.PENDING.value, EventSource.INTENT.value) for _, tag in orders]
         with self._lock:
             self._db.execute("BEGIN")
             try:
                 self._db.executemany(
                     "INSERT INTO orders (tag, run_id, batch, leg, symbol, side, lots, quantity, status, updated_wall) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+                    "VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    rows,
+                )
+                self._db.executemany("INSERT INTO order_events (tag, wall, status, source) VALUES (?,?,?,?)", events)
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
 
-    def record(self, run_id: str, result: OrderResult) -> None:
-        """The order's result, inserted if there was no intent (an order skipped before sending)."""
-        self._exec(
-            "INSERT INTO orders (tag, run_id, batch, leg, symbol, side, lots, quantity, status, order_no, filled_qty, "
-            "avg_price, error, submit_mono, ack_mono, submit_wall, ack_wall, attempts, updated_wall) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(tag) DO UPDATE SET status=excluded.status, "
-            "order_no=excluded.order_no, filled_qty=excluded.filled_qty, avg_price=excluded.avg_price, "
-            "error=excluded.error, submit_mono=excluded.submit_mono, ack_mono=excluded.ack_mono, "
-            "submit_wall=excluded.submit_wall, ack_wall=excluded.ack_wall, attempts=excluded.attempts, "
-            "updated_wall=excluded.updated_wall",
-            (result.tag, run_id, result.batch, result.leg, result.symbol, result.side.value, result.lots,
-             result.quantity, result.status.value, result.order_no, result.filled_qty, result.avg_price, result.error,
-             result.submit_mono, result.ack_mono, result.submit_wall, result.ack_wall, result.attempts, time.time()),
+    def record(self, run_id: str, result: OrderResult, source: EventSource) -> None:
+        """The order's new state, checked against the transition table, and a history event if anything changed.
+
+        An order with no intent (skipped before it was journalled) is inserted. Raises IllegalTransition when the
+        change is one the table forbids; nothing is written then.
+        """
+        now = time.time()
+        values = (
+            result.tag,
+            run_id,
+            result.batch,
+            result.leg,
+            result.symbol,
+            result.side.value,
+            result.lots,
+            result.quantity,
+            result.status.value,
+            result.order_no,
+            result.filled_qty,
+            result.avg_price,
+            result.error,
+            result.submit_mono,
+            result.ack_mono,
+            result.submit_wall,
+            result.ack_wall,
+            result.attempts,
+            now,
         )
+        with self._lock:
+            old = self._db.execute(
+                "SELECT status, filled_qty, order_no, error FROM orders WHERE tag=?", (result.tag,)
+            ).fetchone()
+            if old is not None and not OrderStatus(old["status"]).can_become(result.status):
+                raise IllegalTransition(f"Order {result.tag} cannot go from {old['status']} to {result.status}.")
+            changed = old is None or (old["status"], old["filled_qty"], old["order_no"], old["error"]) != (
+                result.status.value,
+                result.filled_qty,
+                result.order_no,
+                result.error,
+            )
+            self._db.execute("BEGIN")
+            try:
+                self._db.execute(_UPSERT, values)
+                if changed:
+                    self._db.execute(
+                        "INSERT INTO order_events (tag, wall, status, source, filled_qty, order_no, note) "
+                        "VALUES (?,?,?,?,?,?,?)",
+                        (
+                            result.tag,
+                            now,
+                            result.status.value,
+                            source.value,
+                            result.filled_qty,
+                            result.order_no,
+                            result.error,
+                        ),
+                    )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     def orders(self, run_id: str) -> list[OrderResult]:
-        rows = self._exec("SELECT * FROM orders WHERE run_id=? ORDER BY batch, leg", (run_id,)).fetchall()
-        return [
-            OrderResult(r["batch"], r["leg"], r["symbol"], Side(r["side"]), r["lots"], r["quantity"], r["tag"],
-                        OrderStatus(r["status"]), r["order_no"], r["filled_qty"] or 0, r["avg_price"] or 0.0,
-                        r["error"], r["submit_mono"], r["ack_mono"], r["submit_wall"], r["ack_wall"],
-                        r["attempts"] or 0)
-            for r in rows
-        ]
+        """Every order of the run, by batch and leg; a leg placed again by Resume follows its earlier tag."""
+        rows = self._exec("SELECT * FROM orders WHERE run_id=? ORDER BY batch, leg, rowid", (run_id,)).fetchall()
+        return [_order_record(r) for r in rows]
+
+    def events(self, run_id: str) -> dict[str, tuple[OrderEvent, ...]]:
+        """Each order's history, oldest first, by tag."""
+        rows = self._exec(
+            "SELECT e.* FROM order_events e JOIN orders o ON o.tag = e.tag WHERE o.run_id=? ORDER BY e.seq", (run_id,)
+        ).fetchall()
+        out: dict[str, list[OrderEvent]] = {}
+        for r in rows:
+            out.setdefault(r["tag"], []).append(_event(r))
+        return {tag: tuple(events) for tag, events in out.items()}

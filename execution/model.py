@@ -3,65 +3,117 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class Side(str, Enum):
+class Side(StrEnum):
     BUY = "B"
     SELL = "S"
 
 
-class Segment(str, Enum):
+class Segment(StrEnum):
     NSE_FO = "nse_fo"
     BSE_FO = "bse_fo"
 
 
-class Product(str, Enum):
+class Product(StrEnum):
     NRML = "NRML"
     MIS = "MIS"
 
 
-class OrderType(str, Enum):
+class OrderType(StrEnum):
     MARKET = "MKT"
     LIMIT = "L"
 
 
-class Mode(str, Enum):
+class Mode(StrEnum):
     PARALLEL = "parallel"
     SEQUENTIAL = "sequential"
 
 
-class Pacing(str, Enum):
+class Pacing(StrEnum):
     GAP = "gap"  # wait the delay after a batch completes
     CADENCE = "cadence"  # start batches the delay apart
 
 
-class OnLegFailure(str, Enum):
+class OnLegFailure(StrEnum):
     CONTINUE = "continue"
     STOP = "stop"
 
 
-class OrderStatus(str, Enum):
+class OrderStatus(StrEnum):
     PENDING = "pending"  # intent journalled, not yet known to the exchange
     PLACED = "placed"  # accepted by the exchange, outcome not yet confirmed
-    COMPLETE = "complete"
     OPEN = "open"  # resting on the exchange, possibly partly filled
+    UNKNOWN = "unknown"  # could not be proved present or absent; never resent blindly
+    COMPLETE = "complete"
     REJECTED = "rejected"
     CANCELLED = "cancelled"
     FAILED = "failed"  # never reached the exchange (proved absent from the book)
-    UNKNOWN = "unknown"  # could not be proved present or absent; never resent blindly
     SKIPPED = "skipped"  # not sent: the run stopped first
 
     @property
     def final(self) -> bool:
-        return self not in (OrderStatus.PENDING, OrderStatus.PLACED, OrderStatus.UNKNOWN)
+        """Settled: nothing more will happen to this order."""
+        return self in FINAL_STATUSES
+
+    @property
+    def active(self) -> bool:
+        """Not settled: waiting to be sent, working on the exchange, or not yet found."""
+        return self not in FINAL_STATUSES
 
     @property
     def ok(self) -> bool:
-        return self in (OrderStatus.COMPLETE, OrderStatus.OPEN, OrderStatus.PLACED)
+        """Filled in full."""
+        return self is OrderStatus.COMPLETE
+
+    @property
+    def failed(self) -> bool:
+        """Settled without being filled in full."""
+        return self in FINAL_STATUSES and self is not OrderStatus.COMPLETE
+
+    def can_become(self, new: OrderStatus) -> bool:
+        return new in TRANSITIONS[self]
 
 
-class RunState(str, Enum):
+FINAL_STATUSES = frozenset(
+    {OrderStatus.COMPLETE, OrderStatus.REJECTED, OrderStatus.CANCELLED, OrderStatus.FAILED, OrderStatus.SKIPPED}
+)
+_ON_EXCHANGE = frozenset(
+    {OrderStatus.PLACED, OrderStatus.OPEN, OrderStatus.COMPLETE, OrderStatus.REJECTED, OrderStatus.CANCELLED}
+)
+# Which status may follow which. A final status never goes back to a working one; the same status may repeat to
+# record new details (a partial fill growing, an average price). FAILED is a conclusion that the exchange never had
+# the order: the book overturns it, but only with a final state of its own.
+TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    OrderStatus.PENDING: frozenset(OrderStatus) - {OrderStatus.PENDING},
+    OrderStatus.PLACED: _ON_EXCHANGE | {OrderStatus.UNKNOWN},
+    OrderStatus.UNKNOWN: _ON_EXCHANGE | {OrderStatus.UNKNOWN, OrderStatus.FAILED},
+    OrderStatus.OPEN: frozenset({OrderStatus.OPEN, OrderStatus.COMPLETE, OrderStatus.REJECTED, OrderStatus.CANCELLED}),
+    OrderStatus.COMPLETE: frozenset({OrderStatus.COMPLETE}),
+    OrderStatus.REJECTED: frozenset({OrderStatus.REJECTED}),
+    OrderStatus.CANCELLED: frozenset({OrderStatus.CANCELLED}),
+    OrderStatus.FAILED: frozenset(
+        {OrderStatus.FAILED, OrderStatus.COMPLETE, OrderStatus.REJECTED, OrderStatus.CANCELLED}
+    ),
+    OrderStatus.SKIPPED: frozenset({OrderStatus.SKIPPED}),
+}
+
+
+class EventSource(StrEnum):
+    """Who changed an order's status: its history says how it got where it is."""
+
+    INTENT = "intent"  # journalled before sending
+    SEND = "send"  # the run decided not to send, or gave up sending
+    ACK = "ack"  # the exchange's reply to place_order
+    BOOK = "book"  # a read of the order book after the batch
+    RECONCILE = "reconcile"  # the tag looked up after an unclear reply
+    RESUME = "resume"  # Resume settled it against the book
+    RECOVERY = "recovery"  # start-up settled a run that died
+    MIGRATION = "migration"  # the state an order had when its journal was upgraded
+
+
+class RunState(StrEnum):
     PENDING = "pending"
     RUNNING = "running"
     STOPPING = "stopping"
@@ -74,8 +126,24 @@ class RunState(str, Enum):
     def active(self) -> bool:
         return self in (RunState.PENDING, RunState.RUNNING, RunState.STOPPING)
 
+    @property
+    def resumable(self) -> bool:
+        return self in (RunState.INTERRUPTED, RunState.STOPPED, RunState.FAILED)
 
-@dataclass(frozen=True)
+
+class EventKind(StrEnum):
+    """What a run reports while it runs: the live log and the progress panel read these."""
+
+    STARTED = "started"
+    SENT = "sent"
+    DONE = "done"
+    BATCH = "batch"
+    WAITING = "waiting"
+    WARNING = "warning"
+    FINISHED = "finished"
+
+
+@dataclass(frozen=True, kw_only=True)
 class Leg:
     symbol: str
     side: Side
@@ -89,7 +157,7 @@ class Leg:
         return f"{self.side.name} {self.symbol}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RunConfig:
     legs: tuple[Leg, ...]
     total_lots: int
@@ -127,7 +195,7 @@ class Plan:
 
     @property
     def max_lots_per_batch(self) -> int:
-        return min(f // l for f, l in zip(self.freeze_qty, self.lot_sizes))
+        return min(freeze // lot for freeze, lot in zip(self.freeze_qty, self.lot_sizes, strict=True))
 
     @property
     def orders(self) -> tuple[PlannedOrder, ...]:
@@ -137,12 +205,14 @@ class Plan:
     def fingerprint(self) -> str:
         """Identifies 'the same plan', so a second Execute of it can be refused."""
         c = self.config
-        legs = ",".join(f"{l.side.value}:{l.symbol}:{l.product.value}:{l.order_type.value}:{l.price}" for l in c.legs)
-        return f"{legs}|{c.total_lots}|{c.lots_per_batch}|{c.delay_s}|{c.mode.value}|{c.pacing.value}|{c.hedge_first}"
+        legs = ",".join(f"{g.side}:{g.symbol}:{g.product}:{g.order_type}:{g.price}" for g in c.legs)
+        return f"{legs}|{c.total_lots}|{c.lots_per_batch}|{c.delay_s}|{c.mode}|{c.pacing}|{c.hedge_first}"
 
 
 @dataclass(frozen=True)
 class OrderResult:
+    """One order as the journal holds it: the latest of its history."""
+
     batch: int
     leg: int
     symbol: str
@@ -166,6 +236,38 @@ class OrderResult:
         if self.submit_mono is None or self.ack_mono is None:
             return None
         return (self.ack_mono - self.submit_mono) * 1000.0
+
+
+@dataclass(frozen=True)
+class OrderEvent:
+    """One step of an order's history, appended and never changed."""
+
+    tag: str
+    seq: int  # the journal's order of events, across all orders
+    wall: float
+    status: OrderStatus
+    source: EventSource
+    filled_qty: int = 0
+    order_no: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """A run as the journal holds it."""
+
+    run_id: str
+    created_wall: float
+    state: RunState
+    paper: bool
+    pid: int
+    config: RunConfig
+    fingerprint: str
+    logins: int = 0
+    wall_s: float | None = None
+    start_wall: float | None = None
+    end_wall: float | None = None
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

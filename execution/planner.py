@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any, Mapping
+from typing import Any
 
-from .instruments import BUNDLED, SymbolError, Underlying, parse_symbol
+from .errors import PlanError
+from .instruments import BUNDLED, Underlying, monthly_symbol, parse_symbol
 from .model import Batch, Leg, Mode, OrderType, Pacing, Plan, PlannedOrder, RunConfig, Side
 
 MAX_TOTAL_LOTS = 100_000
 MAX_BATCHES = 10_000
 MAX_DELAY_S = 3600.0
-
-
-class PlanError(ValueError):
-    """Bad input, refused before any order is sent. The message is meant for the trader."""
 
 
 def whole_number(value: Any, label: str) -> int:
@@ -63,27 +61,22 @@ def parse_leg(text: str) -> Leg:
     """'SYMBOL:SIDE' (SIDE is B/S/BUY/SELL), with the segment taken from the symbol."""
     symbol, sep, side = (text or "").strip().rpartition(":")
     if not sep or not symbol:
-        raise PlanError(f"A leg is written SYMBOL:SIDE, e.g. NIFTY26DEC27050CE:S; got '{text}'.")
+        example = monthly_symbol("NIFTY", 26000, "CE", date.today())
+        raise PlanError(f"A leg is written SYMBOL:SIDE, e.g. {example}:S; got '{text}'.")
     sides = {"B": Side.BUY, "BUY": Side.BUY, "S": Side.SELL, "SELL": Side.SELL}
     if side.strip().upper() not in sides:
         raise PlanError(f"Leg side must be B or S, got '{side}'.")
-    try:
-        underlying = BUNDLED[parse_symbol(symbol).underlying]
-    except SymbolError as exc:
-        raise PlanError(str(exc)) from None
-    return Leg(symbol.strip().upper(), sides[side.strip().upper()], segment=underlying.segment)
+    underlying = BUNDLED[parse_symbol(symbol).underlying]
+    return Leg(symbol=symbol.strip().upper(), side=sides[side.strip().upper()], segment=underlying.segment)
 
 
 def _instrument(leg: Leg, today: date, instruments: Mapping[str, Underlying] | None) -> Underlying:
-    try:
-        parsed = parse_symbol(leg.symbol)
-    except SymbolError as exc:
-        raise PlanError(str(exc)) from None
+    parsed = parse_symbol(leg.symbol)
     if parsed.expiry < today:
         raise PlanError(f"{leg.symbol} expired on {parsed.expiry:%d %b %Y}; pick a live contract.")
     inst = (instruments or {}).get(parsed.symbol) or BUNDLED[parsed.underlying]
     if leg.segment is not inst.segment:
-        raise PlanError(f"{leg.symbol} trades on {inst.segment.value}, not {getattr(leg.segment, 'value', leg.segment)}.")
+        raise PlanError(f"{leg.symbol} trades on {inst.segment}, not {leg.segment}.")
     return inst
 
 
@@ -122,7 +115,7 @@ def plan(config: RunConfig, today: date | None = None, instruments: Mapping[str,
     if config.login_per_order and config.mode is Mode.PARALLEL:
         raise PlanError("Login per order only reproduces the old sequential baseline; use sequential mode with it.")
     biggest = min(per_batch, total)
-    for leg, inst in zip(legs, insts):
+    for leg, inst in zip(legs, insts, strict=True):
         if biggest * inst.lot_size > inst.freeze_qty:
             allowed = min(i.max_lots_per_order for i in insts)
             raise PlanError(
@@ -138,7 +131,7 @@ def plan(config: RunConfig, today: date | None = None, instruments: Mapping[str,
         lots = min(per_batch, total - (number - 1) * per_batch)
         orders = tuple(
             PlannedOrder(number, i, leg, lots, lots * inst.lot_size)
-            for i, (leg, inst) in enumerate(zip(legs, insts), start=1)
+            for i, (leg, inst) in enumerate(zip(legs, insts, strict=True), start=1)
         )
         batches.append(Batch(number, lots, orders))
     clean = replace(config, legs=legs, total_lots=total, lots_per_batch=per_batch, delay_s=delay)
@@ -164,8 +157,9 @@ def batch_seconds(plan: Plan, batch: Batch, lat: Latency, mode: Mode, orders_per
     return waves * per_order + max(0, math.ceil(k / orders_per_s) - 1)
 
 
-def estimate_seconds(plan: Plan, lat: Latency, mode: Mode | None = None, pacing: Pacing | None = None,
-                     orders_per_s: float = 10.0) -> float:
+def estimate_seconds(
+    plan: Plan, lat: Latency, mode: Mode | None = None, pacing: Pacing | None = None, orders_per_s: float = 10.0
+) -> float:
     """Predicted time from start to the last acknowledgement, for the given mode and pacing."""
     c = plan.config
     mode, pacing = mode or c.mode, pacing or c.pacing

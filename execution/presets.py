@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 
-from .instruments import BUNDLED, SymbolError, monthly_symbol, parse_symbol
+from .errors import PlanError, SymbolError
+from .instruments import BUNDLED, monthly_symbol, parse_symbol
 from .model import Leg, Side
-from .planner import PlanError
 
 
-class Preset(str, Enum):
+class Preset(StrEnum):
     STRANGLE = "Short strangle"
     STRADDLE = "Short straddle"
     IRON_CONDOR = "Iron condor"
@@ -18,10 +18,24 @@ class Preset(str, Enum):
 
 
 # Strike steps and a reference level for default strikes; the trader edits strikes before sending.
-STRIKE_STEP = {"NIFTY": 50, "BANKNIFTY": 100, "FINNIFTY": 50, "MIDCPNIFTY": 25, "NIFTYNXT50": 100,
-               "SENSEX": 100, "BANKEX": 100}
-REFERENCE_LEVEL = {"NIFTY": 26000, "BANKNIFTY": 59000, "FINNIFTY": 27500, "MIDCPNIFTY": 13500,
-                   "NIFTYNXT50": 70000, "SENSEX": 85000, "BANKEX": 65000}
+STRIKE_STEP = {
+    "NIFTY": 50,
+    "BANKNIFTY": 100,
+    "FINNIFTY": 50,
+    "MIDCPNIFTY": 25,
+    "NIFTYNXT50": 100,
+    "SENSEX": 100,
+    "BANKEX": 100,
+}
+REFERENCE_LEVEL = {
+    "NIFTY": 26000,
+    "BANKNIFTY": 59000,
+    "FINNIFTY": 27500,
+    "MIDCPNIFTY": 13500,
+    "NIFTYNXT50": 70000,
+    "SENSEX": 85000,
+    "BANKEX": 65000,
+}
 
 
 def _strike(underlying: str, level: float) -> int:
@@ -36,15 +50,19 @@ def preset_legs(preset: Preset, underlying: str, on: date, atm: float | None = N
     otm, wing = _strike(underlying, atm * 0.02), _strike(underlying, atm * 0.04)
 
     def mk(strike: float, right: str, side: Side) -> Leg:
-        return Leg(monthly_symbol(underlying, strike, right, on), side, segment=seg)
+        return Leg(symbol=monthly_symbol(underlying, strike, right, on), side=side, segment=seg)
 
     if preset is Preset.STRANGLE:
         return (mk(atm + otm, "CE", Side.SELL), mk(atm - otm, "PE", Side.SELL))
     if preset is Preset.STRADDLE:
         return (mk(atm, "CE", Side.SELL), mk(atm, "PE", Side.SELL))
     if preset is Preset.IRON_CONDOR:
-        return (mk(atm + wing, "CE", Side.BUY), mk(atm + otm, "CE", Side.SELL),
-                mk(atm - otm, "PE", Side.SELL), mk(atm - wing, "PE", Side.BUY))
+        return (
+            mk(atm + wing, "CE", Side.BUY),
+            mk(atm + otm, "CE", Side.SELL),
+            mk(atm - otm, "PE", Side.SELL),
+            mk(atm - wing, "PE", Side.BUY),
+        )
     return (mk(atm, "CE", Side.SELL),)
 
 
@@ -53,15 +71,17 @@ def check_preset(preset: Preset, legs: tuple[Leg, ...]) -> None:
     if preset is Preset.CUSTOM or not legs:
         return
     try:
-        parsed = [parse_symbol(l.symbol) for l in legs]
+        parsed = [parse_symbol(leg.symbol) for leg in legs]
     except SymbolError:
         return  # the planner reports the bad symbol itself
     if len({p.underlying for p in parsed}) > 1:
-        raise PlanError(f"A {preset.value.lower()} uses one underlying; these legs mix "
-                        f"{', '.join(sorted({p.underlying for p in parsed}))}.")
+        raise PlanError(
+            f"A {preset.value.lower()} uses one underlying; these legs mix "
+            f"{', '.join(sorted({p.underlying for p in parsed}))}."
+        )
     if len({p.expiry for p in parsed}) > 1:
         raise PlanError(f"A {preset.value.lower()} uses one expiry; these legs mix expiries.")
-    shape = sorted((p.right, l.side.value) for p, l in zip(parsed, legs))
+    shape = sorted((p.right, leg.side.value) for p, leg in zip(parsed, legs, strict=True))
     if preset in (Preset.STRANGLE, Preset.STRADDLE):
         if shape != [("CE", "S"), ("PE", "S")]:
             raise PlanError(f"A {preset.value.lower()} is one SELL CE and one SELL PE.")
@@ -70,7 +90,8 @@ def check_preset(preset: Preset, legs: tuple[Leg, ...]) -> None:
     if preset is Preset.IRON_CONDOR:
         if shape != [("CE", "B"), ("CE", "S"), ("PE", "B"), ("PE", "S")]:
             raise PlanError("An iron condor is BUY CE, SELL CE, SELL PE, BUY PE.")
-        k = {(p.right, l.side): p.strike for p, l in zip(parsed, legs)}
+        k = {(p.right, leg.side): p.strike for p, leg in zip(parsed, legs, strict=True)}
         if not (k["CE", Side.BUY] > k["CE", Side.SELL] > k["PE", Side.SELL] > k["PE", Side.BUY]):
-            raise PlanError("An iron condor's BUY wings sit outside its SELL body: "
-                            "BUY CE above SELL CE, BUY PE below SELL PE.")
+            raise PlanError(
+                "An iron condor's BUY wings sit outside its SELL body: BUY CE above SELL CE, BUY PE below SELL PE."
+            )

@@ -8,8 +8,10 @@ filtering logger drops each call at once, so no SDK log record is ever built, an
 import logging
 
 import structlog
-from neo_api_client import NeoAPI  # noqa: F401  (re-exported)
-from neo_api_client.exceptions import ApiValueError  # noqa: F401  (re-exported)
+from neo_api_client import NeoAPI
+from neo_api_client.exceptions import ApiValueError
+
+__all__ = ["ApiValueError", "NeoAPI"]
 
 # CRITICAL is the highest level structlog filters at; the SDK logs nothing that high, and its handlers are off.
 structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.CRITICAL))

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Callable, Mapping
 
 import httpx
 import pyotp
 
+from .errors import LoginError
 from .governor import Governor
 from .sdk import NeoAPI
 
@@ -26,10 +27,6 @@ ENV_NAMES = {
 }
 
 
-class LoginError(RuntimeError):
-    """Login failed. The message names what went wrong and never carries a secret."""
-
-
 @dataclass(frozen=True)
 class Credentials:
     consumer_key: str = field(repr=False)
@@ -39,13 +36,18 @@ class Credentials:
     totp_secret: str | None = field(default=None, repr=False)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> "Credentials":
+    def from_env(cls, env: Mapping[str, str | None]) -> Credentials:
         values = {k: (env.get(v) or "").strip() for k, v in ENV_NAMES.items()}
         missing = [ENV_NAMES[k] for k, v in values.items() if not v and k != "totp_secret"]
         if missing:
             raise LoginError(f"Missing credentials in .env: {', '.join(missing)}.")
-        values["totp_secret"] = values["totp_secret"] or None
-        return cls(**values)
+        return cls(
+            values["consumer_key"],
+            values["mobile_number"],
+            values["ucc"],
+            values["mpin"],
+            values["totp_secret"] or None,
+        )
 
     def masked(self) -> dict[str, str]:
         return {
@@ -81,8 +83,14 @@ class SessionStatus:
 class Session:
     """The account's session. Thread-safe: many legs asking at once cause one login."""
 
-    def __init__(self, credentials: Credentials, transport: httpx.BaseTransport, *, timeout_s: float = 10.0,
-                 governor: Governor | None = None):
+    def __init__(
+        self,
+        credentials: Credentials,
+        transport: httpx.BaseTransport,
+        *,
+        timeout_s: float = 10.0,
+        governor: Governor | None = None,
+    ) -> None:
         self.credentials = credentials
         self.transport = transport
         self.timeout_s = timeout_s
@@ -100,7 +108,11 @@ class Session:
 
     def status(self) -> SessionStatus:
         with self._lock:
-            age = None if self._logged_in_mono is None or self._client is None else time.monotonic() - self._logged_in_mono
+            age = (
+                None
+                if self._logged_in_mono is None or self._client is None
+                else time.monotonic() - self._logged_in_mono
+            )
             return SessionStatus(self._client is not None, self._logins, age, self.credentials.ucc)
 
     def _login(self, totp: str | None) -> NeoAPI:
@@ -111,8 +123,9 @@ class Session:
             raise LoginError("NEO_TOTP_SECRET is not a valid base32 TOTP secret (at least 26 characters).") from None
         if not code:
             raise LoginError("A TOTP is needed: type the 6-digit code or set NEO_TOTP_SECRET.")
-        client = NeoAPI(consumer_key=creds.consumer_key, environment="prod", transport=self.transport,
-                        timeout=self.timeout_s)
+        client = NeoAPI(
+            consumer_key=creds.consumer_key, environment="prod", transport=self.transport, timeout=self.timeout_s
+        )
         self._logins += 1
         try:
             first = client.totp_login(mobile_number=creds.mobile_number, ucc=creds.ucc, totp=code)
@@ -130,9 +143,10 @@ class Session:
     def client(self, totp: str | None = None) -> tuple[NeoAPI, int]:
         """The shared client and its generation, logging in only if there is none for today."""
         with self._lock:
-            if self._client is None or self._day != date.today():
-                self._replace(totp)
-            return self._client, self._generation
+            client = self._client
+            if client is None or self._day != date.today():
+                client = self._replace(totp)
+            return client, self._generation
 
     def relogin(self, seen_generation: int) -> tuple[NeoAPI, int]:
         """Replace an expired client once, however many threads saw it expire.
@@ -140,10 +154,10 @@ class Session:
         A fresh client is swapped in whole, so no order ever reads a half-updated Sid/Auth pair.
         """
         with self._lock:
-            if self._generation == seen_generation:
-                self._client = None
-                self._replace(None)
-            return self._client, self._generation
+            client = self._client
+            if client is None or self._generation == seen_generation:
+                client = self._replace(None)
+            return client, self._generation
 
     def fresh_client(self) -> NeoAPI:
         """A new login for one order: only for reproducing the seed's login-per-order baseline.
@@ -151,14 +165,15 @@ class Session:
         The newest login is the account's session, so it also becomes the shared client.
         """
         with self._lock:
-            self._replace(None)
-            return self._client
+            return self._replace(None)
 
-    def _replace(self, totp: str | None) -> None:
+    def _replace(self, totp: str | None) -> NeoAPI:
         """Log in and make the new client the account's session (call with the lock held)."""
-        self._client = self._login(totp)
+        self._client = None
+        client = self._client = self._login(totp)
         self._generation += 1
         self._logged_in_mono, self._day = time.monotonic(), date.today()
+        return client
 
     def logout(self) -> None:
         with self._lock:
@@ -166,6 +181,3 @@ class Session:
                 self._client.logout()
             self._client = None
             self._logged_in_mono = None
-
-
-SessionFactory = Callable[[], Session]

@@ -15,34 +15,24 @@ import threading
 import time
 import zlib
 from collections import Counter, deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
 import pyotp
 
-from .instruments import BUNDLED, SymbolError, parse_symbol
+from .clock import sleep_until
+from .errors import SymbolError
+from .instruments import BUNDLED, parse_symbol
 
 FAULT_KINDS = ("timeout-after-accept", "error-5xx", "drop", "rate-limit", "session-expiry", "reject", "malformed")
 PAPER_BASE_URL = "https://paper-neo.invalid"
+# The exchange's replies poll their last millisecond so that simulated latency is not lengthened by a late wake-up.
 POLL_S = 0.001
-
-
-def wait_until(deadline: float, poll_s: float = POLL_S) -> None:
-    """Return at the monotonic `deadline`, to within a few microseconds when `poll_s` > 0.
-
-    A thread asleep until the deadline wakes about 0.12 ms late, which would add the exchange's own imprecision
-    to every round trip. The last `poll_s` is polled; sleep(0) lets go of the interpreter lock on each turn, so
-    the other legs' threads run meanwhile.
-    """
-    left = deadline - time.monotonic() - poll_s
-    if left > 0:
-        time.sleep(left)
-    while time.monotonic() < deadline:
-        time.sleep(0)
 
 
 @dataclass(frozen=True)
@@ -56,7 +46,7 @@ class PaperCredentials:
     totp_secret: str = field(default="PAPERTRADERPAPERTRADERPAPERTRADE", repr=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ExchangeConfig:
     login_ms: float = 800.0  # a whole login; split evenly over tradeApiLogin and tradeApiValidate
     order_ms: float = 150.0
@@ -101,17 +91,21 @@ class _Trip:
         """Past the client's read timeout, the client gives up before the reply comes."""
         limit = self.read_timeout
         if limit is not None and self.delay > limit:
-            wait_until(self.start + limit)
+            sleep_until(self.start + limit, poll_s=POLL_S)
             raise httpx.ReadTimeout("timed out waiting for the paper exchange", request=self.request)
         # Only the reply's moment is seen by the client, so the half-way point need not be polled for.
-        wait_until(self.start + self.delay / 2, poll_s=0.0)
+        sleep_until(self.start + self.delay / 2, poll_s=0.0)
 
     def reply(self) -> None:
-        wait_until(self.start + self.delay)
+        sleep_until(self.start + self.delay, poll_s=POLL_S)
 
 
 def _json(status: int, body: Any) -> httpx.Response:
     return httpx.Response(status, json=body)
+
+
+def _bad_gateway() -> httpx.Response:
+    return httpx.Response(502, text="<html><head><title>502 Bad Gateway</title></head></html>")
 
 
 def _not_ok(code: int, message: str, status: int = 400) -> httpx.Response:
@@ -194,11 +188,12 @@ class SimulatedExchange(httpx.BaseTransport):
             ("/portfolio/v2/positions", "positions", self._positions),
             ("/quick/user/limits", "limits", self._limits),
         )
-        for prefix, name, handler in routes:
-            if path == prefix or (name == "book" and path.startswith(prefix + "/")):
-                break
-        else:
-            return _json(404, {"stat": "Not_Ok", "stCode": 404, "emsg": f"No such endpoint on the paper exchange: {path}"})
+        route = next((r for r in routes if path == r[0] or (r[1] == "book" and path.startswith(r[0] + "/"))), None)
+        if route is None:
+            return _json(
+                404, {"stat": "Not_Ok", "stCode": 404, "emsg": f"No such endpoint on the paper exchange: {path}"}
+            )
+        _, name, handler = route
         with self._lock:
             self.calls[name] += 1
             delay = self._latency(name)
@@ -225,8 +220,19 @@ class SimulatedExchange(httpx.BaseTransport):
             with self._lock:
                 self._pending_views[sid] = view
                 self.issued_tokens += [sid, view]
-            resp = _json(200, {"data": {"token": view, "sid": sid, "ucc": creds.ucc, "kType": "View",
-                                        "status": "success", "greetingName": "PAPER TRADER"}})
+            resp = _json(
+                200,
+                {
+                    "data": {
+                        "token": view,
+                        "sid": sid,
+                        "ucc": creds.ucc,
+                        "kType": "View",
+                        "status": "success",
+                        "greetingName": "PAPER TRADER",
+                    }
+                },
+            )
         trip.reply()
         return resp
 
@@ -247,8 +253,20 @@ class SimulatedExchange(httpx.BaseTransport):
                 self._session = (sid, trade)
                 self._trading_calls = 0
                 self.issued_tokens += [trade, rid]
-                resp = _json(200, {"data": {"token": trade, "sid": sid, "rid": rid, "baseUrl": PAPER_BASE_URL,
-                                            "ucc": self.credentials.ucc, "kType": "Trade", "status": "success"}})
+                resp = _json(
+                    200,
+                    {
+                        "data": {
+                            "token": trade,
+                            "sid": sid,
+                            "rid": rid,
+                            "baseUrl": PAPER_BASE_URL,
+                            "ucc": self.credentials.ucc,
+                            "kType": "Trade",
+                            "status": "success",
+                        }
+                    },
+                )
         trip.reply()
         return resp
 
@@ -299,11 +317,14 @@ class SimulatedExchange(httpx.BaseTransport):
             if fault == "session-expiry":
                 self._session = None
             if early:
-                resp, accepted = None, False
+                resp, accepted = _bad_gateway(), False
             elif not self._authorised(request) or request.headers.get("Authorization") != self.credentials.consumer_key:
                 resp, accepted = _not_ok(100022, "invalid session token", 401), False
             elif fault == "rate-limit" or self._over_limit(now):
-                resp, accepted = _json(429, {"code": 429, "error": "Rate limit exceeded", "message": "Too many orders"}), False
+                resp, accepted = (
+                    _json(429, {"code": 429, "error": "Rate limit exceeded", "message": "Too many orders"}),
+                    False,
+                )
             elif j.get("ig") and j["ig"] in self._tags:
                 resp, accepted = _not_ok(5204, "Client OrderID already exists"), False
             else:
@@ -314,10 +335,10 @@ class SimulatedExchange(httpx.BaseTransport):
         if early or (accepted and fault in ("drop", "error-5xx")):
             if fault == "drop":
                 raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
-            return httpx.Response(502, text="<html><head><title>502 Bad Gateway</title></head></html>")
+            return _bad_gateway()
         if accepted and fault == "timeout-after-accept":
             # The client waits out its whole read timeout for a reply that never comes.
-            wait_until(trip.start + (trip.read_timeout or trip.delay))
+            sleep_until(trip.start + (trip.read_timeout or trip.delay), poll_s=POLL_S)
             raise httpx.ReadTimeout("paper exchange: response lost after accept", request=request)
         if accepted and fault == "malformed":
             resp = httpx.Response(200, text="<html><body>upstream returned garbage</body></html>")
@@ -352,15 +373,33 @@ class SimulatedExchange(httpx.BaseTransport):
         order_no = f"{self.today:%y%m%d}{self._seq:09d}"
         ltp = self._price(symbol)
         side = j.get("tt")
-        row = {
-            "nOrdNo": order_no, "ordSt": "open", "trdSym": symbol, "exSeg": j.get("es"), "prod": j.get("pc"),
-            "prcTp": j.get("pt"), "prc": f"{price:.2f}", "trgPrc": "0.00", "qty": qty, "fldQty": 0, "unFldSz": qty,
-            "cnlQty": 0, "avgPrc": "0.00", "trnsTp": side, "vldt": j.get("rt"), "GuiOrdId": j.get("ig") or "",
-            "rejRsn": "", "ordDtTm": datetime.now().strftime("%d-%b-%Y %H:%M:%S"),
-            "exOrdId": f"{1000000000000000 + self._seq}", "lotSz": inst.lot_size, "stat": "Ok",
+        row: dict[str, Any] = {
+            "nOrdNo": order_no,
+            "ordSt": "open",
+            "trdSym": symbol,
+            "exSeg": j.get("es"),
+            "prod": j.get("pc"),
+            "prcTp": j.get("pt"),
+            "prc": f"{price:.2f}",
+            "trgPrc": "0.00",
+            "qty": qty,
+            "fldQty": 0,
+            "unFldSz": qty,
+            "cnlQty": 0,
+            "avgPrc": "0.00",
+            "trnsTp": side,
+            "vldt": j.get("rt"),
+            "GuiOrdId": j.get("ig") or "",
+            "rejRsn": "",
+            "ordDtTm": datetime.now().strftime("%d-%b-%Y %H:%M:%S"),
+            "exOrdId": f"{1000000000000000 + self._seq}",
+            "lotSz": inst.lot_size,
+            "stat": "Ok",
         }
         if qty > inst.freeze_qty:
-            row.update(ordSt="rejected", unFldSz=0, rejRsn=f"RMS:Order quantity {qty} exceeds freeze limit {inst.freeze_qty}")
+            row.update(
+                ordSt="rejected", unFldSz=0, rejRsn=f"RMS:Order quantity {qty} exceeds freeze limit {inst.freeze_qty}"
+            )
         elif rms_reject:
             row.update(ordSt="rejected", unFldSz=0, rejRsn="RMS:Margin Exceeds,Required:512340.50, Available:100000.00")
         elif j.get("pt") == "MKT" or (side == "B" and price >= ltp) or (side == "S" and price <= ltp):
@@ -371,7 +410,7 @@ class SimulatedExchange(httpx.BaseTransport):
         self._save(row)
         return _json(200, {"stat": "Ok", "nOrdNo": order_no, "stCode": 200}), True
 
-    def _query(self, request: httpx.Request, trip: _Trip, answer) -> httpx.Response:
+    def _query(self, request: httpx.Request, trip: _Trip, answer: Callable[[], httpx.Response]) -> httpx.Response:
         """Authenticated read or cancel: travel, check the session, answer under the lock."""
         trip.arrive()
         with self._lock:
@@ -384,7 +423,13 @@ class SimulatedExchange(httpx.BaseTransport):
         by_id = order_no.isdigit()
 
         def answer() -> httpx.Response:
-            rows = [self._orders[order_no]] if by_id and order_no in self._orders else [] if by_id else list(self._orders.values())
+            rows = (
+                [self._orders[order_no]]
+                if by_id and order_no in self._orders
+                else []
+                if by_id
+                else list(self._orders.values())
+            )
             if not rows:
                 return _json(200, {"stat": "Not_Ok", "stCode": 5203, "emsg": "No Data"})
             return _json(200, {"stat": "Ok", "stCode": 200, "data": [dict(r) for r in reversed(rows)]})
@@ -425,9 +470,20 @@ class SimulatedExchange(httpx.BaseTransport):
             pos: dict[str, dict[str, Any]] = {}
             for r in self._orders.values():
                 if r["fldQty"]:
-                    p = pos.setdefault(r["trdSym"], {"trdSym": r["trdSym"], "exSeg": r["exSeg"], "prod": r["prod"],
-                                                     "flBuyQty": 0, "flSellQty": 0, "buyAmt": 0.0, "sellAmt": 0.0,
-                                                     "lotSz": r["lotSz"], "type": "OPTIDX"})
+                    p = pos.setdefault(
+                        r["trdSym"],
+                        {
+                            "trdSym": r["trdSym"],
+                            "exSeg": r["exSeg"],
+                            "prod": r["prod"],
+                            "flBuyQty": 0,
+                            "flSellQty": 0,
+                            "buyAmt": 0.0,
+                            "sellAmt": 0.0,
+                            "lotSz": r["lotSz"],
+                            "type": "OPTIDX",
+                        },
+                    )
                     amount = r["fldQty"] * float(r["avgPrc"])
                     key = "Buy" if r["trnsTp"] == "B" else "Sell"
                     p[f"fl{key}Qty"] += r["fldQty"]
@@ -440,7 +496,16 @@ class SimulatedExchange(httpx.BaseTransport):
 
     def _limits(self, request: httpx.Request, trip: _Trip) -> httpx.Response:
         def answer() -> httpx.Response:
-            return _json(200, {"stat": "Ok", "stCode": 200, "Net": "1000000.00", "MarginUsed": "0.00",
-                               "CollateralValue": "1000000.00", "Category": "CLIENT"})
+            return _json(
+                200,
+                {
+                    "stat": "Ok",
+                    "stCode": 200,
+                    "Net": "1000000.00",
+                    "MarginUsed": "0.00",
+                    "CollateralValue": "1000000.00",
+                    "Category": "CLIENT",
+                },
+            )
 
         return self._query(request, trip, answer)

@@ -7,10 +7,13 @@ import streamlit as st
 from dashboard import state as S
 from dashboard.forms import legs_frame, legs_from_frame, plan_preview, units_per_leg
 from dashboard.registry import engine, is_live, registry
-from execution.engine import DuplicateRun
+from execution.engine import Engine
+from execution.errors import DuplicateRun, PlanError
+from execution.executor import Run
 from execution.instruments import BUNDLED
-from execution.model import Mode, OnLegFailure, Pacing, RunConfig
-from execution.planner import PlanError, estimate_seconds, plan as make_plan
+from execution.model import Mode, OnLegFailure, Pacing, Plan, RunConfig, RunState
+from execution.planner import estimate_seconds
+from execution.planner import plan as make_plan
 from execution.presets import REFERENCE_LEVEL, STRIKE_STEP, Preset, check_preset, preset_legs
 
 S.keep_form(st.session_state)
@@ -21,26 +24,34 @@ if eng is None:
     st.stop()
 
 watched = eng.get(st.session_state.get(S.RUN_ID) or st.query_params.get("run", "")) or next(iter(eng.active()), None)
-running = watched is not None and not watched.done
 
-if running:
+
+@st.fragment(run_every=0.5)
+def live_panel(watched: Run) -> None:
+    """The running run, redrawn every half second; a full rerun once it ends redraws the page around it."""
+    p = watched.progress()
+    st.progress(
+        p.orders_done / max(1, p.orders_total),
+        text=f"{p.orders_done}/{p.orders_total} orders · {p.batches_done}/{p.batches_total} batches",
+    )
+    if p.next_batch_in_s is not None:
+        st.info(f"Next batch in {p.next_batch_in_s:.1f} s", icon=":material/timer:")
+    st.button(
+        "Stop",
+        key="stop",
+        on_click=watched.stop,
+        icon=":material/stop_circle:",
+        disabled=p.state is RunState.STOPPING,
+    )
+    st.code("\n".join(f"{e.kind:>8}  {e.message}" for e in p.events[:40]) or "starting…", language=None)
+    if watched.done:
+        st.rerun()
+
+
+if watched is not None and not watched.done:
     st.session_state[S.RUN_ID] = watched.run_id
-
-    @st.fragment(run_every=0.5)
-    def live_panel():
-        p = watched.progress()
-        st.progress(p.orders_done / max(1, p.orders_total),
-                    text=f"{p.orders_done}/{p.orders_total} orders · {p.batches_done}/{p.batches_total} batches")
-        if p.next_batch_in_s is not None:
-            st.info(f"Next batch in {p.next_batch_in_s:.1f} s", icon=":material/timer:")
-        st.button("Stop", key="stop", on_click=watched.stop, icon=":material/stop_circle:",
-                  disabled=p.state.value == "stopping")
-        st.code("\n".join(f"{e.kind:>8}  {e.message}" for e in p.events[:40]) or "starting…", language=None)
-        if watched.done:
-            st.rerun()
-
     st.subheader(f"Run {watched.run_id}")
-    live_panel()
+    live_panel(watched)
     st.stop()
 
 if watched is not None and watched.done:
@@ -48,7 +59,8 @@ if watched is not None and watched.done:
     ok = sum(o.status.ok for o in res.orders)
     (st.success if res.ok else st.warning)(
         f"Run {res.run_id} {res.state.value}: {ok}/{len(res.orders)} orders ok in {res.wall_s:.2f} s, "
-        f"{res.logins} login(s).")
+        f"{res.logins} login(s)."
+    )
     for w in res.warnings:
         st.warning(w)
     st.page_link("pages/results.py", label="Open results", icon=":material/timeline:")
@@ -71,7 +83,10 @@ if st.session_state.get(S.LEGS_SOURCE) != source:
     st.session_state[S.LEGS] = legs_frame(preset_legs(preset, underlying, date.today(), atm))
     st.session_state[S.LEGS_SOURCE] = source
 edited = st.data_editor(
-    st.session_state[S.LEGS], key=f"legs-{'-'.join(map(str, source))}", num_rows="dynamic", width="stretch",
+    st.session_state[S.LEGS],
+    key=f"legs-{'-'.join(map(str, source))}",
+    num_rows="dynamic",
+    width="stretch",
     column_config={
         "symbol": st.column_config.TextColumn("Trading symbol", required=True),
         "side": st.column_config.SelectboxColumn("Side", options=["B", "S"], required=True),
@@ -87,8 +102,13 @@ per = c2.number_input("Lots per batch", step=1, key="lots_per_batch")
 delay = c3.number_input("Delay between batches (s)", step=0.5, format="%.2f", key="delay_s")
 c1, c2, c3, c4 = st.columns(4)
 mode = c1.radio("Mode", [m.value for m in Mode], horizontal=True, key="run_mode")
-pacing = c2.radio("Pacing", [p.value for p in Pacing], horizontal=True, key="pacing",
-                  help="Gap waits the delay after a batch completes; cadence starts batches the delay apart.")
+pacing = c2.radio(
+    "Pacing",
+    [p.value for p in Pacing],
+    horizontal=True,
+    key="pacing",
+    help="Gap waits the delay after a batch completes; cadence starts batches the delay apart.",
+)
 hedge_first = c3.toggle("Hedge first", key="hedge_first", help="BUY legs fill before SELL legs are sent.")
 on_fail = c4.selectbox("On leg failure", [f.value for f in OnLegFailure], key="on_leg_failure")
 
@@ -96,7 +116,18 @@ plan = None
 try:
     legs = legs_from_frame(edited)
     check_preset(preset, legs)
-    plan = make_plan(RunConfig(legs, total, per, delay, Mode(mode), Pacing(pacing), hedge_first, OnLegFailure(on_fail)))
+    plan = make_plan(
+        RunConfig(
+            legs=legs,
+            total_lots=total,
+            lots_per_batch=per,
+            delay_s=delay,
+            mode=Mode(mode),
+            pacing=Pacing(pacing),
+            hedge_first=hedge_first,
+            on_leg_failure=OnLegFailure(on_fail),
+        )
+    )
 except PlanError as exc:
     st.error(str(exc), icon=":material/error:")
 
@@ -110,16 +141,18 @@ if plan is not None:
     m2.metric("Estimated time, parallel", f"{estimate_seconds(plan, lat, Mode.PARALLEL, orders_per_s=gov):.1f} s")
     m3.metric("Estimated time, sequential", f"{estimate_seconds(plan, lat, Mode.SEQUENTIAL, orders_per_s=gov):.1f} s")
     largest = max(b.lots for b in plan.batches)
-    st.caption(f":material/check_circle: Freeze limit: the largest batch is {largest} lots; at most "
-               f"{plan.max_lots_per_batch} lots "
-               f"per order are allowed. Estimates use order latency {lat.order_s * 1000:.0f} ms and login "
-               f"{lat.login_s * 1000:.0f} ms.")
+    st.caption(
+        f":material/check_circle: Freeze limit: the largest batch is {largest} lots; at most "
+        f"{plan.max_lots_per_batch} lots "
+        f"per order are allowed. Estimates use order latency {lat.order_s * 1000:.0f} ms and login "
+        f"{lat.login_s * 1000:.0f} ms."
+    )
     st.dataframe(plan_preview(plan), hide_index=True, width="stretch", height=min(400, 38 + 35 * len(plan.batches)))
     if is_live():
         confirmed = st.checkbox("I confirm sending LIVE orders: " + "; ".join(units_per_leg(plan)), key="live_ok")
 
 
-def start() -> None:
+def start(eng: Engine, plan: Plan) -> None:
     try:
         run = eng.start(plan)
     except DuplicateRun as exc:
@@ -130,5 +163,12 @@ def start() -> None:
 
 
 busy = bool(registry().active())
-st.button("Execute", type="primary", key="execute", on_click=start, icon=":material/send:",
-          disabled=plan is None or busy or not confirmed)
+st.button(
+    "Execute",
+    type="primary",
+    key="execute",
+    on_click=start,
+    args=(eng, plan),
+    icon=":material/send:",
+    disabled=plan is None or busy or not confirmed,
+)

@@ -6,9 +6,9 @@ import streamlit as st
 from dashboard import state as S
 from dashboard.charts import batch_comparison, timeline
 from dashboard.registry import registry
-from execution.engine import DuplicateRun
+from execution.errors import DuplicateRun
 from execution.model import RunState
-from execution.reports import batches_frame, leg_balance, orders_frame, to_csv
+from execution.reports import batches_frame, events_frame, leg_balance, ok_count, orders_frame, to_csv
 
 st.title("Results")
 reg = registry()
@@ -17,15 +17,15 @@ if not runs:
     st.info("No runs yet. Execute one on the Execute page.")
     st.stop()
 
-by_id = {r["run_id"]: r for r in runs}
+by_id = {r.run_id: r for r in runs}
 ids = list(by_id)
 
 
 def describe(run_id: str) -> str:
     r = by_id[run_id]
-    c = r["config"]
-    kind = "paper" if r["paper"] else "LIVE"
-    return f"{run_id} · {kind} · {c.mode.value}/{c.pacing.value} · {c.total_lots} lots · {r['state'].value}"
+    c = r.config
+    kind = "paper" if r.paper else "LIVE"
+    return f"{run_id} · {kind} · {c.mode}/{c.pacing} · {c.total_lots} lots · {r.state}"
 
 
 def frames(run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -37,30 +37,34 @@ wanted = st.session_state.get(S.RESULTS_RUN) or st.query_params.get("run") or st
 run_tab, compare_tab, history_tab = st.tabs(["Run", "Compare", "History"])
 
 with run_tab:
-    run_id = st.selectbox("Run", ids, index=ids.index(wanted) if wanted in ids else 0, format_func=describe,
-                          key="results_pick")
+    run_id = st.selectbox(
+        "Run", ids, index=ids.index(wanted) if wanted in ids else 0, format_func=describe, key="results_pick"
+    )
     st.session_state[S.RESULTS_RUN] = run_id
     record = by_id[run_id]
     orders, batches = frames(run_id)
     sent = orders.dropna(subset=["latency_ms"])
-    ok = orders["status"].isin(["complete", "open", "placed"]).sum()
+    ok = ok_count(orders)
     m = st.columns(6)
-    m[0].metric("Total time", f"{record['wall_s'] or 0:.2f} s")
-    m[1].metric("Logins", record["logins"])
+    m[0].metric("Total time", f"{record.wall_s or 0:.2f} s")
+    m[1].metric("Logins", record.logins)
     m[2].metric("Orders ok", int(ok))
     m[3].metric("Orders failed", int(len(orders) - ok))
     m[4].metric("p50 latency", f"{sent['latency_ms'].quantile(0.5):.1f} ms" if len(sent) else "–")
     m[5].metric("p95 latency", f"{sent['latency_ms'].quantile(0.95):.1f} ms" if len(sent) else "–")
-    for w in record["warnings"]:
+    for w in record.warnings:
         st.warning(w)
     balance = leg_balance(orders)
     if balance["filled_qty"].nunique() > 1:
-        st.error("Position is unbalanced: filled " + ", ".join(
-            f"{r.side} {r.symbol} {r.filled_qty:,} of {r.planned_qty:,}" for r in balance.itertuples()) + ".")
-    if record["state"] in (RunState.INTERRUPTED, RunState.STOPPED):
-        engine = reg.paper if record["paper"] else reg.live
-        st.info(f"This run is {record['state'].value}. Resume places only the orders the order book proves missing.")
-        if st.button("Resume", key="resume", disabled=engine is None or bool(reg.active())):
+        st.error(
+            "Position is unbalanced: filled "
+            + ", ".join(f"{r.side} {r.symbol} {r.filled_qty:,} of {r.planned_qty:,}" for r in balance.itertuples())
+            + "."
+        )
+    if record.state in (RunState.INTERRUPTED, RunState.STOPPED):
+        engine = reg.paper if record.paper else reg.live
+        st.info(f"This run is {record.state}. Resume places only the orders the order book proves missing.")
+        if st.button("Resume", key="resume", disabled=engine is None or bool(reg.active())) and engine is not None:
             try:
                 st.session_state[S.RUN_ID] = engine.resume(run_id).run_id
                 st.switch_page("pages/execute.py")
@@ -68,23 +72,44 @@ with run_tab:
                 st.error(str(exc))
     st.plotly_chart(timeline(orders, batches, f"Run {run_id}"), width="stretch", key="timeline")
     st.subheader("Batches: parallel against sequential")
-    st.caption("Wall time is first send to last acknowledgement. The sum of leg latencies is what placing the "
-               "legs one after another would have cost.")
+    st.caption(
+        "Wall time is first send to last acknowledgement. The sum of leg latencies is what placing the "
+        "legs one after another would have cost."
+    )
     st.dataframe(batches.drop(columns=["start"]), hide_index=True, width="stretch")
     d1, d2 = st.columns(2)
-    d1.download_button("Download orders CSV", to_csv(orders), f"orders-{run_id}.csv", "text/csv",
-                       on_click="ignore", icon=":material/download:")
-    d2.download_button("Download batches CSV", to_csv(batches), f"batches-{run_id}.csv", "text/csv",
-                       on_click="ignore", icon=":material/download:")
+    d1.download_button(
+        "Download orders CSV",
+        to_csv(orders),
+        f"orders-{run_id}.csv",
+        "text/csv",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    d2.download_button(
+        "Download batches CSV",
+        to_csv(batches),
+        f"batches-{run_id}.csv",
+        "text/csv",
+        on_click="ignore",
+        icon=":material/download:",
+    )
     with st.expander("Orders"):
         st.dataframe(orders, hide_index=True, width="stretch")
+    st.subheader("Order history")
+    history = reg.journal.events(run_id)
+    if history:
+        tag = st.selectbox(
+            "Order", list(history), key=f"history_tag-{run_id}", format_func=lambda t: f"{t} · {history[t][-1].status}"
+        )
+        st.dataframe(events_frame(history[tag]), hide_index=True, width="stretch", key="history_table")
 
 with compare_tab:
     c1, c2 = st.columns(2)
     a = c1.selectbox("Run A", ids, index=0, format_func=describe, key="compare_a")
     b = c2.selectbox("Run B", ids, index=min(1, len(ids) - 1), format_func=describe, key="compare_b")
     (oa, ba), (ob, bb) = frames(a), frames(b)
-    ta, tb = by_id[a]["wall_s"] or 0.0, by_id[b]["wall_s"] or 0.0
+    ta, tb = by_id[a].wall_s or 0.0, by_id[b].wall_s or 0.0
     h = st.columns(3)
     h[0].metric("Run A total", f"{ta:.2f} s")
     h[1].metric("Run B total", f"{tb:.2f} s")
@@ -94,11 +119,23 @@ with compare_tab:
     c2.plotly_chart(timeline(ob, bb, f"B {b}"), width="stretch", key="timeline_b")
 
 with history_tab:
-    history = pd.DataFrame([{
-        "run": r["run_id"], "mode": "paper" if r["paper"] else "LIVE", "state": r["state"].value,
-        "legs": len(r["config"].legs), "lots": r["config"].total_lots, "per batch": r["config"].lots_per_batch,
-        "delay s": r["config"].delay_s, "execution": r["config"].mode.value, "pacing": r["config"].pacing.value,
-        "logins": r["logins"], "total s": r["wall_s"],
-    } for r in runs])
-    st.dataframe(history, hide_index=True, width="stretch")
+    table = pd.DataFrame(
+        [
+            {
+                "run": r.run_id,
+                "mode": "paper" if r.paper else "LIVE",
+                "state": r.state.value,
+                "legs": len(r.config.legs),
+                "lots": r.config.total_lots,
+                "per batch": r.config.lots_per_batch,
+                "delay s": r.config.delay_s,
+                "execution": r.config.mode.value,
+                "pacing": r.config.pacing.value,
+                "logins": r.logins,
+                "total s": r.wall_s,
+            }
+            for r in runs
+        ]
+    )
+    st.dataframe(table, hide_index=True, width="stretch")
     st.caption("Open any run with the Run picker on the Run tab.")

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard.registry import is_live, registry
-from execution.session import LoginError
+from execution.errors import LoginError
 from execution.simulator import FAULT_KINDS, ExchangeConfig
 
 st.title("Session")
@@ -12,9 +12,11 @@ reg = registry()
 if not is_live():
     eng = reg.paper
     s = eng.session.status()
-    st.caption(f"Paper account {s.ucc}: {'logged in' if s.logged_in else 'not logged in'}, "
-               f"{s.logins} login(s) today. The simulated exchange answers in Neo's wire format; "
-               "nothing leaves this machine.")
+    st.caption(
+        f"Paper account {s.ucc}: {'logged in' if s.logged_in else 'not logged in'}, "
+        f"{s.logins} login(s) today. The simulated exchange answers in Neo's wire format; "
+        "nothing leaves this machine."
+    )
     c = eng.exchange.config
     with st.form("paper_knobs"):
         st.subheader("Simulated exchange")
@@ -23,17 +25,30 @@ if not is_live():
         order_ms = k[1].number_input("Order latency (ms)", 0.0, 60000.0, float(c.order_ms), 10.0)
         query_ms = k[2].number_input("Order-book latency (ms)", 0.0, 60000.0, float(c.query_ms), 10.0)
         jitter_ms = k[3].number_input("Jitter (ms)", 0.0, 10000.0, float(c.jitter_ms), 10.0)
-        k = st.columns(3)
-        reject = k[0].slider("RMS reject rate", 0.0, 1.0, float(c.reject_rate), 0.01)
-        limit = k[1].number_input("Exchange order limit (orders/s)", 0.0, 1000.0, float(c.orders_per_s), 1.0)
-        seed = k[2].number_input("Seed", 0, 10**6, int(c.seed), 1)
+        k2 = st.columns(3)
+        reject = k2[0].slider("RMS reject rate", 0.0, 1.0, float(c.reject_rate), 0.01)
+        limit = k2[1].number_input("Exchange order limit (orders/s)", 0.0, 1000.0, float(c.orders_per_s), 1.0)
+        seed = k2[2].number_input("Seed", 0, 10**6, int(c.seed), 1)
         st.caption("Fault injection: the probability of each fault on every order.")
-        k = st.columns(len(FAULT_KINDS))
-        faults = {kind: k[i].number_input(kind, 0.0, 1.0, float(c.faults.get(kind, 0.0)), 0.05, key=f"fault-{kind}")
-                  for i, kind in enumerate(FAULT_KINDS)}
+        k3 = st.columns(len(FAULT_KINDS))
+        faults = {
+            kind: k3[i].number_input(kind, 0.0, 1.0, float(c.faults.get(kind, 0.0)), 0.05, key=f"fault-{kind}")
+            for i, kind in enumerate(FAULT_KINDS)
+        }
         if st.form_submit_button("Apply"):
-            eng.exchange.reconfigure(ExchangeConfig(login_ms, order_ms, query_ms, jitter_ms, int(seed), reject,
-                                                    c.reject_symbols, limit, {f: r for f, r in faults.items() if r}))
+            eng.exchange.reconfigure(
+                ExchangeConfig(
+                    login_ms=login_ms,
+                    order_ms=order_ms,
+                    query_ms=query_ms,
+                    jitter_ms=jitter_ms,
+                    seed=int(seed),
+                    reject_rate=reject,
+                    reject_symbols=c.reject_symbols,
+                    orders_per_s=limit,
+                    faults={f: r for f, r in faults.items() if r},
+                )
+            )
             st.success("Applied. The next order uses these settings.")
     b1, b2 = st.columns(2)
     if b1.button("Log in now", disabled=s.logged_in):
@@ -46,13 +61,13 @@ if not is_live():
 
 st.subheader("Live session")
 st.caption("Credentials come from .env (see .env.example). Secrets are never shown, logged or exported.")
-eng = reg.live
-if eng is not None:
-    for name, value in eng.session.credentials.masked().items():
+live = reg.live
+if live is not None:
+    for name, value in live.session.credentials.masked().items():
         st.text(f"{name}: {value}")
-    s = eng.session.status()
+    s = live.session.status()
     if s.logged_in:
-        st.success(f"Logged in as {s.ucc}. Logins today: {s.logins}; session age {s.age_s / 60:.0f} min.")
+        st.success(f"Logged in as {s.ucc}. Logins today: {s.logins}; session age {(s.age_s or 0) / 60:.0f} min.")
         if st.button("Log out"):
             reg.logout_live()
             st.rerun()

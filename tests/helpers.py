@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
+from typing import Any
 
-from execution.engine import Engine
-from execution.model import Leg, Mode, OnLegFailure, OrderType, Pacing, RunConfig, Segment, Side
+from execution.engine import Engine, PaperEngine
+from execution.instruments import BUNDLED, monthly_symbol
+from execution.model import Leg, Mode, OnLegFailure, OrderResult, OrderType, Pacing, RunConfig, RunResult, Segment, Side
 from execution.planner import plan
 from execution.simulator import ExchangeConfig
-from execution.instruments import BUNDLED, monthly_symbol
 
 TODAY = date.today()
 
@@ -17,33 +19,45 @@ def sym(underlying: str = "NIFTY", strike: float = 27050, right: str = "CE") -> 
     return monthly_symbol(underlying, strike, right, TODAY)
 
 
-def leg(strike: float = 27050, right: str = "CE", side: Side = Side.SELL, underlying: str = "NIFTY", **kw) -> Leg:
-    return Leg(sym(underlying, strike, right), side, segment=BUNDLED[underlying].segment, **kw)
+def leg(strike: float = 27050, right: str = "CE", side: Side = Side.SELL, underlying: str = "NIFTY", **kw: Any) -> Leg:
+    return Leg(symbol=sym(underlying, strike, right), side=side, segment=BUNDLED[underlying].segment, **kw)
 
 
 STRANGLE = (leg(27050, "CE"), leg(25450, "PE"))
 
 
-def config(legs=STRANGLE, lots=10, per=5, delay=0.0, **kw) -> RunConfig:
-    return RunConfig(tuple(legs), lots, per, delay, **kw)
+def config(legs: tuple[Leg, ...] = STRANGLE, lots: Any = 10, per: Any = 5, delay: Any = 0.0, **kw: Any) -> RunConfig:
+    """Lots, batch size and delay are Any: the planner is tested with what a widget or a command line may send."""
+    return RunConfig(legs=tuple(legs), total_lots=lots, lots_per_batch=per, delay_s=delay, **kw)
 
 
-def fast(**kw) -> ExchangeConfig:
-    base = dict(login_ms=20.0, order_ms=20.0, query_ms=5.0, orders_per_s=0)
-    base.update(kw)
-    return ExchangeConfig(**base)
+def fast(**kw: Any) -> ExchangeConfig:
+    """A paper exchange quick enough for tests: 20 ms orders and logins, no exchange-side order limit."""
+    base: dict[str, Any] = {"login_ms": 20.0, "order_ms": 20.0, "query_ms": 5.0, "orders_per_s": 0}
+    return ExchangeConfig(**{**base, **kw})
 
 
-def engine(tmp_path, exchange: ExchangeConfig | None = None, **kw) -> Engine:
+def engine(tmp_path: Path, exchange: ExchangeConfig | None = None, **kw: Any) -> PaperEngine:
     return Engine.paper_mode(exchange or fast(), tmp_path / "journal.sqlite", **kw)
 
 
-def run(tmp_path, cfg: RunConfig, exchange: ExchangeConfig | None = None, eng: Engine | None = None, **kw):
+def run(
+    tmp_path: Path, cfg: RunConfig, exchange: ExchangeConfig | None = None, eng: PaperEngine | None = None, **kw: Any
+) -> tuple[PaperEngine, RunResult]:
     eng = eng or engine(tmp_path, exchange)
-    r = eng.start(plan(cfg), **kw)
-    result = r.wait(60)
-    assert result is not None, "run did not finish"
-    return eng, result
+    return eng, eng.start(plan(cfg), **kw).wait(60)
+
+
+def sent(o: OrderResult) -> float:
+    """When an order that was sent left (monotonic seconds)."""
+    assert o.submit_mono is not None, f"{o.tag} was never sent"
+    return o.submit_mono
+
+
+def acked(o: OrderResult) -> float:
+    """When a sent order's reply came (monotonic seconds)."""
+    assert o.ack_mono is not None, f"{o.tag} has no reply"
+    return o.ack_mono
 
 
 __all__ = ["Leg", "Mode", "OnLegFailure", "OrderType", "Pacing", "Segment", "Side"]

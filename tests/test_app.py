@@ -54,13 +54,16 @@ def test_plan_preview_for_the_default_strangle(at):
     assert not at.button(key="execute").disabled
 
 
-@pytest.mark.parametrize("key, value, message", [
-    ("total_lots", 0, "Total lots must be at least 1"),
-    ("total_lots", -5, "Total lots must be at least 1"),
-    ("lots_per_batch", 0, "Lots per batch must be at least 1"),
-    ("lots_per_batch", 28, "Use at most 27 lots per batch"),
-    ("delay_s", -1.0, "cannot be negative"),
-])
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("total_lots", 0, "Total lots must be at least 1"),
+        ("total_lots", -5, "Total lots must be at least 1"),
+        ("lots_per_batch", 0, "Lots per batch must be at least 1"),
+        ("lots_per_batch", 28, "Use at most 27 lots per batch"),
+        ("delay_s", -1.0, "cannot be negative"),
+    ],
+)
 def test_validation_errors_show_inline_and_block_execute(at, key, value, message):
     at.number_input(key=key).set_value(value).run()
     assert any(message in e for e in errors(at))

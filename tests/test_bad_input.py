@@ -8,11 +8,12 @@ import pytest
 
 from execution.broker import Broker
 from execution.engine import Engine
+from execution.errors import LoginError, PlanError
 from execution.journal import Journal
 from execution.model import Leg, Mode, OrderStatus, OrderType, Segment, Side
-from execution.planner import PlanError, plan
+from execution.planner import plan
 from execution.presets import Preset, check_preset
-from execution.session import Credentials, LoginError, Session
+from execution.session import Credentials, Session
 from execution.simulator import PaperCredentials, SimulatedExchange
 from tests.helpers import STRANGLE, TODAY, config, engine, fast, leg
 
@@ -35,8 +36,10 @@ BAD_CONFIGS = {
     "per batch fractional": (config(per=1.5), "whole number of lots"),
     "per batch text": (config(per="x"), "Lots per batch must be a whole number"),
     "per batch above NIFTY freeze": (config(lots=100, per=28), "Use at most 27 lots per batch"),
-    "per batch above BANKNIFTY freeze": (config(legs=(leg(57000, "CE", underlying="BANKNIFTY"),), lots=50, per=21),
-                                         "Use at most 20 lots per batch"),
+    "per batch above BANKNIFTY freeze": (
+        config(legs=(leg(57000, "CE", underlying="BANKNIFTY"),), lots=50, per=21),
+        "Use at most 20 lots per batch",
+    ),
     "too many batches": (config(lots=20_000, per=1), "the most a run may have is 10,000"),
     "delay negative": (config(delay=-1), "cannot be negative"),
     "delay text": (config(delay="soon"), "must be a number of seconds"),
@@ -46,19 +49,27 @@ BAD_CONFIGS = {
     "no legs": (config(legs=()), "Add at least one leg"),
     "duplicate leg": (config(legs=(CE, CE)), "appears in more than one leg"),
     "duplicate symbol opposite sides": (config(legs=(CE, replace(CE, side=Side.BUY))), "appears in more than one leg"),
-    "malformed symbol": (config(legs=(Leg("NIFTY27050CE", Side.SELL),)), "Malformed trading symbol"),
-    "empty symbol": (config(legs=(Leg("", Side.SELL),)), "Trading symbol is empty"),
-    "unknown underlying": (config(legs=(Leg("RELIANCE26DEC2500CE", Side.SELL),)), "Unknown underlying"),
-    "unknown month": (config(legs=(Leg("NIFTY26XYZ27050CE", Side.SELL),)), "unknown month"),
-    "impossible weekly date": (config(legs=(Leg("NIFTY2623127050CE", Side.SELL),)), "Malformed trading symbol"),
-    "expired symbol": (config(legs=(Leg(EXPIRED, Side.SELL),)), "expired on"),
+    "malformed symbol": (config(legs=(Leg(symbol="NIFTY27050CE", side=Side.SELL),)), "Malformed trading symbol"),
+    "empty symbol": (config(legs=(Leg(symbol="", side=Side.SELL),)), "Trading symbol is empty"),
+    "unknown underlying": (config(legs=(Leg(symbol="RELIANCE26DEC2500CE", side=Side.SELL),)), "Unknown underlying"),
+    "unknown month": (config(legs=(Leg(symbol="NIFTY26XYZ27050CE", side=Side.SELL),)), "unknown month"),
+    "impossible weekly date": (
+        config(legs=(Leg(symbol="NIFTY2623127050CE", side=Side.SELL),)),
+        "Malformed trading symbol",
+    ),
+    "expired symbol": (config(legs=(Leg(symbol=EXPIRED, side=Side.SELL),)), "expired on"),
     "wrong segment": (config(legs=(replace(CE, segment=Segment.BSE_FO),)), "trades on nse_fo, not bse_fo"),
     "limit without price": (config(legs=(replace(CE, order_type=OrderType.LIMIT),)), "limit order needs a price"),
-    "limit with negative price": (config(legs=(replace(CE, order_type=OrderType.LIMIT, price=-5.0),)),
-                                  "limit order needs a price"),
-    "limit with NaN price": (config(legs=(replace(CE, order_type=OrderType.LIMIT, price=math.nan),)),
-                             "limit order needs a price"),
-    "side not buy or sell": (config(legs=(replace(CE, side="SHORT"),)), "side must be BUY or SELL"),
+    "limit with negative price": (
+        config(legs=(replace(CE, order_type=OrderType.LIMIT, price=-5.0),)),
+        "limit order needs a price",
+    ),
+    "limit with NaN price": (
+        config(legs=(replace(CE, order_type=OrderType.LIMIT, price=math.nan),)),
+        "limit order needs a price",
+    ),
+    # What a type checker would refuse in our code can still come from a widget: the planner must refuse it too.
+    "side not buy or sell": (config(legs=(replace(CE, side="SHORT"),)), "side must be BUY or SELL"),  # type: ignore[arg-type]
     "login per order in parallel": (config(login_per_order=True, mode=Mode.PARALLEL), "use sequential mode"),
 }
 
@@ -77,10 +88,16 @@ def test_at_least_thirty_distinct_bad_inputs():
 
 
 PRESET_BAD = {
-    "mixed underlyings in a strangle": (Preset.STRANGLE, (CE, leg(57000, "PE", underlying="BANKNIFTY")),
-                                        "uses one underlying"),
-    "mixed expiries in a strangle": (Preset.STRANGLE, (CE, Leg(f"NIFTY{(TODAY.year + 1) % 100:02d}JAN25450PE",
-                                                               Side.SELL)), "uses one expiry"),
+    "mixed underlyings in a strangle": (
+        Preset.STRANGLE,
+        (CE, leg(57000, "PE", underlying="BANKNIFTY")),
+        "uses one underlying",
+    ),
+    "mixed expiries in a strangle": (
+        Preset.STRANGLE,
+        (CE, Leg(symbol=f"NIFTY{(TODAY.year + 1) % 100:02d}JAN25450PE", side=Side.SELL)),
+        "uses one expiry",
+    ),
     "strangle with a bought leg": (Preset.STRANGLE, (CE, replace(PE, side=Side.BUY)), "one SELL CE and one SELL PE"),
 }
 
@@ -96,8 +113,10 @@ P = PaperCredentials()
 LOGIN_BAD = {
     "wrong MPIN": (Credentials(P.consumer_key, P.mobile_number, P.ucc, "000001", P.totp_secret), "Invalid MPIN"),
     "wrong TOTP secret": (Credentials(P.consumer_key, P.mobile_number, P.ucc, P.mpin, "A" * 32), "Invalid TOTP"),
-    "TOTP secret not base32": (Credentials(P.consumer_key, P.mobile_number, P.ucc, P.mpin, "not-base32!"),
-                               "not a valid base32 TOTP secret"),
+    "TOTP secret not base32": (
+        Credentials(P.consumer_key, P.mobile_number, P.ucc, P.mpin, "not-base32!"),
+        "not a valid base32 TOTP secret",
+    ),
     "no TOTP at all": (Credentials(P.consumer_key, P.mobile_number, P.ucc, P.mpin, None), "A TOTP is needed"),
     "wrong consumer key": (Credentials("nope", P.mobile_number, P.ucc, P.mpin, P.totp_secret), "Invalid consumer key"),
     "wrong UCC": (Credentials(P.consumer_key, P.mobile_number, "OTHER", P.mpin, P.totp_secret), "Invalid mobile"),
@@ -132,5 +151,5 @@ def test_a_malformed_order_book_leaves_the_order_unknown_and_never_resent(tmp_pa
     eng = engine(tmp_path, fast(faults={"drop": 1.0}))
     monkeypatch.setattr(eng.exchange, "_order_book", lambda request, delay: httpx.Response(200, text="garbage"))
     sub = Broker(eng.session).submit(plan(config(lots=1, per=1)).orders[0], "x-1-1")
-    assert sub.status is OrderStatus.UNKNOWN and "could not check the book" in sub.error
+    assert sub.status is OrderStatus.UNKNOWN and "could not check the book" in (sub.error or "")
     assert eng.exchange.calls["place"] == 1

@@ -1,17 +1,18 @@
 """The benchmark's yardstick and its report. Timing itself is never asserted here: that is benchmarks/' job."""
 
-from execution.model import Mode, Pacing, RunConfig
-from execution.planner import plan
-from execution.simulator import ExchangeConfig, SimulatedExchange
-
 from benchmarks.__main__ import main
 from benchmarks.harness import SEED_DELAY_S, SEED_LOGIN_S, SEED_LOTS, SEED_ORDER_S, SEED_PER_BATCH, ideal_s, strikes
 from benchmarks.report import r_squared
 from benchmarks.seed import sdk_alone
+from execution.model import Mode, Pacing, RunConfig
+from execution.planner import plan
+from execution.simulator import ExchangeConfig, SimulatedExchange
 
 
 def seed_plan(**kw):
-    return plan(RunConfig(strikes(2), SEED_LOTS, SEED_PER_BATCH, SEED_DELAY_S, **kw))
+    return plan(
+        RunConfig(legs=strikes(2), total_lots=SEED_LOTS, lots_per_batch=SEED_PER_BATCH, delay_s=SEED_DELAY_S, **kw)
+    )
 
 
 def test_the_ideal_reproduces_the_seeds_own_figures():
@@ -26,7 +27,9 @@ def test_the_ideal_reproduces_the_seeds_own_figures():
 
 def test_the_bare_sdk_loop_places_every_order_once_and_cannot_beat_the_ideal():
     exchange = SimulatedExchange(ExchangeConfig(login_ms=2, order_ms=3, orders_per_s=0))
-    config = RunConfig(strikes(2), 5, 2, 0.004, Mode.SEQUENTIAL, login_per_order=True)
+    config = RunConfig(
+        legs=strikes(2), total_lots=5, lots_per_batch=2, delay_s=0.004, mode=Mode.SEQUENTIAL, login_per_order=True
+    )
     wall = sdk_alone(exchange, config)
     book = exchange.book()
     assert len(book) == len({row["GuiOrdId"] for row in book}) == len(plan(config).orders) == 6
@@ -45,8 +48,14 @@ def test_a_quick_benchmark_writes_every_section_with_a_verdict_per_goal(tmp_path
     code = main(["--quick", "--factor", "1000", "--repeats", "1", "--out", str(tmp_path)])
     assert code in (0, 1)  # at 1/1000 of the seed's times the goals are not expected to hold
     report = (tmp_path / "results.md").read_text()
-    for heading in ("## Goals", "## The seed's plan five ways", "## Legs per batch", "## Batches",
-                    "## The engine's own cost per order", "## Growth with orders"):
+    for heading in (
+        "## Goals",
+        "## The seed's plan five ways",
+        "## Legs per batch",
+        "## Batches",
+        "## The engine's own cost per order",
+        "## Growth with orders",
+    ):
         assert heading in report
     for case in "abcde":
         assert f"| ({case}) |" in report

@@ -16,8 +16,14 @@ from playwright.sync_api import expect, sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is installed by `make test`")
 
@@ -28,28 +34,40 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+STREAMLIT_FLAGS = (
+    "--server.headless",
+    "true",
+    "--browser.gatherUsageStats",
+    "false",
+    "--server.fileWatcherType",
+    "none",
+)
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     port, data = free_port(), tmp_path_factory.mktemp("data")
-    log = open(data / "streamlit.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env={**os.environ, "NEO_BATCH_DATA": str(data)}, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            pass
-        assert proc.poll() is None and time.monotonic() < deadline, (data / "streamlit.log").read_text()
-        time.sleep(0.3)
-    yield url
-    proc.terminate()
-    proc.wait(10)
-    log.close()
+    with open(data / "streamlit.log", "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), *STREAMLIT_FLAGS],
+            cwd=ROOT,
+            env={**os.environ, "NEO_BATCH_DATA": str(data)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, (data / "streamlit.log").read_text()
+            time.sleep(0.3)
+        yield url
+        proc.terminate()
+        proc.wait(10)
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +119,7 @@ def test_a_trader_executes_a_strangle_reviews_it_and_exports_csv(page):
     table = run_tab.get_by_test_id("stDataFrame").first
     expect(table.locator("[role=row]")).to_have_count(10, timeout=30000)  # header and nine batches
     header = [c.inner_text() for c in table.locator("[role=row]").first.locator("[role=columnheader]").all()]
-    batches = [dict(zip(header, row)) for row in grid_rows(table)]
+    batches = [dict(zip(header, row, strict=True)) for row in grid_rows(table)]
     assert [int(b["batch"]) for b in batches] == list(range(1, 10))
     assert [int(b["lots"]) for b in batches] == [20] * 8 + [7]
 

@@ -15,8 +15,21 @@ def cli(tmp_path, *args):
 
 
 def test_the_issues_headline_command(tmp_path):
-    p = cli(tmp_path, "run", "--leg", "NIFTY26DEC27050CE:S", "--leg", "NIFTY26DEC25450PE:S", "--lots", "167",
-            "--batch-lots", "20", "--delay", "0.05", "--json")
+    p = cli(
+        tmp_path,
+        "run",
+        "--leg",
+        "NIFTY26DEC27050CE:S",
+        "--leg",
+        "NIFTY26DEC25450PE:S",
+        "--lots",
+        "167",
+        "--batch-lots",
+        "20",
+        "--delay",
+        "0.05",
+        "--json",
+    )
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout)
     assert out["batches"] == 9 and len(out["orders"]) == 18 and out["logins"] == 1
@@ -29,23 +42,43 @@ def test_the_issues_headline_command(tmp_path):
 
 
 def test_failed_orders_exit_1(tmp_path):
-    p = cli(tmp_path, "run", "--leg", f"{CE}:S", "--lots", "2", "--batch-lots", "1", "--delay", "0",
-            "--login-ms", "0", "--latency-ms", "5", "--reject-rate", "1", "--json")
+    p = cli(
+        tmp_path,
+        "run",
+        "--leg",
+        f"{CE}:S",
+        "--lots",
+        "2",
+        "--batch-lots",
+        "1",
+        "--delay",
+        "0",
+        "--login-ms",
+        "0",
+        "--latency-ms",
+        "5",
+        "--reject-rate",
+        "1",
+        "--json",
+    )
     assert p.returncode == 1
     assert {o["status"] for o in json.loads(p.stdout)["orders"]} == {"rejected"}
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--lots", "0"], "Total lots must be at least 1"),
-    (["--lots", "100", "--batch-lots", "28"], "at most 27 lots per batch"),
-    (["--delay", "-1"], "cannot be negative"),
-    (["--fault", "meteor=1"], "--fault is KIND=RATE"),
-    (["--leg", "NIFTY:S"], "Malformed trading symbol"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--lots", "0"], "Total lots must be at least 1"),
+        (["--lots", "100", "--batch-lots", "28"], "at most 27 lots per batch"),
+        (["--delay", "-1"], "cannot be negative"),
+        (["--fault", "meteor=1"], "--fault is KIND=RATE"),
+        (["--leg", "NIFTY:S"], "Malformed trading symbol"),
+    ],
+)
 def test_bad_input_exits_2_with_one_line_and_sends_nothing(tmp_path, args, message):
     base = {"--lots": "10", "--batch-lots": "5", "--delay": "0"}
     extra = []
-    for flag, value in zip(args[::2], args[1::2]):
+    for flag, value in zip(args[::2], args[1::2], strict=True):
         if flag in base:
             base[flag] = value
         else:
@@ -58,10 +91,41 @@ def test_bad_input_exits_2_with_one_line_and_sends_nothing(tmp_path, args, messa
 
 
 def test_faults_from_the_command_line_leave_each_tag_once_and_every_order_final(tmp_path):
-    p = cli(tmp_path, "run", "--leg", f"{CE}:S", "--leg", f"{PE}:S", "--lots", "20", "--batch-lots", "2",
-            "--delay", "0", "--login-ms", "1", "--latency-ms", "3", "--timeout", "0.1", "--seed", "11",
-            "--fault", "timeout-after-accept=0.2", "--fault", "drop=0.2", "--fault", "error-5xx=0.2",
-            "--fault", "rate-limit=0.2", "--fault", "session-expiry=0.1", "--fault", "reject=0.1", "--json")
+    p = cli(
+        tmp_path,
+        "run",
+        "--leg",
+        f"{CE}:S",
+        "--leg",
+        f"{PE}:S",
+        "--lots",
+        "20",
+        "--batch-lots",
+        "2",
+        "--delay",
+        "0",
+        "--login-ms",
+        "1",
+        "--latency-ms",
+        "3",
+        "--timeout",
+        "0.1",
+        "--seed",
+        "11",
+        "--fault",
+        "timeout-after-accept=0.2",
+        "--fault",
+        "drop=0.2",
+        "--fault",
+        "error-5xx=0.2",
+        "--fault",
+        "rate-limit=0.2",
+        "--fault",
+        "session-expiry=0.1",
+        "--fault",
+        "reject=0.1",
+        "--json",
+    )
     out = json.loads(p.stdout)
     tags = [r["tag"] for r in out["exchange_book"]]
     assert len(tags) == len(set(tags)) > 0

@@ -4,10 +4,10 @@ import sqlite3
 import time
 
 from execution.governor import Governor
-from execution.model import Mode, OnLegFailure, OrderStatus, Pacing, RunState, Side
+from execution.model import Mode, OnLegFailure, OrderResult, OrderStatus, Pacing, RunState, Side
 from execution.planner import plan
 from execution.reports import batches_frame, orders_frame
-from tests.helpers import config, engine, fast, leg, run
+from tests.helpers import acked, config, engine, fast, leg, run, sent
 
 
 def test_a_run_places_every_order_once_with_one_login(tmp_path):
@@ -30,8 +30,9 @@ def test_parallel_batches_are_measurably_shorter_than_sequential(tmp_path):
     legs = tuple(leg(25000 + 100 * i, "CE") for i in range(4))
     ex, roomy = fast(order_ms=60), Governor(limit=100)  # 12 orders in well under a second
     _, par = run(tmp_path, config(legs=legs, lots=3, per=1), eng=engine(tmp_path, ex, governor=roomy))
-    _, seq = run(tmp_path, config(legs=legs, lots=3, per=1, mode=Mode.SEQUENTIAL),
-                 eng=engine(tmp_path / "s", ex, governor=roomy))
+    _, seq = run(
+        tmp_path, config(legs=legs, lots=3, per=1, mode=Mode.SEQUENTIAL), eng=engine(tmp_path / "s", ex, governor=roomy)
+    )
     par_b, seq_b = batches_frame(orders_frame(par.orders)), batches_frame(orders_frame(seq.orders))
     # Four legs: parallel costs about one leg, sequential about four. Allow a wide margin.
     assert par_b["wall_ms"].mean() < 0.6 * seq_b["wall_ms"].mean()
@@ -43,11 +44,11 @@ def test_parallel_batches_are_measurably_shorter_than_sequential(tmp_path):
 def test_delay_only_between_batches_never_between_legs_or_after_the_last(tmp_path):
     delay = 0.3
     _, r = run(tmp_path, config(lots=3, per=1, delay=delay), fast(order_ms=10, login_ms=0))
-    by_batch = {}
+    by_batch: dict[int, list[OrderResult]] = {}
     for o in r.orders:
         by_batch.setdefault(o.batch, []).append(o)
     for orders in by_batch.values():  # the legs of one batch leave together
-        assert abs(orders[0].submit_mono - orders[1].submit_mono) < delay / 3
+        assert abs(sent(orders[0]) - sent(orders[1])) < delay / 3
     gaps = [r.batches[i + 1].start_mono - r.batches[i].end_mono for i in range(2)]
     assert all(g >= delay * 0.95 for g in gaps)
     # Three batches, two delays: nothing waits after the last batch.
@@ -76,18 +77,17 @@ def test_hedge_first_places_buys_before_any_sell(tmp_path):
         orders = [o for o in r.orders if o.batch == b]
         buys = [o for o in orders if o.side is Side.BUY]
         sells = [o for o in orders if o.side is Side.SELL]
-        assert max(o.ack_mono for o in buys) <= min(o.submit_mono for o in sells)
+        assert max(acked(o) for o in buys) <= min(sent(o) for o in sells)
         assert max(book[o.tag]["nOrdNo"] for o in buys) < min(book[o.tag]["nOrdNo"] for o in sells)
 
 
 def test_a_rejected_hedge_never_leaves_the_sells_naked(tmp_path):
     legs = (leg(26500, "CE", Side.BUY), leg(26000, "CE"))
-    eng, r = run(tmp_path, config(legs=legs, lots=2, per=1, hedge_first=True),
-                 fast(reject_symbols=(legs[0].symbol,)))
+    eng, r = run(tmp_path, config(legs=legs, lots=2, per=1, hedge_first=True), fast(reject_symbols=(legs[0].symbol,)))
     for b in (1, 2):
         buy, sell = [o for o in r.orders if o.batch == b]
-        assert buy.status is OrderStatus.REJECTED and buy.error.startswith("RMS:")
-        assert sell.status is OrderStatus.SKIPPED and "naked" in sell.error
+        assert buy.status is OrderStatus.REJECTED and (buy.error or "").startswith("RMS:")
+        assert sell.status is OrderStatus.SKIPPED and "naked" in (sell.error or "")
     assert {row["trdSym"] for row in eng.exchange.book()} == {legs[0].symbol}
 
 
@@ -123,7 +123,8 @@ def test_journal_holds_the_intent_before_send_and_the_result_after(tmp_path):
     stored = {o.tag: o for o in eng.journal.orders(r.run_id)}
     assert all(stored[o.tag].status is OrderStatus.COMPLETE and stored[o.tag].order_no == o.order_no for o in r.orders)
     record = eng.journal.run(r.run_id)
-    assert record["state"] is RunState.COMPLETED and record["logins"] == 1 and record["config"] == r.config
+    assert record is not None
+    assert record.state is RunState.COMPLETED and record.logins == 1 and record.config == r.config
 
 
 def test_governor_keeps_orders_under_the_limit_but_lets_a_batch_go_together(tmp_path):
@@ -131,7 +132,7 @@ def test_governor_keeps_orders_under_the_limit_but_lets_a_batch_go_together(tmp_
     eng = engine(tmp_path, fast(order_ms=5, orders_per_s=10), governor=Governor(limit=4, window_s=0.5))
     r = eng.start(plan(config(legs=legs, lots=2, per=1))).wait(30)
     assert r.ok and eng.exchange.calls["place"] == 12  # no 429, no resend
-    sends = sorted(o.submit_mono for o in r.orders)
+    sends = sorted(sent(o) for o in r.orders)
     assert max(sum(1 for s in sends if t <= s < t + 0.5) for t in sends) <= 4
     assert sends[3] - sends[0] < 0.1  # the first four went out together, not spaced apart
 
@@ -141,7 +142,7 @@ def test_governor_is_shared_across_concurrent_runs(tmp_path):
     a = eng.start(plan(config(lots=3, per=1)))
     b = eng.start(plan(config(legs=(leg(27100, "CE"), leg(25400, "PE")), lots=3, per=1)))
     ra, rb = a.wait(30), b.wait(30)
-    sends = sorted(o.submit_mono for o in ra.orders + rb.orders)
+    sends = sorted(sent(o) for o in ra.orders + rb.orders)
     assert len(sends) == 12 and max(sum(1 for s in sends if t <= s < t + 0.4) for t in sends) <= 3
 
 

@@ -1,9 +1,19 @@
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 import pytest
 
-from execution.instruments import (BUNDLED, SymbolError, from_scrip_rows, monthly_expiry, monthly_symbol,
-                                   parse_symbol, weekly_symbol)
+from execution.errors import SymbolError
+from execution.instruments import (
+    BUNDLED,
+    from_scrip_rows,
+    monthly_expiry,
+    monthly_symbol,
+    parse_symbol,
+    weekly_symbol,
+)
+from tests.helpers import sym
 
 
 def test_monthly_symbol():
@@ -15,8 +25,8 @@ def test_monthly_symbol():
 def test_weekly_symbols_with_digit_and_letter_month_codes():
     s = parse_symbol("NIFTY2611027000PE")
     assert (s.expiry, s.strike, s.right, s.weekly) == (date(2026, 1, 10), 27000, "PE", True)
-    s = parse_symbol("BANKNIFTY26D0157000CE")
-    assert (s.underlying, s.expiry, s.strike) == ("BANKNIFTY", date(2026, 12, 1), 57000)
+    s = parse_symbol("BANKNIFTY25D0257000CE")
+    assert (s.underlying, s.expiry, s.strike) == ("BANKNIFTY", date(2025, 12, 2), 57000)
     assert parse_symbol(weekly_symbol("FINNIFTY", date(2026, 10, 6), 27500, "CE")).expiry == date(2026, 10, 6)
 
 
@@ -27,8 +37,8 @@ def test_every_underlying_round_trips(name):
 
 
 def test_longest_underlying_wins():
-    assert parse_symbol("NIFTYNXT5026DEC70000CE").underlying == "NIFTYNXT50"
-    assert parse_symbol("MIDCPNIFTY26DEC13000PE").underlying == "MIDCPNIFTY"
+    assert parse_symbol("NIFTYNXT5025DEC70000CE").underlying == "NIFTYNXT50"
+    assert parse_symbol("MIDCPNIFTY25DEC13000PE").underlying == "MIDCPNIFTY"
 
 
 def test_bse_monthly_expires_on_thursday():
@@ -37,26 +47,30 @@ def test_bse_monthly_expires_on_thursday():
 
 
 def test_monthly_symbol_rolls_past_this_months_expiry():
-    assert monthly_symbol("NIFTY", 25000, "CE", date(2026, 11, 25)) == "NIFTY26DEC25000CE"
-    assert monthly_symbol("NIFTY", 25000, "CE", date(2026, 11, 24)) == "NIFTY26NOV25000CE"
+    # Dates from the past, so the expected symbols never come near expiry: NIFTY's November 2025 expiry was the 25th.
+    assert monthly_symbol("NIFTY", 25000, "CE", date(2025, 11, 26)) == "NIFTY25DEC25000CE"
+    assert monthly_symbol("NIFTY", 25000, "CE", date(2025, 11, 25)) == "NIFTY25NOV25000CE"
 
 
-@pytest.mark.parametrize("bad, message", [
-    ("", "empty"),
-    ("NIFTY", "Malformed"),
-    ("NIFTY25XYZ27050CE", "unknown month"),
-    ("NIFTY25NOV27050XX", "Malformed"),
-    ("NIFTY25N3227050CE", "Malformed"),
-    ("RELIANCE25NOV2500CE", "Unknown underlying"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ("", "empty"),
+        ("NIFTY", "Malformed"),
+        ("NIFTY25XYZ27050CE", "unknown month"),
+        ("NIFTY25NOV27050XX", "Malformed"),
+        ("NIFTY25N3227050CE", "Malformed"),
+        ("RELIANCE25NOV2500CE", "Unknown underlying"),
+    ],
+)
 def test_bad_symbols(bad, message):
     with pytest.raises(SymbolError, match=message):
         parse_symbol(bad)
 
 
 def test_live_lot_size_and_freeze_come_from_the_scrip_master():
-    rows = [{"pTrdSymbol": "NIFTY26DEC27050CE", "lLotSize": "75", "lFreezeQty": "1800"}]
-    u = from_scrip_rows(rows, "NIFTY26DEC27050CE", BUNDLED["NIFTY"])
+    rows: list[Mapping[str, Any]] = [{"pTrdSymbol": sym("NIFTY", 27050, "CE"), "lLotSize": "75", "lFreezeQty": "1800"}]
+    u = from_scrip_rows(rows, sym("NIFTY", 27050, "CE"), BUNDLED["NIFTY"])
     assert (u.lot_size, u.freeze_qty, u.max_lots_per_order) == (75, 1800, 24)
     with pytest.raises(SymbolError, match="not in the exchange's scrip master"):
-        from_scrip_rows(rows, "NIFTY26DEC27100CE", BUNDLED["NIFTY"])
+        from_scrip_rows(rows, sym("NIFTY", 27100, "CE"), BUNDLED["NIFTY"])

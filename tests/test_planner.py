@@ -2,9 +2,10 @@ import math
 
 import pytest
 
+from execution.errors import PlanError
 from execution.model import Mode, OrderType, Pacing, Side
-from execution.planner import Latency, PlanError, estimate_seconds, parse_leg, plan
-from tests.helpers import STRANGLE, TODAY, config, leg, sym
+from execution.planner import Latency, estimate_seconds, parse_leg, plan
+from tests.helpers import config, leg, sym
 
 
 def test_167_lots_in_batches_of_20_is_eight_full_and_one_of_seven():
@@ -18,8 +19,9 @@ def test_167_lots_in_batches_of_20_is_eight_full_and_one_of_seven():
 
 
 def test_lot_sizes_come_from_each_legs_underlying():
-    p = plan(config(legs=(leg(47500, "CE", underlying="BANKNIFTY"), leg(82000, "PE", underlying="SENSEX")),
-                    lots=3, per=2))
+    p = plan(
+        config(legs=(leg(47500, "CE", underlying="BANKNIFTY"), leg(82000, "PE", underlying="SENSEX")), lots=3, per=2)
+    )
     assert p.lot_sizes == (30, 20)
     assert [o.quantity for o in p.batches[0].orders] == [60, 40]
 
@@ -42,8 +44,8 @@ def test_freeze_limit_uses_the_tightest_leg():
 
 
 def test_parse_leg_reads_side_and_segment():
-    l = parse_leg(f"{sym('SENSEX', 82000, 'CE')}:b")
-    assert l.side is Side.BUY and l.segment.value == "bse_fo"
+    parsed = parse_leg(f"{sym('SENSEX', 82000, 'CE')}:b")
+    assert parsed.side is Side.BUY and parsed.segment.value == "bse_fo"
 
 
 def test_estimate_gap_and_cadence():

@@ -1,10 +1,14 @@
+import io
+from dataclasses import replace
+
 import pandas as pd
 import pytest
 
 from dashboard.charts import timeline
 from dashboard.forms import legs_frame, legs_from_frame
+from execution.errors import PlanError
 from execution.model import OrderResult, OrderStatus, Side
-from execution.planner import PlanError, plan
+from execution.planner import plan
 from execution.presets import Preset, check_preset, preset_legs
 from execution.reports import batches_frame, orders_frame, to_csv
 from tests.helpers import TODAY, config, leg
@@ -19,14 +23,16 @@ def test_every_preset_builds_legs_the_planner_accepts(preset):
 
 def test_iron_condor_is_buy_wings_around_a_sell_body():
     legs = preset_legs(Preset.IRON_CONDOR, "BANKNIFTY", TODAY, 59000)
-    assert [l.side for l in legs] == [Side.BUY, Side.SELL, Side.SELL, Side.BUY]
+    assert [g.side for g in legs] == [Side.BUY, Side.SELL, Side.SELL, Side.BUY]
     swapped = (legs[1], legs[0], legs[2], legs[3])
-    flipped = tuple(l.__class__(l.symbol, Side.SELL if l.side is Side.BUY else Side.BUY, l.segment) for l in legs)
+    flipped = tuple(replace(g, side=Side.SELL if g.side is Side.BUY else Side.BUY) for g in legs)
     with pytest.raises(PlanError, match="wings sit outside"):
         check_preset(Preset.IRON_CONDOR, flipped)
     with pytest.raises(PlanError, match="BUY CE, SELL CE, SELL PE, BUY PE"):
-        check_preset(Preset.IRON_CONDOR, (legs[1], legs[1].__class__(legs[0].symbol, Side.SELL, legs[0].segment),
-                                          legs[2], legs[3]))
+        check_preset(
+            Preset.IRON_CONDOR,
+            (legs[1], replace(legs[0], side=Side.SELL), legs[2], legs[3]),
+        )
     check_preset(Preset.IRON_CONDOR, swapped)  # leg order does not matter, the strikes do
     inside = (leg(26000, "CE", Side.BUY), leg(26500, "CE"), leg(25500, "PE"), leg(25000, "PE", Side.BUY))
     with pytest.raises(PlanError, match="wings sit outside"):
@@ -52,11 +58,32 @@ def test_legs_table_round_trips_and_names_a_missing_symbol():
 
 def _orders():
     t0 = 1_795_000_000.0
-    mk = lambda b, l, start, ms, st=OrderStatus.COMPLETE: OrderResult(  # noqa: E731
-        b, l, f"SYM{l}", Side.SELL, 1, 65, f"r-{b}-{l}", st, f"{b}{l}", 65, 10.0, None,
-        start, start + ms / 1000, t0 + start, t0 + start + ms / 1000, 1)
-    return orders_frame([mk(1, 1, 0.0, 150.0), mk(1, 2, 0.001, 0.4), mk(2, 1, 1.0, 120.0),
-                         mk(2, 2, 1.0, 90.0, OrderStatus.REJECTED)])
+
+    def mk(b: int, leg: int, start: float, ms: float, st: OrderStatus = OrderStatus.COMPLETE) -> OrderResult:
+        end = start + ms / 1000
+        return OrderResult(
+            b,
+            leg,
+            f"SYM{leg}",
+            Side.SELL,
+            1,
+            65,
+            f"r-{b}-{leg}",
+            st,
+            f"{b}{leg}",
+            65,
+            10.0,
+            None,
+            start,
+            end,
+            t0 + start,
+            t0 + end,
+            1,
+        )
+
+    return orders_frame(
+        [mk(1, 1, 0.0, 150.0), mk(1, 2, 0.001, 0.4), mk(2, 1, 1.0, 120.0), mk(2, 2, 1.0, 90.0, OrderStatus.REJECTED)]
+    )
 
 
 def test_timeline_draws_a_bar_per_order_with_millisecond_lengths():
@@ -78,4 +105,4 @@ def test_batches_frame_and_csv():
     text = to_csv(orders).decode()
     assert text.splitlines()[0].startswith("batch,leg,symbol,side,lots,quantity,tag,order_no,status")
     assert ".000," in text or ".001," in text  # millisecond timestamps
-    assert len(pd.read_csv(pd.io.common.StringIO(text))) == 4
+    assert len(pd.read_csv(io.StringIO(text))) == 4

@@ -1,6 +1,9 @@
 """After an unclear reply the broker looks the tag up; it resends only when the book proves it absent, once."""
 
+import random
 import threading
+from collections.abc import Iterable
+from typing import Any
 
 import pyotp
 from neo_api_client import NeoAPI
@@ -9,16 +12,25 @@ from execution.broker import Broker
 from execution.engine import paper_session
 from execution.model import OrderStatus
 from execution.planner import plan
-from execution.simulator import SimulatedExchange
+from execution.simulator import ExchangeConfig, SimulatedExchange
 from tests.helpers import config, fast
 
 ORDER = plan(config(lots=1, per=1)).orders[0]
 
 
-def setup(faults=(), **kw):
-    exchange = SimulatedExchange(fast(**kw))
-    scripted = iter(faults)
-    exchange._fault = lambda rng: next(scripted, None)  # script the faults of successive orders
+class Scripted(SimulatedExchange):
+    """The faults of successive orders, in this order, in place of the seeded draws."""
+
+    def __init__(self, faults: Iterable[str], config: ExchangeConfig) -> None:
+        super().__init__(config)
+        self._script = iter(faults)
+
+    def _fault(self, rng: random.Random) -> str | None:
+        return next(self._script, None)
+
+
+def setup(faults: Iterable[str] = (), **kw: Any) -> tuple[Scripted, Broker]:
+    exchange = Scripted(faults, fast(**kw))
     return exchange, Broker(paper_session(exchange, timeout_s=0.1))
 
 
@@ -26,7 +38,7 @@ def test_timeout_after_accept_is_found_on_the_book_not_resent():
     exchange, broker = setup(["timeout-after-accept"])
     sub = broker.submit(ORDER, "t-1-1")
     assert (sub.status, sub.attempts) == (OrderStatus.COMPLETE, 1)
-    assert sub.order_no == exchange.book()[0]["nOrdNo"] and "confirmed on the book" in sub.error
+    assert sub.order_no == exchange.book()[0]["nOrdNo"] and "confirmed on the book" in (sub.error or "")
     assert exchange.calls["place"] == 1
 
 
@@ -40,7 +52,7 @@ def test_an_order_proved_absent_is_resent_once_with_the_same_tag():
 def test_a_second_failure_after_the_resend_is_recorded_as_failed_never_a_third_send():
     exchange, broker = setup(["rate-limit", "rate-limit", "rate-limit"])
     sub = broker.submit(ORDER, "t-1-1")
-    assert sub.status is OrderStatus.FAILED and "not on the book" in sub.error
+    assert sub.status is OrderStatus.FAILED and "not on the book" in (sub.error or "")
     assert exchange.calls["place"] == 2 and exchange.book() == []
 
 
@@ -59,8 +71,9 @@ def test_a_tag_already_on_the_book_is_recorded_from_the_book():
     other = NeoAPI(consumer_key=creds.consumer_key, environment="prod", transport=exchange)
     other.totp_login(mobile_number=creds.mobile_number, ucc=creds.ucc, totp=pyotp.TOTP(creds.totp_secret).now())
     other.totp_validate(mpin=creds.mpin)
-    first = other.place_order("nse_fo", "NRML", "0", "MKT", str(ORDER.quantity), "DAY", ORDER.leg_spec.symbol, "S",
-                              tag="t-1-1")
+    first = other.place_order(
+        "nse_fo", "NRML", "0", "MKT", str(ORDER.quantity), "DAY", ORDER.leg_spec.symbol, "S", tag="t-1-1"
+    )
     sub = broker.submit(ORDER, "t-1-1")  # logs in again, which the exchange treats as the new session
     assert sub.status is OrderStatus.COMPLETE and sub.order_no == first["nOrdNo"]
     assert len(exchange.book()) == 1
@@ -71,5 +84,5 @@ def test_a_stopped_run_does_not_resend():
     stop = threading.Event()
     stop.set()
     sub = broker.submit(ORDER, "t-1-1", stop)
-    assert sub.status is OrderStatus.FAILED and "run stopped" in sub.error
+    assert sub.status is OrderStatus.FAILED and "run stopped" in (sub.error or "")
     assert exchange.calls["place"] == 1

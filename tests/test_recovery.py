@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard.registry import registry
 from execution.engine import Engine
 from execution.journal import Journal
-from execution.model import OrderStatus, RunState
+from execution.model import EventSource, OrderStatus, RunState
 from execution.simulator import ExchangeConfig
 from tests.helpers import sym
 
@@ -24,21 +24,52 @@ def killed_run(folder: Path, point: str, nth: int) -> str:
 
     Sequential, so exactly the orders before the nth have reached the exchange when it dies.
     """
-    args = [sys.executable, "-m", "execution", "run", "--leg", f"{sym('NIFTY', 27050, 'CE')}:S",
-            "--leg", f"{sym('NIFTY', 25450, 'PE')}:S", "--lots", "4", "--batch-lots", "1", "--delay", "0", "--mode", "sequential",
-            "--login-ms", "1", "--latency-ms", "2", "--journal", str(folder / "journal.sqlite"),
-            "--exchange-state", str(folder / "paper_exchange.sqlite"), "--crash-after", point,
-            "--crash-order", str(nth)]
+    args = [
+        sys.executable,
+        "-m",
+        "execution",
+        "run",
+        "--leg",
+        f"{sym('NIFTY', 27050, 'CE')}:S",
+        "--leg",
+        f"{sym('NIFTY', 25450, 'PE')}:S",
+        "--lots",
+        "4",
+        "--batch-lots",
+        "1",
+        "--delay",
+        "0",
+        "--mode",
+        "sequential",
+        "--login-ms",
+        "1",
+        "--latency-ms",
+        "2",
+        "--journal",
+        str(folder / "journal.sqlite"),
+        "--exchange-state",
+        str(folder / "paper_exchange.sqlite"),
+        "--crash-after",
+        point,
+        "--crash-order",
+        str(nth),
+    ]
     assert subprocess.run(args, capture_output=True, timeout=60).returncode == 137
-    return Journal(folder / "journal.sqlite").runs()[0]["run_id"]
+    return Journal(folder / "journal.sqlite").runs()[0].run_id
+
+
+def state(journal: Journal, run_id: str) -> RunState | None:
+    record = journal.run(run_id)
+    return None if record is None else record.state
 
 
 def test_restart_marks_interrupted_settles_from_the_book_and_resumes_only_missing(tmp_path):
     run_id = killed_run(tmp_path, "send", 3)  # orders 1-3 reached the exchange; order 3's reply was lost
-    eng = Engine.paper_mode(ExchangeConfig(login_ms=1, order_ms=2, query_ms=1,
-                                           state_path=str(tmp_path / "paper_exchange.sqlite")),
-                            tmp_path / "journal.sqlite")
-    assert eng.interrupted == [run_id] and eng.journal.run(run_id)["state"] is RunState.INTERRUPTED
+    eng = Engine.paper_mode(
+        ExchangeConfig(login_ms=1, order_ms=2, query_ms=1, state_path=str(tmp_path / "paper_exchange.sqlite")),
+        tmp_path / "journal.sqlite",
+    )
+    assert eng.interrupted == [run_id] and state(eng.journal, run_id) is RunState.INTERRUPTED
     assert eng.recover() == [run_id]
     settled = eng.journal.orders(run_id)
     # Order 3 is confirmed from the book; order 4 was journalled with its batch but never reached the exchange.
@@ -64,8 +95,13 @@ def test_the_dashboard_offers_resume_for_an_interrupted_run(tmp_path, monkeypatc
     deadline = time.monotonic() + 20
     while reg.active() and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert reg.journal.run(run_id)["state"] is RunState.COMPLETED
-    assert sorted(r["GuiOrdId"] for r in reg.paper.exchange.book()) == sorted(
-        o.tag for o in reg.journal.orders(run_id))
-    assert len(reg.paper.exchange.book()) == 8
+    assert state(reg.journal, run_id) is RunState.COMPLETED
+    orders = reg.journal.orders(run_id)
+    placed = sorted(o.tag for o in orders if o.status is not OrderStatus.FAILED)
+    assert sorted(r["GuiOrdId"] for r in reg.paper.exchange.book()) == placed and len(placed) == 8
+    # The order that died before sending keeps its tag and its history; Resume placed that leg under a new tag.
+    failed = [o for o in orders if o.status is OrderStatus.FAILED]
+    assert [o.tag for o in failed] == [f"{run_id}-1-2"] and f"{run_id}-1-2-r2" in placed
+    history = [(e.status, e.source) for e in reg.journal.events(run_id)[f"{run_id}-1-2"]]
+    assert history == [(OrderStatus.PENDING, EventSource.INTENT), (OrderStatus.FAILED, EventSource.RECOVERY)]
     st.cache_resource.clear()

@@ -9,16 +9,22 @@ from streamlit.testing.v1 import AppTest
 from dashboard import state as S
 from dashboard.registry import registry
 from execution.engine import Engine
+from execution.errors import LoginError
 from execution.journal import Journal
 from execution.planner import plan
 from execution.reports import batches_frame, orders_frame, to_csv
-from execution.session import Credentials, LoginError, Session
+from execution.session import Credentials, Session
 from execution.simulator import PaperCredentials, SimulatedExchange
 from tests.helpers import config, fast
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-FAKE = PaperCredentials(consumer_key="ck-LEAKCANARY-7f3a91", mobile_number="+919876501234", ucc="LEAK01",
-                        mpin="739184", totp_secret="LEAKCANARYLEAKCANARYLEAKCANARY23")
+FAKE = PaperCredentials(
+    consumer_key="ck-LEAKCANARY-7f3a91",
+    mobile_number="+919876501234",
+    ucc="LEAK01",
+    mpin="739184",
+    totp_secret="LEAKCANARYLEAKCANARYLEAKCANARY23",
+)
 FAULTS = {"timeout-after-accept": 0.15, "drop": 0.15, "error-5xx": 0.15, "session-expiry": 0.15, "malformed": 0.1}
 
 
@@ -45,19 +51,19 @@ def test_no_secret_reaches_logs_journal_csv_ui_or_errors(tmp_path, monkeypatch, 
     live = Engine(Session(creds, exchange, timeout_s=0.05), journal)  # "live": no paper flag, real credentials path
 
     errors = []
-    wrong = Session(Credentials(FAKE.consumer_key, FAKE.mobile_number, FAKE.ucc, "000000", FAKE.totp_secret),
-                    exchange)
+    wrong = Session(Credentials(FAKE.consumer_key, FAKE.mobile_number, FAKE.ucc, "000000", FAKE.totp_secret), exchange)
     try:
         wrong.client()
     except LoginError as exc:
         errors.append(repr(exc) + str(exc))
-    run = live.start(plan(config(lots=12, per=2))).wait(60)
+    started = live.start(plan(config(lots=12, per=2)))
+    run = started.wait(60)
     assert sum(exchange.faults_fired.values()) > 0 and exchange.calls["login"] >= 2
 
     orders = orders_frame(run.orders)
     outputs = {
         "errors": "\n".join(errors + [o.error or "" for o in run.orders] + list(run.warnings)),
-        "events": "\n".join(e.message for e in live.get(run.run_id).progress().events) + repr(run) + repr(creds),
+        "events": "\n".join(e.message for e in started.progress().events) + repr(run) + repr(creds),
         "csv": (to_csv(orders) + to_csv(batches_frame(orders))).decode(),
         "journal": b"".join(p.read_bytes() for p in (tmp_path / "data").glob("journal.sqlite*")).decode("latin-1"),
     }

@@ -3,7 +3,8 @@ import threading
 import pytest
 
 from execution.engine import paper_session
-from execution.session import Credentials, LoginError
+from execution.errors import LoginError
+from execution.session import Credentials
 from execution.simulator import PaperCredentials, SimulatedExchange
 from tests.helpers import fast
 

@@ -16,16 +16,25 @@ CREDS = PaperCredentials()
 
 def login(exchange, mpin=CREDS.mpin, totp=None):
     client = NeoAPI(consumer_key=CREDS.consumer_key, environment="prod", transport=exchange, timeout=2)
-    first = client.totp_login(mobile_number=CREDS.mobile_number, ucc=CREDS.ucc,
-                              totp=totp or pyotp.TOTP(CREDS.totp_secret).now())
+    first = client.totp_login(
+        mobile_number=CREDS.mobile_number, ucc=CREDS.ucc, totp=totp or pyotp.TOTP(CREDS.totp_secret).now()
+    )
     second = client.totp_validate(mpin=mpin) if "data" in first else None
     return client, first, second
 
 
 def place(client, symbol=None, qty="65", side="S", tag="t-1", order_type="MKT", price="0"):
-    return client.place_order(exchange_segment="nse_fo", product="NRML", price=price, order_type=order_type,
-                              quantity=qty, validity="DAY", trading_symbol=symbol or sym(), transaction_type=side,
-                              tag=tag)
+    return client.place_order(
+        exchange_segment="nse_fo",
+        product="NRML",
+        price=price,
+        order_type=order_type,
+        quantity=qty,
+        validity="DAY",
+        trading_symbol=symbol or sym(),
+        transaction_type=side,
+        tag=tag,
+    )
 
 
 @pytest.fixture
@@ -136,8 +145,15 @@ def test_session_expires_after_n_calls():
     assert reply["stCode"] == 100022 and classify_place(reply).outcome is Outcome.SESSION_EXPIRED
 
 
-@pytest.mark.parametrize("kind, outcome", [("timeout-after-accept", Outcome.AMBIGUOUS), ("drop", Outcome.AMBIGUOUS),
-                                           ("error-5xx", Outcome.AMBIGUOUS), ("malformed", Outcome.AMBIGUOUS)])
+@pytest.mark.parametrize(
+    "kind, outcome",
+    [
+        ("timeout-after-accept", Outcome.AMBIGUOUS),
+        ("drop", Outcome.AMBIGUOUS),
+        ("error-5xx", Outcome.AMBIGUOUS),
+        ("malformed", Outcome.AMBIGUOUS),
+    ],
+)
 def test_faults_surface_as_ambiguous_replies(kind, outcome):
     exchange = SimulatedExchange(fast(faults={kind: 1.0}))
     c = NeoAPI(consumer_key=CREDS.consumer_key, environment="prod", transport=exchange, timeout=0.2)

@@ -1,0 +1,81 @@
+"""Time, injectable: the executor, the governor and the paper exchange wait through one function.
+
+A thread asleep until a deadline wakes about 0.1 to 0.2 ms late. `sleep_until` sleeps to just before the
+deadline and polls the rest with sleep(0), which lets go of the interpreter lock on each turn, so other threads
+run meanwhile. A stop event ends the wait at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Protocol
+
+POLL_S = 0.002
+
+
+class Clock(Protocol):
+    def monotonic(self) -> float: ...
+
+    def wall(self) -> float: ...
+
+    def sleep(self, seconds: float, stop: threading.Event | None = None) -> None: ...
+
+
+class SystemClock:
+    """The real clock."""
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def wall(self) -> float:
+        return time.time()
+
+    def sleep(self, seconds: float, stop: threading.Event | None = None) -> None:
+        if stop is None:
+            time.sleep(max(0.0, seconds))
+        else:
+            stop.wait(max(0.0, seconds))
+
+
+@dataclass
+class ManualClock:
+    """A test clock: time moves only when a sleeper asks, so waits are instant and exact."""
+
+    now: float = 1_000.0
+    wall_offset: float = 1_764_000_000.0
+    tick: float = 0.0005  # what a zero sleep (a yield while polling) costs, so a poll loop always advances
+    slept: list[float] = field(default_factory=list)
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def wall(self) -> float:
+        return self.wall_offset + self.now
+
+    def sleep(self, seconds: float, stop: threading.Event | None = None) -> None:
+        if stop is not None and stop.is_set():
+            return
+        self.slept.append(seconds)
+        self.now += max(self.tick, seconds)
+
+
+SYSTEM = SystemClock()
+
+
+def sleep_until(
+    deadline: float, stop: threading.Event | None = None, *, clock: Clock = SYSTEM, poll_s: float = POLL_S
+) -> bool:
+    """Return at the monotonic `deadline` (polling its last `poll_s`), or early once `stop` is set.
+
+    True if the deadline was reached, False if `stop` ended the wait first.
+    """
+    left = deadline - clock.monotonic() - poll_s
+    if left > 0:
+        clock.sleep(left, stop)
+    while clock.monotonic() < deadline:
+        if stop is not None and stop.is_set():
+            return False
+        clock.sleep(0.0)
+    return stop is None or not stop.is_set()

@@ -1,0 +1,39 @@
+"""One exception tree. Every message is written for the trader: it says what is wrong and carries no secret."""
+
+from __future__ import annotations
+
+
+class TraderError(Exception):
+    """The base of every error the engine raises on purpose; str() is a one-line message for the trader."""
+
+
+class PlanError(TraderError):
+    """Bad input, refused before any order is sent."""
+
+
+class SymbolError(PlanError):
+    """A trading symbol that cannot be read or is not a known contract."""
+
+
+class LoginError(TraderError):
+    """A login failed. The message names what went wrong and never carries a secret."""
+
+
+class BookUnavailable(TraderError):
+    """The order book could not be read."""
+
+
+class DuplicateRun(TraderError):
+    """The same plan is already running: a double click, a rerun or a second tab."""
+
+
+class NotResumable(TraderError):
+    """The run is unknown, still running, or in a state that Resume does not apply to."""
+
+
+class JournalError(TraderError):
+    """The journal cannot be opened, read or upgraded."""
+
+
+class IllegalTransition(TraderError):
+    """An order status change that the transition table forbids, e.g. a final status going back to a working one."""

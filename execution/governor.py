@@ -37,7 +37,7 @@ class Governor:
                 if stop is not None and stop.is_set():
                     return False
                 now = self.clock.monotonic()
-                while self._sent and now - self._sent[0] >= self._span:
+                while self._sent and self._sent[0] + self._span <= now:
                     self._sent.popleft()
                 if len(self._sent) < self.limit:
                     self._sent.append(now)

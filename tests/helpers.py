@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,14 @@ def run(
 ) -> tuple[PaperEngine, RunResult]:
     eng = eng or engine(tmp_path, exchange)
     return eng, eng.start(plan(cfg), **kw).wait(60)
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 20.0, what: str = "the condition") -> None:
+    """Poll `condition` until it holds; fail, never hang, when it does not within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
+        time.sleep(0.01)
 
 
 def sent(o: OrderResult) -> float:

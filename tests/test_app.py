@@ -1,6 +1,5 @@
 """Page logic through streamlit.testing.v1.AppTest: validation, preview, a finished run, Stop, double submit."""
 
-import time
 from pathlib import Path
 
 import pytest
@@ -9,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.registry import registry
 from execution.model import RunState
-from tests.helpers import fast
+from tests.helpers import fast, wait_for
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -30,9 +29,7 @@ def at(tmp_path, monkeypatch):
 
 
 def wait_done(app, timeout=20):
-    t = time.monotonic()
-    while registry().active() and time.monotonic() - t < timeout:
-        time.sleep(0.05)
+    wait_for(lambda: not registry().active(), timeout, "the run to finish")
     return app.run()
 
 
@@ -84,17 +81,28 @@ def test_a_finished_run_shows_its_tables_on_the_results_page(at):
     assert list(batches["batch"]) == list(range(1, 10))
     assert (batches["sum_leg_ms"] > batches["wall_ms"]).all()
     assert [b.label for b in at.get("download_button")] == ["Download orders CSV", "Download batches CSV"]
+    # Each order's history: journalled, acknowledged, confirmed from the book; any order can be picked.
+    history = frame(at, "source")
+    assert list(zip(history["status"], history["source"], strict=True)) == [
+        ("pending", "intent"),
+        ("placed", "ack"),
+        ("complete", "book"),
+    ]
+    run_id = registry().journal.runs()[0].run_id
+    picker = at.selectbox(key=f"history_tag-{run_id}")
+    assert len(picker.options) == 18
+    picker.set_value(f"{run_id}-9-2").run()
+    assert frame(at, "source")["order_no"].iloc[-1] == registry().journal.orders(run_id)[-1].order_no
 
 
 def test_stop_halts_the_run_before_its_next_order(at):
     at.number_input(key="delay_s").set_value(5.0).run()
     at.button(key="execute").click().run()
     run = registry().active()[0]
-    while run.progress().batches_done < 1:
-        time.sleep(0.02)
+    wait_for(lambda: run.progress().batches_done >= 1, what="the first batch")
     at.run()
     at.button(key="stop").click().run()
-    assert run.wait(2) is not None and run.result().state is RunState.STOPPED
+    assert run.wait(2).state is RunState.STOPPED
     assert len(registry().paper.exchange.book()) == 2
 
 

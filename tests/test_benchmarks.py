@@ -1,5 +1,7 @@
 """The benchmark's yardstick and its report. Timing itself is never asserted here: that is benchmarks/' job."""
 
+import pytest
+
 from benchmarks.__main__ import main
 from benchmarks.harness import SEED_DELAY_S, SEED_LOGIN_S, SEED_LOTS, SEED_ORDER_S, SEED_PER_BATCH, ideal_s, strikes
 from benchmarks.report import r_squared
@@ -7,6 +9,8 @@ from benchmarks.seed import sdk_alone
 from execution.model import Mode, Pacing, RunConfig
 from execution.planner import plan
 from execution.simulator import ExchangeConfig, SimulatedExchange
+
+pytestmark = pytest.mark.slow  # starts processes or runs many seeded runs
 
 
 def seed_plan(**kw):

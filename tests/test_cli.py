@@ -1,11 +1,18 @@
 import json
+import shlex
 import subprocess
 import sys
+from datetime import date
+from pathlib import Path
 
 import pytest
 
+from execution.instruments import parse_symbol
 from tests.helpers import sym
 
+pytestmark = pytest.mark.slow  # starts processes or runs many seeded runs
+
+ROOT = Path(__file__).resolve().parent.parent
 CE, PE = sym("NIFTY", 27050, "CE"), sym("NIFTY", 25450, "PE")
 
 
@@ -14,21 +21,23 @@ def cli(tmp_path, *args):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
 
 
-def test_the_issues_headline_command(tmp_path):
-    p = cli(
-        tmp_path,
-        "run",
-        "--leg",
-        "NIFTY26DEC27050CE:S",
-        "--leg",
-        "NIFTY26DEC25450PE:S",
-        "--lots",
-        "167",
-        "--batch-lots",
-        "20",
-        "--delay",
-        "0.05",
-        "--json",
+def readme_command() -> str:
+    """The README's headless example, as the trader would paste it."""
+    text = (ROOT / "README.md").read_text()
+    block = text.split("## Headless runs", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    lines = block.replace("\\\n", " ").splitlines()
+    return next(line.split("#")[0].strip() for line in lines if "execution run " in line)
+
+
+def test_the_readme_headline_command_runs_as_written(tmp_path):
+    command = readme_command().replace(".venv/bin/python", shlex.quote(sys.executable))
+    assert "symbols NIFTY --legs strangle" in command and "--lots 167 --batch-lots 20" in command
+    p = subprocess.run(
+        ["bash", "-c", f"{command} --journal {shlex.quote(str(tmp_path / 'j.sqlite'))}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout)
@@ -39,6 +48,33 @@ def test_the_issues_headline_command(tmp_path):
     assert all(o["status"] == "complete" and o["order_id"] for o in out["orders"])
     book = {r["tag"]: r for r in out["exchange_book"]}
     assert len(book) == 18 and all(book[o["tag"]]["order_id"] == o["order_id"] for o in out["orders"])
+    for o in out["orders"]:  # each order's history: journalled, acknowledged, then confirmed from the book
+        steps = [(e["status"], e["source"]) for e in o["events"]]
+        assert steps == [("pending", "intent"), ("placed", "ack"), ("complete", "book")], steps
+        assert [e["seq"] for e in o["events"]] == sorted(e["seq"] for e in o["events"])
+        assert o["events"][-1]["order_id"] == o["order_id"] and o["events"][-1]["filled_qty"] == o["quantity"]
+
+
+def test_symbols_are_live_contracts_built_from_today():
+    listing = subprocess.run(
+        [sys.executable, "-m", "execution", "symbols", "BANKNIFTY"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.splitlines()
+    parsed = [parse_symbol(line.split()[0]) for line in listing]
+    assert {p.weekly for p in parsed} == {False, True} and {p.right for p in parsed} == {"CE", "PE"}
+    assert all(p.underlying == "BANKNIFTY" and p.expiry >= date.today() for p in parsed)
+    legs = subprocess.run(
+        [sys.executable, "-m", "execution", "symbols", "NIFTY", "--legs", "iron-condor"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.split()
+    assert legs[::2] == ["--leg"] * 4
+    assert [leg.rsplit(":", 1)[1] for leg in legs[1::2]] == ["B", "S", "S", "B"]
 
 
 def test_failed_orders_exit_1(tmp_path):

@@ -7,7 +7,7 @@ from execution.governor import Governor
 from execution.model import Mode, OnLegFailure, OrderResult, OrderStatus, Pacing, RunState, Side
 from execution.planner import plan
 from execution.reports import batches_frame, orders_frame
-from tests.helpers import acked, config, engine, fast, leg, run, sent
+from tests.helpers import acked, config, engine, fast, leg, run, sent, wait_for
 
 
 def test_a_run_places_every_order_once_with_one_login(tmp_path):
@@ -95,8 +95,7 @@ def test_stop_in_the_middle_of_a_delay_takes_effect_at_once(tmp_path):
     eng = engine(tmp_path, fast(order_ms=10))
     delay = 5.0
     r = eng.start(plan(config(lots=5, per=1, delay=delay)))
-    while r.progress().batches_done < 1 or r.progress().next_batch_in_s is None:
-        time.sleep(0.01)
+    wait_for(lambda: r.progress().batches_done >= 1 and r.progress().next_batch_in_s is not None, what="the delay")
     t = time.monotonic()
     r.stop()
     result = r.wait(delay)

@@ -5,6 +5,8 @@ import pytest
 
 from benchmarks.faults import IN_PROCESS, KILLS, run_scenario
 
+pytestmark = pytest.mark.slow  # starts processes or runs many seeded runs
+
 
 @pytest.mark.parametrize("seed", range(8))
 @pytest.mark.parametrize("kind", IN_PROCESS)

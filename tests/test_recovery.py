@@ -3,9 +3,9 @@ Resume places only what is truly missing."""
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
@@ -14,7 +14,9 @@ from execution.engine import Engine
 from execution.journal import Journal
 from execution.model import EventSource, OrderStatus, RunState
 from execution.simulator import ExchangeConfig
-from tests.helpers import sym
+from tests.helpers import sym, wait_for
+
+pytestmark = pytest.mark.slow  # starts processes or runs many seeded runs
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -92,9 +94,7 @@ def test_the_dashboard_offers_resume_for_an_interrupted_run(tmp_path, monkeypatc
     assert [o.status for o in orders] == [OrderStatus.COMPLETE, OrderStatus.FAILED]  # settled on start-up
     at.switch_page("pages/results.py").run()
     at.button(key="resume").click().run()
-    deadline = time.monotonic() + 20
-    while reg.active() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for(lambda: not reg.active(), what="Resume to finish")
     assert state(reg.journal, run_id) is RunState.COMPLETED
     orders = reg.journal.orders(run_id)
     placed = sorted(o.tag for o in orders if o.status is not OrderStatus.FAILED)

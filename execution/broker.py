@@ -159,7 +159,6 @@ class Broker:
     def __init__(self, session: Session, *, login_per_order: bool = False) -> None:
         self.session = session
         self.login_per_order = login_per_order
-        self.book_reads = 0
 
     def _send(self, client: NeoAPI, order: PlannedOrder, tag: str) -> Reply:
         leg = order.leg_spec
@@ -183,7 +182,6 @@ class Broker:
         last = "order book not available"
         for attempt in range(self.BOOK_READS):
             client, generation = self.session.client()
-            self.book_reads += 1
             try:
                 return parse_book(fetch(client))
             except BookUnavailable as exc:

@@ -15,6 +15,10 @@ class SymbolError(PlanError):
     """A trading symbol that cannot be read or is not a known contract."""
 
 
+class ConfigError(TraderError):
+    """A setting that cannot work, e.g. a negative latency or a fault rate above 1."""
+
+
 class LoginError(TraderError):
     """A login failed. The message names what went wrong and never carries a secret."""
 

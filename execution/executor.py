@@ -357,7 +357,7 @@ class Run:
 
         Orders with a number are read by number, in parallel; only an order without one needs the whole book.
         """
-        unsettled = [r for r in results if r.status in (OrderStatus.PLACED, OrderStatus.OPEN, OrderStatus.UNKNOWN)]
+        unsettled = [r for r in results if r.status.in_flight]
         if not unsettled:
             return results
         try:

@@ -6,6 +6,7 @@ import threading
 from collections import deque
 
 from .clock import SYSTEM, Clock, sleep_until
+from .errors import ConfigError
 
 
 class Governor:
@@ -15,7 +16,7 @@ class Governor:
         self, limit: int = 10, window_s: float = 1.0, margin_s: float = 0.05, *, clock: Clock = SYSTEM
     ) -> None:
         if limit < 1 or window_s <= 0:
-            raise ValueError("The governor needs a limit of at least 1 per a positive window.")
+            raise ConfigError("The governor needs a limit of at least 1 per a positive window.")
         self.limit = limit
         self.window_s = window_s
         self.clock = clock

@@ -18,6 +18,7 @@ from typing import Any
 
 from .errors import IllegalTransition, JournalError
 from .model import (
+    TRANSITIONS,
     EventSource,
     Leg,
     Mode,
@@ -53,7 +54,10 @@ CREATE TABLE IF NOT EXISTS orders (
 CREATE INDEX IF NOT EXISTS orders_run ON orders(run_id, batch, leg);
 """
 
-# Version 1: each order's history, append-only, started from the state each order had at the upgrade.
+# Version 1: each order's history, append-only, kept by the database itself. Every insert or change of an order
+# row appends an event carrying the row's `source`, and a change the transition table forbids is refused, so no
+# writer, in this process or another, can skip the history or move an order backwards. The history starts from
+# the state each order had at the upgrade.
 _V1 = """
 CREATE TABLE order_events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, tag TEXT NOT NULL REFERENCES orders(tag), wall REAL NOT NULL,
@@ -67,6 +71,22 @@ CREATE TRIGGER order_events_no_delete BEFORE DELETE ON order_events
 INSERT INTO order_events (tag, wall, status, source, filled_qty, order_no, note)
     SELECT tag, COALESCE(updated_wall, 0), status, 'migration', COALESCE(filled_qty, 0), order_no, error
     FROM orders ORDER BY rowid;
+ALTER TABLE orders ADD COLUMN source TEXT;
+CREATE TABLE order_transitions (from_status TEXT, to_status TEXT, PRIMARY KEY (from_status, to_status))
+    WITHOUT ROWID;
+CREATE TRIGGER orders_transition BEFORE UPDATE OF status ON orders
+    WHEN NOT EXISTS (SELECT 1 FROM order_transitions WHERE from_status = OLD.status AND to_status = NEW.status)
+    BEGIN SELECT RAISE(ABORT, 'illegal order transition'); END;
+CREATE TRIGGER orders_history_new AFTER INSERT ON orders
+    BEGIN INSERT INTO order_events (tag, wall, status, source, filled_qty, order_no, note)
+    VALUES (NEW.tag, NEW.updated_wall, NEW.status, NEW.source, COALESCE(NEW.filled_qty, 0), NEW.order_no, NEW.error);
+    END;
+CREATE TRIGGER orders_history_change AFTER UPDATE ON orders
+    WHEN OLD.status IS NOT NEW.status OR OLD.filled_qty IS NOT NEW.filled_qty OR OLD.order_no IS NOT NEW.order_no
+        OR OLD.error IS NOT NEW.error
+    BEGIN INSERT INTO order_events (tag, wall, status, source, filled_qty, order_no, note)
+    VALUES (NEW.tag, NEW.updated_wall, NEW.status, NEW.source, COALESCE(NEW.filled_qty, 0), NEW.order_no, NEW.error);
+    END;
 """
 
 MIGRATIONS: tuple[str, ...] = (_V1,)
@@ -92,6 +112,7 @@ _ORDER_COLUMNS = (
     "ack_wall",
     "attempts",
     "updated_wall",
+    "source",
 )
 # An upsert keeps the row (and its rowid, the order in which a leg's tags were made) in place.
 _UPSERT = (
@@ -215,6 +236,12 @@ class Journal:
         for number in range(version, SCHEMA_VERSION):
             # executescript commits first, so each step is its own script ending in its version number.
             self._db.executescript(f"BEGIN; {MIGRATIONS[number]} PRAGMA user_version = {number + 1}; COMMIT;")
+        # The table the database enforces is the code's own, whatever an older version stored.
+        pairs = [(old.value, new.value) for old, allowed in TRANSITIONS.items() for new in allowed]
+        self._db.execute("BEGIN")
+        self._db.execute("DELETE FROM order_transitions")
+        self._db.executemany("INSERT INTO order_transitions VALUES (?, ?)", pairs)
+        self._db.execute("COMMIT")
 
     @property
     def version(self) -> int:
@@ -270,40 +297,27 @@ class Journal:
         """Written, in one transaction, before any of these orders is sent. A second intent for a tag raises."""
         now = time.time()
         rows = [
-            (
-                tag,
-                run_id,
-                o.batch,
-                o.leg,
-                o.leg_spec.symbol,
-                o.leg_spec.side.value,
-                o.lots,
-                o.quantity,
-                OrderStatus.PENDING.value,
-                now,
-            )
+            (tag, run_id, o.batch, o.leg, o.leg_spec.symbol, o.leg_spec.side.value, o.lots, o.quantity, now)
             for o, tag in orders
         ]
-        events = [(tag, now, OrderStatus.PENDING.value, EventSource.INTENT.value) for _, tag in orders]
         with self._lock:
             self._db.execute("BEGIN")
             try:
                 self._db.executemany(
-                    "INSERT INTO orders (tag, run_id, batch, leg, symbol, side, lots, quantity, status, updated_wall) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT INTO orders (tag, run_id, batch, leg, symbol, side, lots, quantity, updated_wall, status, "
+                    f"source) VALUES (?,?,?,?,?,?,?,?,?, '{OrderStatus.PENDING}', '{EventSource.INTENT}')",
                     rows,
                 )
-                self._db.executemany("INSERT INTO order_events (tag, wall, status, source) VALUES (?,?,?,?)", events)
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
 
     def record(self, run_id: str, result: OrderResult, source: EventSource) -> None:
-        """The order's new state, checked against the transition table, and a history event if anything changed.
+        """The order's new state; the database appends a history event if anything changed.
 
         An order with no intent (skipped before it was journalled) is inserted. Raises IllegalTransition when the
-        change is one the table forbids; nothing is written then.
+        change is one the transition table forbids; nothing is written then.
         """
         now = time.time()
         values = (
@@ -326,40 +340,17 @@ class Journal:
             result.ack_wall,
             result.attempts,
             now,
+            source.value,
         )
-        with self._lock:
-            old = self._db.execute(
-                "SELECT status, filled_qty, order_no, error FROM orders WHERE tag=?", (result.tag,)
-            ).fetchone()
-            if old is not None and not OrderStatus(old["status"]).can_become(result.status):
-                raise IllegalTransition(f"Order {result.tag} cannot go from {old['status']} to {result.status}.")
-            changed = old is None or (old["status"], old["filled_qty"], old["order_no"], old["error"]) != (
-                result.status.value,
-                result.filled_qty,
-                result.order_no,
-                result.error,
-            )
-            self._db.execute("BEGIN")
-            try:
-                self._db.execute(_UPSERT, values)
-                if changed:
-                    self._db.execute(
-                        "INSERT INTO order_events (tag, wall, status, source, filled_qty, order_no, note) "
-                        "VALUES (?,?,?,?,?,?,?)",
-                        (
-                            result.tag,
-                            now,
-                            result.status.value,
-                            source.value,
-                            result.filled_qty,
-                            result.order_no,
-                            result.error,
-                        ),
-                    )
-            except BaseException:
-                self._db.execute("ROLLBACK")
+        try:
+            self._exec(_UPSERT, values)
+        except sqlite3.IntegrityError as exc:
+            if "illegal order transition" not in str(exc):
                 raise
-            self._db.execute("COMMIT")
+            row = self._exec("SELECT status FROM orders WHERE tag=?", (result.tag,)).fetchone()
+            raise IllegalTransition(
+                f"Order {result.tag} cannot go from {row['status'] if row else '?'} to {result.status}."
+            ) from None
 
     def orders(self, run_id: str) -> list[OrderResult]:
         """Every order of the run, by batch and leg; a leg placed again by Resume follows its earlier tag."""

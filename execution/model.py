@@ -63,6 +63,11 @@ class OrderStatus(StrEnum):
         return self not in FINAL_STATUSES
 
     @property
+    def in_flight(self) -> bool:
+        """Sent and not settled: only the book can say what became of it."""
+        return self in (OrderStatus.PLACED, OrderStatus.OPEN, OrderStatus.UNKNOWN)
+
+    @property
     def ok(self) -> bool:
         """Filled in full."""
         return self is OrderStatus.COMPLETE

@@ -26,7 +26,7 @@ import httpx
 import pyotp
 
 from .clock import sleep_until
-from .errors import SymbolError
+from .errors import ConfigError, SymbolError
 from .instruments import BUNDLED, parse_symbol
 
 FAULT_KINDS = ("timeout-after-accept", "error-5xx", "drop", "rate-limit", "session-expiry", "reject", "malformed")
@@ -64,14 +64,14 @@ class ExchangeConfig:
     def __post_init__(self) -> None:
         for kind, rate in self.faults.items():
             if kind not in FAULT_KINDS:
-                raise ValueError(f"Unknown fault '{kind}'. Known: {', '.join(FAULT_KINDS)}.")
+                raise ConfigError(f"Unknown fault '{kind}'. Known: {', '.join(FAULT_KINDS)}.")
             if not 0.0 <= rate <= 1.0:
-                raise ValueError(f"Fault rate for '{kind}' must be between 0 and 1, got {rate}.")
+                raise ConfigError(f"Fault rate for '{kind}' must be between 0 and 1, got {rate}.")
         for name in ("login_ms", "order_ms", "query_ms", "jitter_ms", "orders_per_s"):
             if getattr(self, name) < 0:
-                raise ValueError(f"{name} cannot be negative.")
+                raise ConfigError(f"{name} cannot be negative.")
         if not 0.0 <= self.reject_rate <= 1.0:
-            raise ValueError("reject_rate must be between 0 and 1.")
+            raise ConfigError("reject_rate must be between 0 and 1.")
 
 
 class _Trip:

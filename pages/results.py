@@ -6,8 +6,7 @@ import streamlit as st
 from dashboard import state as S
 from dashboard.charts import batch_comparison, timeline
 from dashboard.registry import registry
-from execution.errors import DuplicateRun
-from execution.model import RunState
+from execution.errors import TraderError
 from execution.reports import batches_frame, events_frame, leg_balance, ok_count, orders_frame, to_csv
 
 st.title("Results")
@@ -61,14 +60,14 @@ with run_tab:
             + ", ".join(f"{r.side} {r.symbol} {r.filled_qty:,} of {r.planned_qty:,}" for r in balance.itertuples())
             + "."
         )
-    if record.state in (RunState.INTERRUPTED, RunState.STOPPED):
+    if record.state.resumable:
         engine = reg.paper if record.paper else reg.live
         st.info(f"This run is {record.state}. Resume places only the orders the order book proves missing.")
         if st.button("Resume", key="resume", disabled=engine is None or bool(reg.active())) and engine is not None:
             try:
                 st.session_state[S.RUN_ID] = engine.resume(run_id).run_id
                 st.switch_page("pages/execute.py")
-            except DuplicateRun as exc:
+            except TraderError as exc:
                 st.error(str(exc))
     st.plotly_chart(timeline(orders, batches, f"Run {run_id}"), width="stretch", key="timeline")
     st.subheader("Batches: parallel against sequential")

@@ -16,13 +16,13 @@ from datetime import date
 from pathlib import Path
 
 from execution.broker import book_status
-from execution.engine import Engine
 from execution.governor import Governor
 from execution.instruments import monthly_symbol
 from execution.journal import Journal
 from execution.model import Leg, OrderStatus, RunConfig, Side
 from execution.planner import plan
-from execution.simulator import ExchangeConfig, SimulatedExchange
+from paper.exchange import PaperExchange, fast
+from paper.wiring import paper_engine
 
 IN_PROCESS = ("timeout-after-accept", "error-5xx", "drop", "rate-limit", "session-expiry", "reject")
 KILLS = ("kill-after-intent", "kill-after-send")
@@ -70,7 +70,7 @@ def check(run_id: str, journal: Journal, book: list[dict], faults: int) -> Check
 
 def run_in_process(kind: str, seed: int, folder: Path) -> Check:
     """A 16-order run with `kind` injected on about a third of the orders (429 bursts: a tight exchange limit)."""
-    exchange = ExchangeConfig(
+    exchange = fast(
         login_ms=1,
         order_ms=2,
         query_ms=1,
@@ -79,8 +79,12 @@ def run_in_process(kind: str, seed: int, folder: Path) -> Check:
         faults={kind: 0.3},
         orders_per_s=6 if kind == "rate-limit" else 0,
     )
-    engine = Engine.paper_mode(
-        exchange, folder / f"{kind}-{seed}.sqlite", governor=Governor(limit=1000), timeout_s=0.05
+    engine = paper_engine(
+        exchange,
+        folder / f"{kind}-{seed}.sqlite",
+        governor=Governor(limit=1000),
+        reads=Governor(limit=1000),
+        timeout_s=0.05,
     )
     run = engine.start(
         plan(RunConfig(legs=legs(), total_lots=LOTS, lots_per_batch=1, delay_s=0.0)), run_id=f"{kind}-{seed}"
@@ -139,7 +143,7 @@ def run_killed(kind: str, seed: int, folder: Path) -> Check:
     )
     if second.returncode not in (0, 1):
         raise RuntimeError(f"resume failed, exit {second.returncode}: {second.stderr[-500:]}")
-    book = SimulatedExchange(ExchangeConfig(state_path=str(state))).book()
+    book = PaperExchange(fast(state_path=str(state))).book()
     return check(run_id, Journal(journal), book, faults=1)
 
 

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from execution.engine import Engine
 from execution.governor import Governor
 from execution.instruments import monthly_symbol
 from execution.model import Leg, Mode, Pacing, Plan, RunConfig, RunResult, Side
 from execution.planner import plan
-from execution.simulator import ExchangeConfig
+from execution.session import READS_PER_S
+from paper.exchange import ExchangeConfig, fast
+from paper.wiring import PaperEngine, paper_engine
 
 # The seed: 167 lots in batches of 20 (9 batches) of a two-leg strangle; login 1 s, order 2 s, delay 20 s.
 SEED_LOTS, SEED_PER_BATCH = 167, 20
@@ -34,6 +35,10 @@ class Scale:
     def governor(self) -> Governor:
         return Governor(limit=10, window_s=1.0 / self.factor)
 
+    def reads(self) -> Governor:
+        """The account's read budget, scaled with time like the order limit."""
+        return Governor(limit=READS_PER_S, window_s=1.0 / self.factor)
+
 
 def strikes(k: int) -> tuple[Leg, ...]:
     """k SELL legs on distinct NIFTY strikes of this month's expiry, CE and PE alternating."""
@@ -46,7 +51,7 @@ def strikes(k: int) -> tuple[Leg, ...]:
 
 def exchange_config(scale: Scale, login_s: float, order_s: float) -> ExchangeConfig:
     """An exchange that answers in the given (unscaled) seconds; queries cost as much as orders."""
-    return ExchangeConfig(
+    return fast(
         login_ms=scale.s(login_s) * 1000,
         order_ms=scale.s(order_s) * 1000,
         query_ms=scale.s(order_s) * 1000,
@@ -56,17 +61,18 @@ def exchange_config(scale: Scale, login_s: float, order_s: float) -> ExchangeCon
     )
 
 
-def engine(scale: Scale, folder: Path, login_s: float, order_s: float) -> Engine:
+def engine(scale: Scale, folder: Path, login_s: float, order_s: float) -> PaperEngine:
     """A paper engine on exchange_config's exchange, with the scaled order limit."""
-    return Engine.paper_mode(
+    return paper_engine(
         exchange_config(scale, login_s, order_s),
         folder / f"bench-{time.monotonic_ns()}.sqlite",
         governor=scale.governor(),
+        reads=scale.reads(),
         timeout_s=30,
     )
 
 
-def run(eng: Engine, config: RunConfig, logged_in: bool = False) -> RunResult:
+def run(eng: PaperEngine, config: RunConfig, logged_in: bool = False) -> RunResult:
     if logged_in:
         eng.session.client()
     result = eng.start(plan(config)).wait(3600)

@@ -19,7 +19,7 @@ from execution.journal import Journal
 from execution.model import Mode, RunConfig
 from execution.planner import plan
 from execution.sdk import NeoAPI
-from execution.simulator import SimulatedExchange
+from paper.exchange import PaperExchange
 
 from .harness import SEED_LOGIN_S, SEED_ORDER_S, Scale, engine, ideal_s, run, strikes
 
@@ -81,7 +81,7 @@ def batches_sweep(scale: Scale, folder: Path, counts=(1, 2, 5, 10, 20, 50, 100, 
 
 # ----- overhead per order -----------------------------------------------------------------
 STAGES: dict[str, list[tuple[type, str]]] = {
-    "simulated exchange": [(SimulatedExchange, "handle_request")],
+    "simulated exchange": [(PaperExchange, "handle_request")],
     "SDK + httpx": [(NeoAPI, "place_order"), (NeoAPI, "order_report")],
     "journal": [(Journal, "intents"), (Journal, "record"), (Journal, "update_run")],
     "governor": [(Governor, "acquire")],

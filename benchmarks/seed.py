@@ -13,7 +13,7 @@ from execution.clock import sleep_until
 from execution.model import Mode, Pacing, RunConfig, RunResult
 from execution.planner import Latency, estimate_seconds, plan
 from execution.sdk import NeoAPI
-from execution.simulator import SimulatedExchange
+from paper.exchange import PaperExchange
 
 from .harness import (
     SEED_DELAY_S,
@@ -99,7 +99,7 @@ def in_sends(result: RunResult, login_s: float, order_s: float) -> float:
     return total
 
 
-def sdk_alone(exchange: SimulatedExchange, config: RunConfig) -> float:
+def sdk_alone(exchange: PaperExchange, config: RunConfig) -> float:
     """The floor under a sequential run: its SDK calls in a bare loop, with no journal, executor, session or
     governor, and the TOTP worked out beforehand. Seconds from the first login to the last acknowledgement, as a
     run's wall time is."""
@@ -164,7 +164,7 @@ def seed_table(scale: Scale, folder: Path, repeats: int) -> tuple[list[SeedRow],
             sends[case.key].append(in_sends(result, scale.s(SEED_LOGIN_S), scale.s(SEED_ORDER_S)))
             logins[case.key] = result.logins
             if case.key in alone:
-                exchange = SimulatedExchange(exchange_config(scale, SEED_LOGIN_S, SEED_ORDER_S))
+                exchange = PaperExchange(exchange_config(scale, SEED_LOGIN_S, SEED_ORDER_S))
                 alone[case.key].append(sdk_alone(exchange, case.config(scale)))
     measured = calibrate(scale, folder)
     rows = []

@@ -9,13 +9,14 @@ from pathlib import Path
 import streamlit as st
 from dotenv import dotenv_values
 
-from execution.engine import Engine, PaperEngine, paper_session
+from execution.engine import Engine
 from execution.errors import BookUnavailable, LoginError
 from execution.executor import Run
 from execution.journal import Journal
 from execution.model import RunState
 from execution.session import Credentials
-from execution.simulator import ExchangeConfig, SimulatedExchange
+from paper.exchange import PaperExchange, fast
+from paper.wiring import PaperEngine, paper_session
 
 from . import state as S
 
@@ -30,7 +31,7 @@ class Registry:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.journal = Journal(folder / "journal.sqlite")
-        exchange = SimulatedExchange(ExchangeConfig(state_path=str(folder / "paper_exchange.sqlite")))
+        exchange = PaperExchange(fast(state_path=str(folder / "paper_exchange.sqlite")))
         self.paper = PaperEngine(paper_session(exchange), self.journal, exchange)
         self.live: Engine | None = None
         self._lock = threading.Lock()

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from enum import Enum
-from json import JSONDecodeError
 from typing import Any
 
 import httpx
 
+from .clock import SYSTEM, Clock, sleep_until
 from .errors import BookUnavailable
 from .model import OrderResult, OrderStatus, OrderType, PlannedOrder
 from .sdk import ApiValueError, NeoAPI
 from .session import Session
 
-_SESSION_CODES = {100022, 100008}
+_SESSION_CODES = {100022}
+# A reused tag: stCode 32 now (Kotak-neo-api-v2#6, #30), 5204 in 2024. Either proves the order exists.
+_DUPLICATE_CODES = {32, 5204}
+IP_NOT_REGISTERED = 100008  # orders from an IP not registered for the trade API (static-IP rule, Apr 2026)
+SESSION_OTHER_IP = 1037  # the session was made from another IP: log in again from this machine
 
 
 class Outcome(Enum):
@@ -25,7 +28,13 @@ class Outcome(Enum):
     REJECTED = "rejected"  # definitive: the exchange (or the SDK) refused, nothing is working
     AMBIGUOUS = "ambiguous"  # the order may or may not be on the book
     SESSION_EXPIRED = "session_expired"
-    DUPLICATE_TAG = "duplicate_tag"  # the tag is already on the book
+    DUPLICATE_TAG = "duplicate_tag"  # the exchange already has an order with this tag
+    IP_NOT_REGISTERED = "ip_not_registered"  # refused: nothing from this machine can trade until it is registered
+    SESSION_OTHER_IP = "session_other_ip"  # refused: the trader must log in again from this machine
+
+
+STATIC_IP = "This machine's IP is not registered for Kotak's trade API (static IP rule)"
+OTHER_IP = "The session was created from another IP; log in again from this machine"
 
 
 @dataclass(frozen=True)
@@ -33,6 +42,17 @@ class Reply:
     outcome: Outcome
     order_no: str | None = None
     message: str | None = None
+
+
+_DUPLICATE = Reply(Outcome.DUPLICATE_TAG, message="the exchange already has an order with this tag")
+# Replies recognised by their code alone.
+_BY_CODE: dict[int, Reply] = {
+    429: Reply(Outcome.AMBIGUOUS, message="rate limit exceeded (HTTP 429)"),
+    **{code: Reply(Outcome.SESSION_EXPIRED, message="session expired") for code in _SESSION_CODES},
+    **{code: _DUPLICATE for code in _DUPLICATE_CODES},
+    IP_NOT_REGISTERED: Reply(Outcome.IP_NOT_REGISTERED, message=STATIC_IP),
+    SESSION_OTHER_IP: Reply(Outcome.SESSION_OTHER_IP, message=OTHER_IP),
+}
 
 
 def _code(reply: Mapping[str, Any]) -> int | None:
@@ -56,16 +76,14 @@ def classify_place(reply: Any) -> Reply:
         return Reply(Outcome.SESSION_EXPIRED, message="session not logged in")
     if "Error" in reply:
         err = reply["Error"]
-        if isinstance(err, (ApiValueError, ValueError)) and not isinstance(err, JSONDecodeError):
+        # Only the SDK's own validation refuses before sending; an unreadable reply (not JSON, not UTF-8) came
+        # back after the request went out, so the order may well be on the book.
+        if isinstance(err, ApiValueError):
             return Reply(Outcome.REJECTED, message=f"refused before sending: {err}")
-        return Reply(Outcome.AMBIGUOUS, message="malformed reply from the broker")
+        return Reply(Outcome.AMBIGUOUS, message="unreadable reply from the broker")
     code = _code(reply)
-    if code == 429:
-        return Reply(Outcome.AMBIGUOUS, message="rate limit exceeded (HTTP 429)")
-    if code in _SESSION_CODES:
-        return Reply(Outcome.SESSION_EXPIRED, message="session expired")
-    if code == 5204:
-        return Reply(Outcome.DUPLICATE_TAG, message="tag already on the book")
+    if code in _BY_CODE:
+        return _BY_CODE[code]
     if reply.get("stat") == "Not_Ok":
         text = reply.get("emsg") or reply.get("errMsg") or reply.get("message") or "refused"
         return Reply(Outcome.REJECTED, message=f"{text} (stCode {code})")
@@ -144,6 +162,8 @@ class Submission:
     error: str | None
     attempts: int
     row: BookRow | None = None
+    halt: str | None = None  # the exchange refused in a way that stops the run: nothing more can go through
+    exists: bool = False  # the exchange said it has this tag, so it is never placed again
 
 
 def _from_row(row: BookRow, attempts: int, note: str | None = None) -> Submission:
@@ -151,14 +171,34 @@ def _from_row(row: BookRow, attempts: int, note: str | None = None) -> Submissio
     return Submission(row.status, row.order_no, error, attempts, row)
 
 
+# How late Neo's book may show an accepted order: a user measured 4.3 s to the first state (kotak-neo-python#38).
+LIVE_BOOK_LAG_S = 10.0
+BOOK_POLL_S = 0.2  # between reads while waiting for the book to catch up
+
+
 class Broker:
     """Places orders over the one shared session. Never resends unless the book proves the tag absent."""
 
     BOOK_READS = 3
 
-    def __init__(self, session: Session, *, login_per_order: bool = False) -> None:
+    def __init__(
+        self,
+        session: Session,
+        *,
+        login_per_order: bool = False,
+        book_lag_s: float = LIVE_BOOK_LAG_S,
+        clock: Clock = SYSTEM,
+    ) -> None:
         self.session = session
         self.login_per_order = login_per_order
+        self.book_lag_s = book_lag_s
+        self.clock = clock
+
+    @property
+    def settle_s(self) -> float:
+        """How long an unclear order is looked for before it counts as absent: a request that timed out may still
+        reach the exchange within its timeout, and the book shows it only after its lag."""
+        return self.session.timeout_s + self.book_lag_s
 
     def _send(self, client: NeoAPI, order: PlannedOrder, tag: str) -> Reply:
         leg = order.leg_spec
@@ -178,9 +218,10 @@ class Broker:
         )
 
     def _read(self, fetch: Callable[[NeoAPI], Any]) -> dict[str, BookRow]:
-        """A book read, re-logging in once if the session has expired. Reads are safe to retry."""
+        """A book read inside the account's read budget, re-logging in once if the session has expired."""
         last = "order book not available"
         for attempt in range(self.BOOK_READS):
+            self.session.reads.acquire()
             client, generation = self.session.client()
             try:
                 return parse_book(fetch(client))
@@ -189,7 +230,7 @@ class Broker:
                 if last == "session expired":
                     self.session.relogin(generation)
                 else:
-                    time.sleep(0.02 * (attempt + 1))
+                    self.clock.sleep(0.02 * (attempt + 1))
         raise BookUnavailable(last)
 
     def book(self) -> dict[str, BookRow]:
@@ -200,35 +241,54 @@ class Broker:
         """One order's book row by its number; a constant-size read however long the day's book grows."""
         return self._read(lambda client: client.order_report(order_id=order_no))
 
+    def find(self, tag: str) -> tuple[BookRow | None, bool]:
+        """Look `tag` up until it shows or the settle window passes: (its row, whether the book could be read).
+
+        Not cut short by Stop: settling an order already sent is part of finishing it.
+        """
+        deadline = self.clock.monotonic() + self.settle_s
+        readable = False
+        while True:
+            try:
+                row = self.book().get(tag)
+                readable = True
+            except BookUnavailable:
+                row = None
+            now = self.clock.monotonic()
+            if row is not None or now >= deadline:
+                return row, readable
+            sleep_until(min(deadline, now + BOOK_POLL_S), clock=self.clock)
+
+    def _client(self) -> tuple[NeoAPI, int]:
+        if self.login_per_order:
+            return self.session.fresh_client(), -1
+        return self.session.client()
+
     def submit(self, order: PlannedOrder, tag: str, stop: threading.Event | None = None) -> Submission:
         """Place `order` once; after an unclear reply, look its tag up and resend only if proved absent, once."""
         attempts, resent, relogged = 0, False, False
         while True:
-            if self.login_per_order:
-                client, generation = self.session.fresh_client(), -1
-            else:
-                client, generation = self.session.client()
+            client, generation = self._client()
             attempts += 1
             reply = self._send(client, order, tag)
             if reply.outcome is Outcome.ACCEPTED:
                 return Submission(OrderStatus.PLACED, reply.order_no, None, attempts)
             if reply.outcome is Outcome.REJECTED:
                 return Submission(OrderStatus.REJECTED, None, reply.message, attempts)
+            if reply.outcome in (Outcome.IP_NOT_REGISTERED, Outcome.SESSION_OTHER_IP):
+                return Submission(OrderStatus.REJECTED, None, reply.message, attempts, halt=reply.message)
             if reply.outcome is Outcome.SESSION_EXPIRED and not relogged and generation >= 0:
                 self.session.relogin(generation)
                 relogged = True
-            try:
-                row = self.book().get(tag)
-            except BookUnavailable as exc:
-                return Submission(
-                    OrderStatus.UNKNOWN, None, f"{reply.message}; could not check the book: {exc}", attempts
-                )
+            row, readable = self.find(tag)
             if row is not None:
                 return _from_row(row, attempts, f"confirmed on the book after: {reply.message}")
             if reply.outcome is Outcome.DUPLICATE_TAG:
-                return Submission(
-                    OrderStatus.UNKNOWN, None, "the exchange knows this tag but the book does not show it", attempts
-                )
+                note = f"the exchange has an order with this tag, but the book did not show it in {self.settle_s:g} s"
+                return Submission(OrderStatus.UNKNOWN, None, note, attempts, exists=True)
+            if not readable:
+                note = f"{reply.message}; could not check the book for {self.settle_s:g} s"
+                return Submission(OrderStatus.UNKNOWN, None, note, attempts)
             if resent:
                 return Submission(OrderStatus.FAILED, None, f"not on the book after: {reply.message}", attempts)
             if not self.session.governor.acquire(stop):

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, NoReturn
 
@@ -21,26 +22,40 @@ from .model import Mode, OnLegFailure, OrderEvent, OrderResult, Pacing, RunConfi
 from .planner import parse_leg
 from .planner import plan as make_plan
 from .presets import REFERENCE_LEVEL, Preset, preset_legs
-from .simulator import FAULT_KINDS, ExchangeConfig, SimulatedExchange
 
 
 class _Refused(TraderError):
     """Bad command-line input."""
 
 
-def _fault(text: str) -> tuple[str, float]:
-    kind, sep, rate = text.partition("=")
-    if not sep or kind not in FAULT_KINDS:
-        raise argparse.ArgumentTypeError(
-            f"--fault is KIND=RATE with KIND one of {', '.join(FAULT_KINDS)}; got '{text}'"
-        )
+@dataclass(frozen=True)
+class PaperWiring:
+    """What the command line needs of the paper exchange. `python -m execution` hands it in, so no engine module
+    imports the paper exchange."""
+
+    fault_kinds: tuple[str, ...]
+    # (exchange options, journal path, governor, timeout) -> an engine on a fresh paper exchange
+    engine: Callable[[dict[str, Any], str, Governor, float], Engine]
+
+
+def _fault_parser(kinds: tuple[str, ...]) -> Callable[[str], tuple[str, float]]:
+    def parse(text: str) -> tuple[str, float]:
+        kind, sep, rate = text.partition("=")
+        if not sep or kind not in kinds:
+            raise argparse.ArgumentTypeError(f"--fault is KIND=RATE with KIND one of {', '.join(kinds)}; got '{text}'")
+        return kind, _rate(rate)
+
+    return parse
+
+
+def _rate(rate: str) -> float:
     try:
         value = float(rate)
     except ValueError:
         raise argparse.ArgumentTypeError(f"fault rate must be a number from 0 to 1; got '{rate}'") from None
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError(f"fault rate must be from 0 to 1; got {value:g}")
-    return kind, value
+    return value
 
 
 def _non_negative(text: str) -> float:
@@ -61,7 +76,7 @@ class _Parser(argparse.ArgumentParser):
 _STRUCTURES = {"strangle": Preset.STRANGLE, "straddle": Preset.STRADDLE, "iron-condor": Preset.IRON_CONDOR}
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(paper: PaperWiring) -> argparse.ArgumentParser:
     p = _Parser(prog="python -m execution", description="Batched multi-leg option orders on Kotak Neo.")
     sub = p.add_subparsers(dest="command", required=True)
     symbols = sub.add_parser("symbols", help="print live example contracts, built from today's date")
@@ -73,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     resume = sub.add_parser("resume", help="place only the missing orders of an interrupted run")
     resume.add_argument("run_id")
     for q in (run, resume):
-        _paper_options(q)
+        _paper_options(q, _fault_parser(paper.fault_kinds))
     run.add_argument("--leg", action="append", default=[], metavar="SYMBOL:SIDE", help="repeat for each leg")
     run.add_argument("--lots", required=True)
     run.add_argument("--batch-lots", required=True)
@@ -88,7 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _paper_options(q: argparse.ArgumentParser) -> None:
+def _paper_options(q: argparse.ArgumentParser, fault: Callable[[str], tuple[str, float]]) -> None:
     q.add_argument("--json", action="store_true", help="print one JSON object")
     q.add_argument("--journal", default=str(DEFAULT_PATH), help="SQLite journal path")
     q.add_argument("--exchange-state", help="paper mode: keep the simulated book in this file")
@@ -97,7 +112,7 @@ def _paper_options(q: argparse.ArgumentParser) -> None:
     q.add_argument("--query-ms", type=_non_negative, default=None, help="paper book/query latency")
     q.add_argument("--jitter-ms", type=_non_negative, default=0.0)
     q.add_argument("--seed", type=int, default=0)
-    q.add_argument("--fault", type=_fault, action="append", default=[], metavar="KIND=RATE")
+    q.add_argument("--fault", type=fault, action="append", default=[], metavar="KIND=RATE")
     q.add_argument("--reject-rate", type=_non_negative, default=0.0)
     q.add_argument("--orders-per-s", type=int, default=10, help="governor: orders per rolling second")
     q.add_argument(
@@ -107,6 +122,12 @@ def _paper_options(q: argparse.ArgumentParser) -> None:
         help="benchmarks: the governor's window shrinks by this factor (the limit scales up)",
     )
     q.add_argument("--timeout", type=_non_negative, default=5.0, help="per-request timeout, seconds")
+    q.add_argument(
+        "--profile",
+        choices=("realistic", "fast"),
+        default="fast",
+        help="paper exchange: a book that lags and MKT orders that may rest (realistic), or an instant one",
+    )
     q.add_argument("--crash-after", choices=("intent", "send"), help=argparse.SUPPRESS)
     q.add_argument("--crash-order", type=int, default=1, help=argparse.SUPPRESS)
 
@@ -134,7 +155,7 @@ def symbols_text(underlying: str, legs: str | None, today: date) -> str:
 class _CrashAfterSend(httpx.BaseTransport):
     """Test hook: the exchange books the Nth order, then this process dies before reading the reply."""
 
-    def __init__(self, inner: SimulatedExchange, nth: int) -> None:
+    def __init__(self, inner: httpx.BaseTransport, nth: int) -> None:
         self.inner, self.nth, self.seen = inner, nth, 0
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -146,26 +167,27 @@ class _CrashAfterSend(httpx.BaseTransport):
         return response
 
 
-def _engine(args: argparse.Namespace) -> Engine:
+def _engine(args: argparse.Namespace, paper: PaperWiring) -> Engine:
     governor = Governor(args.orders_per_s, window_s=1.0 / (args.time_scale or 1.0))
     if getattr(args, "live", False):
         from dotenv import dotenv_values
 
         return Engine.live_mode({**dotenv_values(".env"), **os.environ}, args.journal, args.timeout)
-    config = ExchangeConfig(
-        login_ms=args.login_ms,
-        order_ms=args.latency_ms,
-        query_ms=args.latency_ms / 2 if args.query_ms is None else args.query_ms,
-        jitter_ms=args.jitter_ms,
-        seed=args.seed,
-        reject_rate=min(args.reject_rate, 1.0),
-        orders_per_s=args.orders_per_s * (args.time_scale or 1.0),
-        faults=dict(args.fault),
-        state_path=args.exchange_state,
-    )
-    engine = Engine.paper_mode(config, args.journal, governor=governor, timeout_s=args.timeout)
-    if args.crash_after == "send" and engine.exchange is not None:
-        engine.session.transport = _CrashAfterSend(engine.exchange, args.crash_order)
+    options = {
+        "login_ms": args.login_ms,
+        "order_ms": args.latency_ms,
+        "query_ms": args.latency_ms / 2 if args.query_ms is None else args.query_ms,
+        "jitter_ms": args.jitter_ms,
+        "seed": args.seed,
+        "reject_rate": min(args.reject_rate, 1.0),
+        "orders_per_s": args.orders_per_s * (args.time_scale or 1.0),
+        "faults": dict(args.fault),
+        "state_path": args.exchange_state,
+        "profile": args.profile,
+    }
+    engine = paper.engine(options, args.journal, governor, args.timeout)
+    if args.crash_after == "send":
+        engine.session.transport = _CrashAfterSend(engine.session.transport, args.crash_order)
     return engine
 
 
@@ -261,7 +283,7 @@ def _crash_hook(args: argparse.Namespace) -> Callable[[str], None] | None:
     return hook
 
 
-def _execute(args: argparse.Namespace) -> int:
+def _execute(args: argparse.Namespace, paper: PaperWiring) -> int:
     if args.command == "run":
         if args.live and not args.yes_send_live_orders:
             raise _Refused("live mode sends real orders: add --yes-send-live-orders to confirm")
@@ -278,10 +300,10 @@ def _execute(args: argparse.Namespace) -> int:
             login_per_order=args.login_per_order,
         )
         plan = make_plan(config, today=date.today())
-        engine = _engine(args)
+        engine = _engine(args, paper)
         run = engine.start(plan, after_intent=_crash_hook(args))
     else:
-        engine = _engine(args)
+        engine = _engine(args, paper)
         run = engine.resume(args.run_id)
     result = run.wait()
     out = report(result, engine)
@@ -292,14 +314,14 @@ def _execute(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, paper: PaperWiring) -> int:
     """Exit 0 when every order filled, 1 when any did not, 2 for bad input (then nothing is sent)."""
     try:
-        args = _parser().parse_args(argv)
+        args = _parser(paper).parse_args(argv)
         if args.command == "symbols":
             print(symbols_text(args.underlying, args.legs, date.today()))
             return 0
-        return _execute(args)
+        return _execute(args, paper)
     except TraderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

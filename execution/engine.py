@@ -1,35 +1,53 @@
-"""Wires a session, a journal and (in paper mode) the simulated exchange; keeps the runs of this process."""
+"""Wires a session and a journal, on a live account or a simulated venue; keeps the runs of this process.
+
+The engine never imports the paper exchange: a venue is anything that can say its trading day, the latency it
+expects and its own view of the book. The command line and the dashboard hand one in.
+"""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
+from typing import Any, Protocol
 
-from .broker import Broker, GuardedTransport
+from .broker import LIVE_BOOK_LAG_S, Broker, GuardedTransport
 from .errors import DuplicateRun, NotResumable
 from .executor import Event, Run
-from .governor import Governor
 from .journal import DEFAULT_PATH, Journal
 from .model import EventSource, OrderStatus, Plan, RunState
 from .planner import Latency
 from .planner import plan as make_plan
 from .session import Credentials, Session
-from .simulator import ExchangeConfig, PaperCredentials, SimulatedExchange
 
 
-def paper_session(exchange: SimulatedExchange, governor: Governor | None = None, timeout_s: float = 5.0) -> Session:
-    p = exchange.credentials
-    creds = Credentials(p.consumer_key, p.mobile_number, p.ucc, p.mpin, p.totp_secret)
-    return Session(creds, exchange, timeout_s=timeout_s, governor=governor)
+class Venue(Protocol):
+    """A simulated venue, as the engine sees it."""
+
+    @property
+    def today(self) -> date: ...
+
+    @property
+    def book_lag_s(self) -> float:
+        """The longest an accepted order takes to show in the venue's book."""
+        ...
+
+    def expected_latency(self) -> Latency: ...
+
+    def book(self) -> list[dict[str, Any]]: ...
 
 
 class Engine:
     """One per process (the dashboard keeps it in st.cache_resource). Thread-safe."""
 
-    def __init__(self, session: Session, journal: Journal, exchange: SimulatedExchange | None = None) -> None:
+    def __init__(
+        self, session: Session, journal: Journal, exchange: Venue | None = None, *, book_lag_s: float | None = None
+    ) -> None:
         self.session = session
+        # How late the book may show an order: the venue's own bound, or Neo's as measured.
+        self.book_lag_s = book_lag_s if book_lag_s is not None else exchange.book_lag_s if exchange else LIVE_BOOK_LAG_S
         self.journal = journal
         self.exchange = exchange
         self._lock = threading.Lock()
@@ -41,50 +59,54 @@ class Engine:
         return self.exchange is not None
 
     @classmethod
-    def paper_mode(
-        cls,
-        config: ExchangeConfig | None = None,
-        journal_path: str | Path = DEFAULT_PATH,
-        credentials: PaperCredentials | None = None,
-        governor: Governor | None = None,
-        timeout_s: float = 5.0,
-    ) -> PaperEngine:
-        exchange = SimulatedExchange(config, credentials)
-        return PaperEngine(paper_session(exchange, governor, timeout_s), Journal(journal_path), exchange)
-
-    @classmethod
     def live_mode(
         cls, env: Mapping[str, str | None], journal_path: str | Path = DEFAULT_PATH, timeout_s: float = 10.0
     ) -> Engine:
         session = Session(Credentials.from_env(env), GuardedTransport(), timeout_s=timeout_s)
         return cls(session, Journal(journal_path))
 
+    def broker(self, *, login_per_order: bool = False) -> Broker:
+        return Broker(self.session, login_per_order=login_per_order, book_lag_s=self.book_lag_s)
+
     def recover(self) -> list[str]:
-        """Settle the in-flight orders of runs that died mid-run, from the order book. Resume comes after.
+        """On start: settle, from the order book, the in-flight orders of runs that died mid-run and of runs that
+        ended unsettled. Returns the interrupted runs; Resume comes after.
 
         An order the book shows takes the book's state. One it does not show is proved never sent only if it was
-        never accepted; an accepted one keeps its state, so it is never placed again.
+        never accepted and its run died; an accepted one keeps its state, so it is never placed again.
         """
-        runs = [r.run_id for r in self.journal.runs() if r.state is RunState.INTERRUPTED and r.paper == self.paper]
-        unsettled = {run_id: [o for o in self.journal.orders(run_id) if o.status.active] for run_id in runs}
-        if not any(unsettled.values()):
-            return runs
-        book = Broker(self.session).book()
-        for run_id, orders in unsettled.items():
-            for o in orders:
-                row = book.get(o.tag)
-                if row is not None:
-                    self.journal.record(run_id, row.applied_to(o), EventSource.RECOVERY)
-                elif o.order_no is None:
-                    absent = replace(o, status=OrderStatus.FAILED, error="the run died before the exchange had it")
-                    self.journal.record(run_id, absent, EventSource.RECOVERY)
-        return runs
+        mine = [r for r in self.journal.runs() if r.paper == self.paper]
+        for r in mine:
+            if r.state is RunState.INTERRUPTED or r.state is RunState.UNSETTLED:
+                self.reconcile(r.run_id)
+        return [r.run_id for r in mine if r.state is RunState.INTERRUPTED]
+
+    def reconcile(self, run_id: str) -> int:
+        """Read the book once for the run's orders still in flight and record what it shows; an unsettled run
+        whose orders are now all final is completed. Returns how many orders are still unsettled."""
+        record = self.journal.run(run_id)
+        orders = [o for o in self.journal.orders(run_id) if o.status.active]
+        if record is None or not orders:
+            return 0
+        book = self.broker().book()
+        left = 0
+        for o in orders:
+            row = book.get(o.tag)
+            if row is not None:
+                o = row.applied_to(o)
+                self.journal.record(run_id, o, EventSource.RECOVERY)
+            elif o.order_no is None and record.state is RunState.INTERRUPTED:
+                o = replace(o, status=OrderStatus.FAILED, error="the run died before the exchange had it")
+                self.journal.record(run_id, o, EventSource.RECOVERY)
+            left += o.status.active
+        if not left and record.state is RunState.UNSETTLED:
+            self.journal.update_run(run_id, state=RunState.COMPLETED)
+        return left
 
     def latency(self) -> Latency:
         """What the plan preview's estimate uses: the paper exchange's settings, or live medians so far."""
         if self.exchange is not None:
-            c = self.exchange.config
-            return Latency(c.login_ms / 1000.0, (c.order_ms + c.jitter_ms / 2) / 1000.0)
+            return self.exchange.expected_latency()
         measured = sorted(
             o.latency_ms
             for r in self.journal.runs(20)
@@ -109,7 +131,7 @@ class Engine:
                     raise DuplicateRun(f"This plan is already running as {run.run_id}.")
             run = Run(
                 plan,
-                Broker(self.session, login_per_order=plan.config.login_per_order),
+                self.broker(login_per_order=plan.config.login_per_order),
                 self.journal,
                 paper=self.paper,
                 on_event=on_event,
@@ -130,7 +152,7 @@ class Engine:
             if not record.state.resumable:
                 raise NotResumable(f"{run_id} is {record.state}; only an interrupted or stopped run resumes.")
             plan = make_plan(record.config, today=self.exchange.today if self.exchange else None)
-            run = Run(plan, Broker(self.session), self.journal, run_id=run_id, paper=self.paper, resume=True)
+            run = Run(plan, self.broker(), self.journal, run_id=run_id, paper=self.paper, resume=True)
             self._runs[run_id] = run
         return run.start()
 
@@ -141,12 +163,3 @@ class Engine:
     def active(self) -> list[Run]:
         with self._lock:
             return [r for r in self._runs.values() if not r.done]
-
-
-class PaperEngine(Engine):
-    """An engine on the paper exchange, which tests and the dashboard's rehearsal knobs reach directly."""
-
-    exchange: SimulatedExchange
-
-    def __init__(self, session: Session, journal: Journal, exchange: SimulatedExchange) -> None:
-        super().__init__(session, journal, exchange)

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .broker import BookRow, Broker, Submission
+from .broker import BOOK_POLL_S, BookRow, Broker, Submission
 from .clock import SYSTEM, Clock, sleep_until
 from .errors import BookUnavailable, TraderError
 from .journal import Journal
@@ -110,6 +110,7 @@ class Run:
         self._events: deque[Event] = deque(maxlen=500)
         self._warnings: list[str] = []
         self._next_at: float | None = None
+        self._exists: set[str] = set()  # tags the exchange said it has, though its book did not show them
         self._logins0 = self.session.logins
         self._start_mono = self._end_mono = clock.monotonic()
         self._start_wall = clock.wall()
@@ -195,6 +196,8 @@ class Run:
             self._begin()
             settled = self._reconcile_previous() if self._resume else set()
             self._run_batches(settled, pool)
+            if self._settle_run(pool):
+                final = RunState.UNSETTLED
         except TraderError as exc:
             final = RunState.FAILED
             self._emit(EventKind.WARNING, str(exc))
@@ -265,7 +268,7 @@ class Run:
         for order in self.plan.orders:
             if (order.batch, order.leg) not in self._results:
                 self._store(self._result(order, OrderStatus.SKIPPED, error=_NOT_SENT), EventSource.SEND)
-        if final is RunState.COMPLETED and self._stop.is_set():
+        if final in (RunState.COMPLETED, RunState.UNSETTLED) and self._stop.is_set():
             final = RunState.STOPPED
         with self._lock:
             self._state = final
@@ -303,11 +306,9 @@ class Run:
         for number, wave in enumerate(waves):
             if number:
                 # The hedge must be filled, not just accepted, before anything is sold against it.
-                results = self._confirm(results, pool)
+                results = self._confirm(results, pool, wait_s=c.hedge_wait_s)
                 if not all(r.status.ok for r in results):
-                    results += [
-                        self._store(self._result(o, OrderStatus.SKIPPED, error=_NAKED), EventSource.SEND) for o in wave
-                    ]
+                    results += self._drop_naked(results, wave)
                     continue
             if c.mode is Mode.PARALLEL:
                 futures = [pool.submit(self._place, o) for o in wave]
@@ -343,6 +344,11 @@ class Run:
             ),
             _source(sub),
         )
+        if sub.exists:
+            self._exists.add(tag)
+        if sub.halt:
+            self._emit(EventKind.WARNING, f"Stopped: {sub.halt}. Nothing more is sent.", order.batch, order.leg)
+            self._stop.set()
         detail = f" #{sub.order_no}" if sub.order_no else f": {sub.error}"
         self._emit(
             EventKind.DONE,
@@ -352,11 +358,22 @@ class Run:
         )
         return result
 
-    def _confirm(self, results: list[OrderResult], pool: ThreadPoolExecutor) -> list[OrderResult]:
-        """Read each order's real state from the book: 'placed' is never shown as 'filled'.
+    def _confirm(self, results: list[OrderResult], pool: ThreadPoolExecutor, wait_s: float = 0.0) -> list[OrderResult]:
+        """Read each order's real state from the book, again for up to `wait_s` while any is still in flight.
 
-        Orders with a number are read by number, in parallel; only an order without one needs the whole book.
+        'Placed' is never shown as 'filled': the book lags, so one read proves nothing; reads stay in the
+        account's budget. Not cut short by Stop, since settling what was sent is part of finishing it.
         """
+        deadline = self.clock.monotonic() + wait_s
+        while True:
+            results = self._read_once(results, pool)
+            now = self.clock.monotonic()
+            if not any(r.status.in_flight for r in results) or now >= deadline:
+                return results
+            sleep_until(min(deadline, now + BOOK_POLL_S), clock=self.clock)
+
+    def _read_once(self, results: list[OrderResult], pool: ThreadPoolExecutor) -> list[OrderResult]:
+        """One read of every in-flight order: by number in parallel; the whole book only for one without."""
         unsettled = [r for r in results if r.status.in_flight]
         if not unsettled:
             return results
@@ -368,20 +385,59 @@ class Run:
                 for rows in pool.map(self.broker.order, [r.order_no for r in unsettled if r.order_no]):
                     book.update(rows)
         except BookUnavailable as exc:
-            self._emit(EventKind.WARNING, f"Could not confirm fills from the order book ({exc}); orders stay 'placed'.")
+            self._emit(EventKind.WARNING, f"Could not read the order book ({exc}); will read it again.")
             return results
         out = []
         for r in results:
             row = book.get(r.tag)
             if r in unsettled and row is not None:
                 r = self._store(row.applied_to(r, keep_error=True), EventSource.BOOK)
-            elif r.status is OrderStatus.UNKNOWN:
-                r = self._store(
-                    replace(r, status=OrderStatus.FAILED, error=f"{r.error}; not on the book after the batch"),
-                    EventSource.BOOK,
-                )
             out.append(r)
         return out
+
+    def _drop_naked(self, hedges: list[OrderResult], sells: list[PlannedOrder]) -> list[OrderResult]:
+        """The hedge did not fill in time: say plainly what it did, and send none of the SELL legs against it."""
+        wait = self.plan.config.hedge_wait_s
+        short = ", ".join(
+            f"{r.side.name} {r.symbol} filled {r.filled_qty} of {r.quantity} units ({r.status})"
+            for r in hedges
+            if not r.status.ok
+        )
+        why = f"not sent: within {wait:g} s the hedge did not fill ({short}), so the SELL legs would be naked"
+        self._emit(EventKind.WARNING, f"Batch {sells[0].batch}: {why}.", sells[0].batch)
+        return [self._store(self._result(o, OrderStatus.SKIPPED, error=why), EventSource.SEND) for o in sells]
+
+    def _settle_run(self, pool: ThreadPoolExecutor) -> bool:
+        """Before the run ends: read every order still in flight until the book settles it or the window passes.
+
+        An order the exchange never showed, though the book read fine for the whole window after it was sent, is
+        concluded absent, unless the exchange said it has the tag. True if any order is still unsettled then.
+        """
+        with self._lock:
+            results = list(self._results.values())
+        if not any(r.status.in_flight for r in results):
+            return False
+        results = self._confirm(results, pool, wait_s=self.broker.settle_s)
+        try:
+            book = self.broker.book() if any(r.status is OrderStatus.UNKNOWN for r in results) else {}
+        except BookUnavailable:
+            book = None
+        for r in results:
+            if r.status is OrderStatus.UNKNOWN and book is not None and r.tag not in book and r.tag not in self._exists:
+                self._store(
+                    replace(r, status=OrderStatus.FAILED, error=f"{r.error}; not on the book at the end"),
+                    EventSource.BOOK,
+                )
+        with self._lock:
+            left = [r for r in self._results.values() if r.status.in_flight]
+        if left:
+            listed = ", ".join(f"{r.side.name} {r.symbol} {r.status} ({r.filled_qty}/{r.quantity})" for r in left)
+            self._emit(
+                EventKind.WARNING,
+                f"{len(left)} orders are not settled yet: {listed}. Reconcile them on "
+                "the Results page before trading again.",
+            )
+        return bool(left)
 
     def _check_legs(self, batch: Batch, results: list[OrderResult]) -> bool:
         """Warn plainly when one leg failed and another filled. True if any leg failed."""

@@ -126,6 +126,7 @@ class RunState(StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
     INTERRUPTED = "interrupted"  # the process died mid-run; found on restart
+    UNSETTLED = "unsettled"  # everything was sent, but the book has not yet said what became of some orders
 
     @property
     def active(self) -> bool:
@@ -173,6 +174,7 @@ class RunConfig:
     hedge_first: bool = False
     on_leg_failure: OnLegFailure = OnLegFailure.CONTINUE
     login_per_order: bool = False  # the seed's "before": a fresh login for every order
+    hedge_wait_s: float = 10.0  # hedge-first: how long the BUY legs may take to fill before the SELLs are dropped
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,7 @@ def plan(config: RunConfig, today: date | None = None, instruments: Mapping[str,
     total = whole_number(config.total_lots, "Total lots")
     per_batch = whole_number(config.lots_per_batch, "Lots per batch")
     delay = seconds(config.delay_s, "Delay between batches")
+    hedge_wait = seconds(config.hedge_wait_s, "Hedge fill wait")
     if total > MAX_TOTAL_LOTS:
         raise PlanError(f"Total lots is at most {MAX_TOTAL_LOTS:,}, got {total:,}.")
     if not isinstance(config.mode, Mode) or not isinstance(config.pacing, Pacing):
@@ -134,7 +135,9 @@ def plan(config: RunConfig, today: date | None = None, instruments: Mapping[str,
             for i, (leg, inst) in enumerate(zip(legs, insts, strict=True), start=1)
         )
         batches.append(Batch(number, lots, orders))
-    clean = replace(config, legs=legs, total_lots=total, lots_per_batch=per_batch, delay_s=delay)
+    clean = replace(
+        config, legs=legs, total_lots=total, lots_per_batch=per_batch, delay_s=delay, hedge_wait_s=hedge_wait
+    )
     return Plan(clean, tuple(i.lot_size for i in insts), tuple(batches), tuple(i.freeze_qty for i in insts))
 
 

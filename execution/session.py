@@ -18,6 +18,8 @@ from .errors import LoginError
 from .governor import Governor
 from .sdk import NeoAPI
 
+READS_PER_S = 20
+
 ENV_NAMES = {
     "consumer_key": "NEO_CONSUMER_KEY",
     "mobile_number": "NEO_MOBILE_NUMBER",
@@ -67,8 +69,10 @@ def _refusal(reply: object, step: str) -> str:
             return f"{step} refused: {errors[0].get('message', 'unknown reason')}."
         if "Error" in reply or isinstance(errors, Exception):
             return f"{step} failed: the broker's reply was unreadable or the connection failed."
-        if reply.get("message"):
-            return f"{step} refused: {reply['message']}."
+        # A refused login is HTTP 200 with stCode, errMsg and status "failure" (SDK services/totp.py).
+        reason = reply.get("errMsg") or reply.get("message")
+        if reason:
+            return f"{step} refused: {reason}."
     return f"{step} refused by the broker."
 
 
@@ -90,11 +94,14 @@ class Session:
         *,
         timeout_s: float = 10.0,
         governor: Governor | None = None,
+        reads: Governor | None = None,
     ) -> None:
         self.credentials = credentials
         self.transport = transport
         self.timeout_s = timeout_s
         self.governor = governor or Governor()
+        # Reads (book, history, positions) share a budget under Kotak's 25 requests/s per API.
+        self.reads = reads or Governor(limit=READS_PER_S)
         self._lock = threading.Lock()
         self._client: NeoAPI | None = None
         self._generation = 0

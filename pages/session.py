@@ -1,10 +1,12 @@
 """The broker session: paper exchange knobs for rehearsal, or a live login with every secret masked."""
 
+from dataclasses import replace
+
 import streamlit as st
 
 from dashboard.registry import is_live, registry
 from execution.errors import LoginError
-from execution.simulator import FAULT_KINDS, ExchangeConfig
+from paper.exchange import FAULT_KINDS
 
 st.title("Session")
 reg = registry()
@@ -37,14 +39,14 @@ if not is_live():
         }
         if st.form_submit_button("Apply"):
             eng.exchange.reconfigure(
-                ExchangeConfig(
+                replace(
+                    c,
                     login_ms=login_ms,
                     order_ms=order_ms,
                     query_ms=query_ms,
                     jitter_ms=jitter_ms,
                     seed=int(seed),
                     reject_rate=reject,
-                    reject_symbols=c.reject_symbols,
                     orders_per_s=limit,
                     faults={f: r for f, r in faults.items() if r},
                 )

@@ -8,11 +8,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from execution.engine import Engine, PaperEngine
 from execution.instruments import BUNDLED, monthly_symbol
 from execution.model import Leg, Mode, OnLegFailure, OrderResult, OrderType, Pacing, RunConfig, RunResult, Segment, Side
 from execution.planner import plan
-from execution.simulator import ExchangeConfig
+from paper.exchange import ExchangeConfig
+from paper.exchange import fast as paper_fast
+from paper.wiring import PaperEngine, paper_engine
 
 TODAY = date.today()
 
@@ -34,13 +35,13 @@ def config(legs: tuple[Leg, ...] = STRANGLE, lots: Any = 10, per: Any = 5, delay
 
 
 def fast(**kw: Any) -> ExchangeConfig:
-    """A paper exchange quick enough for tests: 20 ms orders and logins, no exchange-side order limit."""
+    """The paper exchange's instant profile, quick enough for tests: 20 ms orders and logins, no order limit."""
     base: dict[str, Any] = {"login_ms": 20.0, "order_ms": 20.0, "query_ms": 5.0, "orders_per_s": 0}
-    return ExchangeConfig(**{**base, **kw})
+    return paper_fast(**{**base, **kw})
 
 
 def engine(tmp_path: Path, exchange: ExchangeConfig | None = None, **kw: Any) -> PaperEngine:
-    return Engine.paper_mode(exchange or fast(), tmp_path / "journal.sqlite", **kw)
+    return paper_engine(exchange or fast(), tmp_path / "journal.sqlite", **kw)
 
 
 def run(

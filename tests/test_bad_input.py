@@ -14,7 +14,7 @@ from execution.model import Leg, Mode, OrderStatus, OrderType, Segment, Side
 from execution.planner import plan
 from execution.presets import Preset, check_preset
 from execution.session import Credentials, Session
-from execution.simulator import PaperCredentials, SimulatedExchange
+from paper.exchange import PaperCredentials, PaperExchange
 from tests.helpers import STRANGLE, TODAY, config, engine, fast, leg
 
 CE, PE = STRANGLE
@@ -119,14 +119,14 @@ LOGIN_BAD = {
     ),
     "no TOTP at all": (Credentials(P.consumer_key, P.mobile_number, P.ucc, P.mpin, None), "A TOTP is needed"),
     "wrong consumer key": (Credentials("nope", P.mobile_number, P.ucc, P.mpin, P.totp_secret), "Invalid consumer key"),
-    "wrong UCC": (Credentials(P.consumer_key, P.mobile_number, "OTHER", P.mpin, P.totp_secret), "Invalid mobile"),
+    "wrong UCC": (Credentials(P.consumer_key, P.mobile_number, "OTHER", P.mpin, P.totp_secret), "Invalid UCC"),
 }
 
 
 @pytest.mark.parametrize("name", LOGIN_BAD)
 def test_wrong_credentials_are_a_clear_error_and_send_nothing(name, tmp_path):
     creds, message = LOGIN_BAD[name]
-    exchange = SimulatedExchange(fast())
+    exchange = PaperExchange(fast())
     eng = Engine(Session(creds, exchange), Journal(tmp_path / "j.sqlite"), exchange)
     run = eng.start(plan(config(lots=2, per=1))).wait(30)
     assert run.state.value == "failed" and any(message in w for w in run.warnings)
@@ -150,6 +150,6 @@ def test_a_malformed_exchange_reply_is_a_clear_error_not_a_crash(tmp_path):
 def test_a_malformed_order_book_leaves_the_order_unknown_and_never_resent(tmp_path, monkeypatch):
     eng = engine(tmp_path, fast(faults={"drop": 1.0}))
     monkeypatch.setattr(eng.exchange, "_order_book", lambda request, delay: httpx.Response(200, text="garbage"))
-    sub = Broker(eng.session).submit(plan(config(lots=1, per=1)).orders[0], "x-1-1")
+    sub = Broker(eng.session, book_lag_s=eng.exchange.book_lag_s).submit(plan(config(lots=1, per=1)).orders[0], "x-1-1")
     assert sub.status is OrderStatus.UNKNOWN and "could not check the book" in (sub.error or "")
     assert eng.exchange.calls["place"] == 1

@@ -8,7 +8,7 @@ from benchmarks.report import r_squared
 from benchmarks.seed import sdk_alone
 from execution.model import Mode, Pacing, RunConfig
 from execution.planner import plan
-from execution.simulator import ExchangeConfig, SimulatedExchange
+from paper.exchange import PaperExchange, fast
 
 pytestmark = pytest.mark.slow  # starts processes or runs many seeded runs
 
@@ -30,7 +30,7 @@ def test_the_ideal_reproduces_the_seeds_own_figures():
 
 
 def test_the_bare_sdk_loop_places_every_order_once_and_cannot_beat_the_ideal():
-    exchange = SimulatedExchange(ExchangeConfig(login_ms=2, order_ms=3, orders_per_s=0))
+    exchange = PaperExchange(fast(login_ms=2, order_ms=3, orders_per_s=0))
     config = RunConfig(
         legs=strikes(2), total_lots=5, lots_per_batch=2, delay_s=0.004, mode=Mode.SEQUENTIAL, login_per_order=True
     )

@@ -7,7 +7,6 @@ import time
 
 import pytest
 
-from execution.broker import Broker
 from execution.clock import ManualClock, sleep_until
 from execution.executor import Run
 from execution.governor import Governor
@@ -56,7 +55,7 @@ def test_the_delay_between_batches_is_kept_on_the_injected_clock(tmp_path):
     clock = ManualClock()
     p = plan(config(lots=3, per=1, delay=600.0, pacing=Pacing.CADENCE))
     started = time.monotonic()
-    result = Run(p, Broker(eng.session), eng.journal, clock=clock).start().wait(30)
+    result = Run(p, eng.broker(), eng.journal, clock=clock).start().wait(30)
     assert time.monotonic() - started < 10  # ten minutes of delays, waited on the test's clock
     assert result.ok
     starts = [b.start_mono for b in result.batches]

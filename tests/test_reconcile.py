@@ -9,16 +9,16 @@ import pyotp
 from neo_api_client import NeoAPI
 
 from execution.broker import Broker
-from execution.engine import paper_session
 from execution.model import OrderStatus
 from execution.planner import plan
-from execution.simulator import ExchangeConfig, SimulatedExchange
+from paper.exchange import ExchangeConfig, PaperExchange
+from paper.wiring import paper_session
 from tests.helpers import config, fast
 
 ORDER = plan(config(lots=1, per=1)).orders[0]
 
 
-class Scripted(SimulatedExchange):
+class Scripted(PaperExchange):
     """The faults of successive orders, in this order, in place of the seeded draws."""
 
     def __init__(self, faults: Iterable[str], config: ExchangeConfig) -> None:
@@ -31,7 +31,7 @@ class Scripted(SimulatedExchange):
 
 def setup(faults: Iterable[str] = (), **kw: Any) -> tuple[Scripted, Broker]:
     exchange = Scripted(faults, fast(**kw))
-    return exchange, Broker(paper_session(exchange, timeout_s=0.1))
+    return exchange, Broker(paper_session(exchange, timeout_s=0.1), book_lag_s=exchange.book_lag_s)
 
 
 def test_timeout_after_accept_is_found_on_the_book_not_resent():

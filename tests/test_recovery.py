@@ -10,10 +10,10 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard.registry import registry
-from execution.engine import Engine
 from execution.journal import Journal
 from execution.model import EventSource, OrderStatus, RunState
-from execution.simulator import ExchangeConfig
+from paper.exchange import fast
+from paper.wiring import paper_engine
 from tests.helpers import sym, wait_for
 
 pytestmark = pytest.mark.slow  # starts processes or runs many seeded runs
@@ -67,8 +67,8 @@ def state(journal: Journal, run_id: str) -> RunState | None:
 
 def test_restart_marks_interrupted_settles_from_the_book_and_resumes_only_missing(tmp_path):
     run_id = killed_run(tmp_path, "send", 3)  # orders 1-3 reached the exchange; order 3's reply was lost
-    eng = Engine.paper_mode(
-        ExchangeConfig(login_ms=1, order_ms=2, query_ms=1, state_path=str(tmp_path / "paper_exchange.sqlite")),
+    eng = paper_engine(
+        fast(login_ms=1, order_ms=2, query_ms=1, state_path=str(tmp_path / "paper_exchange.sqlite")),
         tmp_path / "journal.sqlite",
     )
     assert eng.interrupted == [run_id] and state(eng.journal, run_id) is RunState.INTERRUPTED

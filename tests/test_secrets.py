@@ -14,7 +14,7 @@ from execution.journal import Journal
 from execution.planner import plan
 from execution.reports import batches_frame, orders_frame, to_csv
 from execution.session import Credentials, Session
-from execution.simulator import PaperCredentials, SimulatedExchange
+from paper.exchange import PaperCredentials, PaperExchange
 from tests.helpers import config, fast
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -45,10 +45,11 @@ def test_no_secret_reaches_logs_journal_csv_ui_or_errors(tmp_path, monkeypatch, 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("NEO_BATCH_DATA", str(tmp_path / "data"))
     caplog.set_level(logging.DEBUG)
-    exchange = SimulatedExchange(fast(faults=FAULTS, seed=3), FAKE)
+    exchange = PaperExchange(fast(faults=FAULTS, seed=3), FAKE)
     creds = Credentials(FAKE.consumer_key, FAKE.mobile_number, FAKE.ucc, FAKE.mpin, FAKE.totp_secret)
     journal = Journal(tmp_path / "data" / "journal.sqlite")
-    live = Engine(Session(creds, exchange, timeout_s=0.05), journal)  # "live": no paper flag, real credentials path
+    # "Live": no paper flag, the real credentials path; the instant paper book behind it never lags.
+    live = Engine(Session(creds, exchange, timeout_s=0.05), journal, book_lag_s=exchange.book_lag_s)
 
     errors = []
     wrong = Session(Credentials(FAKE.consumer_key, FAKE.mobile_number, FAKE.ucc, "000000", FAKE.totp_secret), exchange)

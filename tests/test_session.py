@@ -2,15 +2,15 @@ import threading
 
 import pytest
 
-from execution.engine import paper_session
 from execution.errors import LoginError
 from execution.session import Credentials
-from execution.simulator import PaperCredentials, SimulatedExchange
+from paper.exchange import PaperCredentials, PaperExchange
+from paper.wiring import paper_session
 from tests.helpers import fast
 
 
 def test_many_threads_asking_at_once_cause_one_login():
-    exchange = SimulatedExchange(fast(login_ms=100))
+    exchange = PaperExchange(fast(login_ms=100))
     session = paper_session(exchange)
     barrier = threading.Barrier(16)
     clients = []
@@ -31,7 +31,7 @@ def test_many_threads_asking_at_once_cause_one_login():
 
 
 def test_relogin_happens_once_however_many_threads_saw_the_expiry():
-    session = paper_session(SimulatedExchange(fast()))
+    session = paper_session(PaperExchange(fast()))
     _, generation = session.client()
     barrier = threading.Barrier(8)
 
@@ -48,7 +48,7 @@ def test_relogin_happens_once_however_many_threads_saw_the_expiry():
 
 
 def test_wrong_mpin_is_a_clear_error_without_the_secret():
-    exchange = SimulatedExchange(fast(), PaperCredentials(mpin="424242"))
+    exchange = PaperExchange(fast(), PaperCredentials(mpin="424242"))
     p = PaperCredentials()
     session = paper_session(exchange)
     session.credentials = Credentials(p.consumer_key, p.mobile_number, p.ucc, "999999", p.totp_secret)

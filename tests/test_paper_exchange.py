@@ -1,4 +1,4 @@
-"""The simulated exchange, driven only through the real, unmodified SDK."""
+"""The paper exchange, driven only through the real, unmodified SDK. Each shape cites where Neo's comes from."""
 
 import threading
 import time
@@ -8,7 +8,8 @@ import pytest
 from neo_api_client import NeoAPI
 
 from execution.broker import Outcome, classify_place, parse_book
-from execution.simulator import ExchangeConfig, PaperCredentials, SimulatedExchange
+from execution.instruments import next_weekday, weekly_symbol
+from paper.exchange import PaperCredentials, PaperExchange
 from tests.helpers import TODAY, fast, sym
 
 CREDS = PaperCredentials()
@@ -39,7 +40,7 @@ def place(client, symbol=None, qty="65", side="S", tag="t-1", order_type="MKT", 
 
 @pytest.fixture
 def exchange():
-    return SimulatedExchange(fast())
+    return PaperExchange(fast())
 
 
 @pytest.fixture
@@ -52,16 +53,22 @@ def client(exchange):
 def test_login_and_validate_in_neo_wire_format(exchange):
     client, first, second = login(exchange)
     assert first["data"]["kType"] == "View" and first["data"]["sid"]
-    assert second["data"]["baseUrl"].startswith("https://") and "dataCenter" not in second["data"]
+    assert second["data"]["baseUrl"].startswith("https://") and second["data"]["dataCenter"] == "E43"
     assert client.configuration.edit_token == second["data"]["token"]
     assert exchange.calls["login"] == 1 and exchange.calls["validate"] == 1
+    # A data center in the reply makes the SDK ask its config service, through the same transport.
+    assert exchange.calls["config"] == 1
 
 
-def test_wrong_mpin_and_wrong_totp_are_refused(exchange):
+def test_a_refused_login_is_http_200_with_no_data(exchange):
+    """SDK services/totp.py and tests/unit/test_totp.py: stCode, errMsg and status "failure", no "data"."""
     _, _, second = login(exchange, mpin="000000")
-    assert second["error"][0]["message"] == "Invalid MPIN"
+    assert second["errMsg"] == "Invalid MPIN" and second["status"] == "failure" and "data" not in second
     _, first, _ = login(exchange, totp="000000" if pyotp.TOTP(CREDS.totp_secret).now() != "000000" else "111111")
-    assert first["error"][0]["message"] == "Invalid TOTP"
+    assert first["errMsg"] == "Invalid TOTP" and isinstance(first["stCode"], int) and "data" not in first
+    other = PaperExchange(fast(), PaperCredentials(ucc="OTHER"))
+    _, first, _ = login(other)
+    assert (first["errMsg"], first["status"]) == ("Invalid UCC", "failure")
 
 
 def test_trading_without_login_is_refused_by_the_sdk(exchange):
@@ -83,14 +90,26 @@ def test_place_then_book_echoes_the_tag_as_guiordid(client, exchange):
     assert by_id["data"][0]["nOrdNo"] == reply["nOrdNo"]
 
 
-def test_empty_book_is_5203(client):
-    assert client.order_report()["stCode"] == 5203
+def test_empty_book_is_5203_no_data(client):
+    """kotak-neo-api#103 and the SDK's docs: an empty book is Not_Ok 5203 "No Data"."""
+    book = client.order_report()
+    assert (book["stat"], book["stCode"], book["errMsg"]) == ("Not_Ok", 5203, "No Data")
+    assert parse_book(book) == {}
 
 
 def test_history_rows_newest_first(client):
+    """docs/functions/orders/order_history.md: the rows sit at r["data"]["data"], newest first, with exchOrdId,
+    ordDur and flDtTm."""
     no = place(client)["nOrdNo"]
     rows = client.order_history(no)["data"]["data"]
-    assert rows[0]["ordSt"] == "complete" and rows[-1]["ordSt"] == "put order req received"
+    assert [r["ordSt"] for r in rows] == [
+        "complete",
+        "open",
+        "open pending",
+        "validation pending",
+        "put order req received",
+    ]
+    assert all({"exchOrdId", "ordDur", "flDtTm"} <= set(r) for r in rows) and rows[0]["ordDur"] == "DAY"
 
 
 def test_cancel_open_limit_order_and_refuse_cancel_of_complete(client):
@@ -99,8 +118,11 @@ def test_cancel_open_limit_order_and_refuse_cancel_of_complete(client):
     assert client.cancel_order(open_no)["stat"] == "Ok"
     row = client.order_report(order_id=open_no)["data"][0]
     assert row["ordSt"] == "cancelled" and row["cnlQty"] == 65
+    # Neo rewrites a cancelled order's tag, so an exact-tag lookup misses it (SDK docs, cancel_order.md).
+    assert row["GuiOrdId"].startswith("lim-") and "lim" not in parse_book(client.order_report())
     done_no = place(client, tag="mkt")["nOrdNo"]
-    assert client.cancel_order(done_no)["stCode"] == 1021
+    reply = client.cancel_order(done_no)
+    assert (reply["stCode"], reply["errMsg"]) == (1021, "order is completed")
 
 
 def test_quantity_not_a_whole_number_of_lots_is_1009(client):
@@ -109,19 +131,33 @@ def test_quantity_not_a_whole_number_of_lots_is_1009(client):
     assert classify_place(reply).outcome is Outcome.REJECTED
 
 
-def test_expired_contract_is_refused(client):
-    expired = f"NIFTY{(TODAY.year - 1) % 100:02d}JAN25000CE"
-    reply = place(client, symbol=expired)
-    assert reply["stat"] == "Not_Ok" and "expired" in reply["emsg"]
+@pytest.mark.parametrize("why", ["expired", "weekly on a wrong weekday", "strike off the grid", "absurd strike"])
+def test_a_contract_the_exchange_does_not_list_is_refused(client, why):
+    wrong_day = next_weekday(TODAY, 2)  # NIFTY's weeklies expire on Tuesdays, not Wednesdays
+    symbol = {
+        "expired": f"NIFTY{(TODAY.year - 1) % 100:02d}JAN25000CE",
+        "weekly on a wrong weekday": weekly_symbol("NIFTY", wrong_day, 26000, "CE"),
+        "strike off the grid": sym("NIFTY", 26010, "CE"),
+        "absurd strike": sym("NIFTY", 99000, "CE"),
+    }[why]
+    reply = place(client, symbol=symbol)
+    assert (reply["stat"], reply["stCode"]) == ("Not_Ok", 5202) and symbol in reply["errMsg"]
 
 
-def test_tag_is_accepted_once_per_day(client):
+def test_a_reused_tag_is_stcode_32_and_proves_the_order_exists(client):
+    """Kotak-neo-api-v2#6 and #30: the exact reply to a tag used before today."""
     assert place(client, tag="same")["stat"] == "Ok"
-    assert place(client, tag="same")["stCode"] == 5204
+    reply = place(client, tag="same")
+    assert reply == {
+        "stCode": 32,
+        "errMsg": "error from core",
+        "stat": "Put Order Response : Client OrderID already exists Data: 0",
+    }
+    assert classify_place(reply).outcome is Outcome.DUPLICATE_TAG
 
 
 def test_rms_rejection_shows_in_the_book():
-    exchange = SimulatedExchange(fast(reject_rate=1.0))
+    exchange = PaperExchange(fast(reject_rate=1.0))
     c, _, _ = login(exchange)
     assert place(c, tag="r")["stat"] == "Ok"  # accepted first, rejected by risk checks after
     row = parse_book(c.order_report())["r"]
@@ -129,7 +165,7 @@ def test_rms_rejection_shows_in_the_book():
 
 
 def test_orders_over_the_rate_limit_get_429():
-    exchange = SimulatedExchange(fast(order_ms=0, orders_per_s=5))
+    exchange = PaperExchange(fast(order_ms=0, orders_per_s=5))
     c, _, _ = login(exchange)
     replies = [place(c, tag=f"t{i}") for i in range(8)]
     assert [r.get("stat") for r in replies[:5]] == ["Ok"] * 5
@@ -138,7 +174,7 @@ def test_orders_over_the_rate_limit_get_429():
 
 
 def test_session_expires_after_n_calls():
-    exchange = SimulatedExchange(fast(session_expiry_after=2))
+    exchange = PaperExchange(fast(session_expiry_after=2))
     c, _, _ = login(exchange)
     assert place(c, tag="a")["stat"] == "Ok" and place(c, tag="b")["stat"] == "Ok"
     reply = place(c, tag="c")
@@ -155,7 +191,7 @@ def test_session_expires_after_n_calls():
     ],
 )
 def test_faults_surface_as_ambiguous_replies(kind, outcome):
-    exchange = SimulatedExchange(fast(faults={kind: 1.0}))
+    exchange = PaperExchange(fast(faults={kind: 1.0}))
     c = NeoAPI(consumer_key=CREDS.consumer_key, environment="prod", transport=exchange, timeout=0.2)
     c.totp_login(mobile_number=CREDS.mobile_number, ucc=CREDS.ucc, totp=pyotp.TOTP(CREDS.totp_secret).now())
     c.totp_validate(mpin=CREDS.mpin)
@@ -164,15 +200,17 @@ def test_faults_surface_as_ambiguous_replies(kind, outcome):
 
 
 def test_positions_and_limits(client):
+    """docs/functions/portfolio/positions.md: quantities and amounts are strings, with carry-forward fields."""
     place(client, side="S", tag="a")
     place(client, side="S", tag="b")
     pos = client.positions()["data"][0]
-    assert pos["flSellQty"] == 130 and pos["flBuyQty"] == 0
+    assert (pos["flSellQty"], pos["flBuyQty"], pos["cfBuyQty"], pos["cfSellQty"]) == ("130", "0", "0", "0")
+    assert float(pos["sellAmt"]) > 0 and pos["cfBuyAmt"] == "0.00" and pos["lotSz"] == "65"
     assert client.limits()["stat"] == "Ok"
 
 
 def test_latency_is_seeded_and_parallel_calls_overlap():
-    exchange = SimulatedExchange(ExchangeConfig(login_ms=0, order_ms=100, query_ms=0, orders_per_s=0))
+    exchange = PaperExchange(fast(login_ms=0, order_ms=100, query_ms=0, orders_per_s=0))
     c, _, _ = login(exchange)
     threads = [threading.Thread(target=place, args=(c,), kwargs={"tag": f"p{i}"}) for i in range(4)]
     t = time.monotonic()
@@ -181,8 +219,8 @@ def test_latency_is_seeded_and_parallel_calls_overlap():
     for th in threads:
         th.join()
     assert time.monotonic() - t < 2 * 0.100  # four 100 ms orders overlap rather than add up
-    a = SimulatedExchange(ExchangeConfig(jitter_ms=50, seed=7))
-    b = SimulatedExchange(ExchangeConfig(jitter_ms=50, seed=7))
+    a = PaperExchange(fast(jitter_ms=50, seed=7))
+    b = PaperExchange(fast(jitter_ms=50, seed=7))
     assert [a._latency("place") for _ in range(5)] == [b._latency("place") for _ in range(5)]
 
 
@@ -195,11 +233,11 @@ def test_unknown_endpoint_is_a_404_not_a_network_call(exchange):
 
 def test_book_survives_a_new_exchange_on_the_same_state_file(tmp_path):
     path = str(tmp_path / "book.sqlite")
-    first = SimulatedExchange(fast(state_path=path))
+    first = PaperExchange(fast(state_path=path))
     c, _, _ = login(first)
     place(c, tag="persist")
-    again = SimulatedExchange(fast(state_path=path))
+    again = PaperExchange(fast(state_path=path))
     assert [r["GuiOrdId"] for r in again.book()] == ["persist"]
     c2, _, _ = login(again)
-    assert place(c2, tag="persist")["stCode"] == 5204
+    assert place(c2, tag="persist")["stCode"] == 32
     assert place(c2, tag="next")["nOrdNo"].endswith("2")

@@ -1,0 +1,747 @@
+"""The paper exchange: a simulated Kotak Neo served to the real SDK as an httpx transport.
+
+It answers the endpoints the SDK calls (login, orders, the order book, history, cancel, positions, limits, the
+scrip master) in Neo's wire format, and behaves as Neo does, not as an ideal exchange would:
+- An accepted order shows in the book only after a lag, then moves through Neo's states: put order req received,
+  validation pending, open pending, open, then complete, rejected or cancelled (SDK docs/functions/orders/
+  order_history.md; a user measured 4.3 s to the first state, kotak-neo-python#38; "No Data" just after a trade,
+  kotak-neo-api#103).
+- A MKT order becomes a limit at Kotak's protection price and fills against the market's depth, so a large one
+  can fill partly or rest open (Kotak-neo-api-v2#78; the grid in paper/market.py).
+- Its replies carry Neo's codes and shapes: a reused tag is stCode 32 (Kotak-neo-api-v2#6, #30); an IP not
+  registered for orders is 100008, a session made from another IP 1037 (static-IP rule, Kotak-neo-api-v2#64,
+  #71); an empty book 5203 "No Data"; cancelling a completed order 1021; rejRsn "--" when nothing was
+  rejected; lotSz and positions' quantities as strings; a refused login is HTTP 200 with stCode, errMsg and
+  status "failure" and no data (SDK services/totp.py, tests/unit/test_totp.py).
+- 10 orders and 25 reads per second (OpenAlgo#1666), answered with HTTP 429.
+Latency, lag, liquidity and faults are seeded and configurable. Nothing here touches the network.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import secrets
+import sqlite3
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import httpx
+import pyotp
+
+from execution.clock import sleep_until
+from execution.planner import Latency
+
+from .contracts import Contract, listing, scrip_master_csv
+from .market import Market, protection_price
+
+ORDER_FAULTS = (
+    "timeout-after-accept",
+    "late-arrival",
+    "error-5xx",
+    "drop",
+    "rate-limit",
+    "session-expiry",
+    "reject",
+    "malformed",
+    "garbled",
+    "ip-not-registered",
+    "session-other-ip",
+)
+READ_FAULTS = ("book-failure",)
+FAULT_KINDS = ORDER_FAULTS + READ_FAULTS
+PAPER_BASE_URL = "https://paper-neo.invalid"
+# The exchange's replies poll their last millisecond so that simulated latency is not lengthened by a late wake-up.
+POLL_S = 0.001
+STATES = ("put order req received", "validation pending", "open pending", "open")
+FINAL_STATES = ("complete", "rejected", "cancelled")
+_HIDDEN = "_"  # book-row keys the exchange keeps for itself
+
+
+@dataclass(frozen=True)
+class PaperCredentials:
+    """What the paper exchange accepts. repr hides everything secret."""
+
+    consumer_key: str = field(default="paper-consumer-key", repr=False)
+    mobile_number: str = field(default="+919999999999", repr=False)
+    ucc: str = "PAPER1"
+    mpin: str = field(default="123456", repr=False)
+    totp_secret: str = field(default="PAPERTRADERPAPERTRADERPAPERTRADE", repr=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExchangeConfig:
+    """Realistic by default (what `make run` uses); `fast()` is the tests' instant, always-liquid profile."""
+
+    login_ms: float = 800.0  # a whole login; split evenly over tradeApiLogin and tradeApiValidate
+    order_ms: float = 150.0
+    query_ms: float = 80.0  # order book, history, cancel, positions, limits
+    jitter_ms: float = 0.0  # each call adds uniform(0, jitter_ms)
+    book_lag_ms: tuple[float, float] = (300.0, 1500.0)  # an accepted order shows in the book this much later
+    state_step_ms: float = 150.0  # between one lifecycle state and the next
+    liquidity: float | None = 1.0  # depth multiplier; None fills every marketable order in full at the LTP
+    seed: int = 0
+    reject_rate: float = 0.0  # RMS rejections, seen later in the book as ordSt=rejected
+    reject_symbols: tuple[str, ...] = ()  # RMS rejects every order in these symbols (rehearse a failed leg)
+    orders_per_s: float = 10.0  # Kotak's per-account order limit; 0 turns it off
+    reads_per_s: float = 25.0  # Kotak's per-API request limit, applied to reads; 0 turns it off
+    faults: Mapping[str, float] = field(default_factory=dict)  # kind -> probability per order (or per read)
+    session_expiry_after: int | None = None  # the session dies after this many trading calls
+    today: date | None = None
+    state_path: str | None = None  # persist the book across processes (paper account of the day)
+
+    def __post_init__(self) -> None:
+        for kind, rate in self.faults.items():
+            if kind not in FAULT_KINDS:
+                raise ValueError(f"Unknown fault '{kind}'. Known: {', '.join(FAULT_KINDS)}.")
+            if not 0.0 <= rate <= 1.0:
+                raise ValueError(f"Fault rate for '{kind}' must be between 0 and 1, got {rate}.")
+        for name in ("login_ms", "order_ms", "query_ms", "jitter_ms", "orders_per_s", "reads_per_s", "state_step_ms"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} cannot be negative.")
+        low, high = self.book_lag_ms
+        if not 0 <= low <= high:
+            raise ValueError("book_lag_ms is (least, most), both at least 0.")
+        if not 0.0 <= self.reject_rate <= 1.0:
+            raise ValueError("reject_rate must be between 0 and 1.")
+
+
+def fast(**changes: Any) -> ExchangeConfig:
+    """The instant profile: the book is final the moment an order is accepted, and every order fills in full."""
+    base: dict[str, Any] = {"book_lag_ms": (0.0, 0.0), "state_step_ms": 0.0, "liquidity": None, "reads_per_s": 0.0}
+    return ExchangeConfig(**{**base, **changes})
+
+
+class _Trip:
+    """One request's round trip: it reaches the exchange half-way and the reply leaves `delay` after receipt.
+
+    Sleeping to deadlines, rather than for durations, keeps the exchange's own processing inside its latency.
+    """
+
+    def __init__(self, request: httpx.Request, start: float, delay: float) -> None:
+        self.request, self.start, self.delay = request, start, delay
+
+    @property
+    def read_timeout(self) -> float | None:
+        timeout: float | None = (self.request.extensions.get("timeout") or {}).get("read")
+        return timeout
+
+    def arrive(self) -> None:
+        """Past the client's read timeout, the client gives up before the reply comes."""
+        limit = self.read_timeout
+        if limit is not None and self.delay > limit:
+            sleep_until(self.start + limit, poll_s=POLL_S)
+            raise httpx.ReadTimeout("timed out waiting for the paper exchange", request=self.request)
+        # Only the reply's moment is seen by the client, so the half-way point need not be polled for.
+        sleep_until(self.start + self.delay / 2, poll_s=0.0)
+
+    def reply(self) -> None:
+        sleep_until(self.start + self.delay, poll_s=POLL_S)
+
+
+def _json(status: int, body: Any) -> httpx.Response:
+    return httpx.Response(status, json=body)
+
+
+def _bad_gateway() -> httpx.Response:
+    return httpx.Response(502, text="<html><head><title>502 Bad Gateway</title></head></html>")
+
+
+def _not_ok(code: int, message: str, status: int = 400) -> httpx.Response:
+    return _json(status, {"stat": "Not_Ok", "stCode": code, "errMsg": message, "emsg": message})
+
+
+_NO_DATA = {"stat": "Not_Ok", "stCode": 5203, "errMsg": "No Data", "emsg": "No Data"}
+_TOO_MANY = {"code": 429, "error": "Rate limit exceeded", "message": "Too many requests"}
+
+
+def _j_data(request: httpx.Request) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(parse_qs(request.content.decode()).get("jData", ["{}"])[0])
+    return data
+
+
+def _public(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if not k.startswith(_HIDDEN)}
+
+
+class PaperExchange(httpx.BaseTransport):
+    """One paper account on a simulated Neo. Thread-safe: the SDK calls it from many threads."""
+
+    def __init__(self, config: ExchangeConfig | None = None, credentials: PaperCredentials | None = None) -> None:
+        self.config = config or ExchangeConfig()
+        self.credentials = credentials or PaperCredentials()
+        self.today = self.config.today or date.today()
+        self.contracts: dict[str, Contract] = listing(self.today)
+        self.market = Market(self.config.seed, self.config.liquidity)
+        self._lock = threading.Lock()
+        self._rng = random.Random(self.config.seed)
+        self._orders: dict[str, dict[str, Any]] = {}
+        self._tags: dict[str, str] = {}
+        self._recent_orders: deque[float] = deque()
+        self._recent_reads: deque[float] = deque()
+        self._pending_views: dict[str, str] = {}  # sid -> view token, between login and validate
+        self._session: tuple[str, str] | None = None  # (sid, trade token) of the live session
+        self._trading_calls = 0
+        self.issued_tokens: list[str] = []
+        self._attempts: Counter[str] = Counter()
+        self.calls: Counter[str] = Counter()
+        self.faults_fired: Counter[str] = Counter()
+        self._db = self._open(self.config.state_path)
+        self._seq = self._load()
+
+    # ----- persistence -------------------------------------------------------------------
+    def _open(self, path: str | None) -> sqlite3.Connection | None:
+        if not path:
+            return None
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("CREATE TABLE IF NOT EXISTS book (order_no TEXT PRIMARY KEY, day TEXT, row TEXT)")
+        return db
+
+    def _load(self) -> int:
+        if self._db is None:
+            return 0
+        day = self.today.isoformat()
+        for (raw,) in self._db.execute("SELECT row FROM book WHERE day=? ORDER BY order_no", (day,)):
+            row = json.loads(raw)
+            self._orders[row["nOrdNo"]] = row
+            if row.get("_tag"):
+                self._tags[row["_tag"]] = row["nOrdNo"]
+        return len(self._orders)
+
+    def _save(self, row: dict[str, Any]) -> None:
+        if self._db is not None:
+            self._db.execute(
+                "INSERT OR REPLACE INTO book VALUES (?, ?, ?)", (row["nOrdNo"], self.today.isoformat(), json.dumps(row))
+            )
+
+    # ----- what tests and the CLI read ---------------------------------------------------
+    def book(self) -> list[dict[str, Any]]:
+        """Every order the exchange holds, in its current state, whether or not the client's book shows it yet."""
+        with self._lock:
+            now = time.time()
+            return [_public(self._advance(r, now)) for r in self._orders.values()]
+
+    def reconfigure(self, config: ExchangeConfig) -> None:
+        """New latency, rejection, liquidity and fault settings; the book and the session stay."""
+        with self._lock:
+            self.config = replace(config, today=self.config.today, state_path=self.config.state_path)
+            self._rng = random.Random(config.seed)
+            self.market = Market(config.seed, config.liquidity)
+
+    @property
+    def book_lag_s(self) -> float:
+        """The longest an accepted order takes to show in the book, and to reach its first fill."""
+        return (self.config.book_lag_ms[1] + 3 * self.config.state_step_ms) / 1000.0
+
+    def expected_latency(self) -> Latency:
+        """What the engine's plan preview should expect: a login and one order's round trip."""
+        c = self.config
+        return Latency(c.login_ms / 1000.0, (c.order_ms + c.jitter_ms / 2) / 1000.0)
+
+    def expire_session(self) -> None:
+        with self._lock:
+            self._session = None
+
+    # ----- transport ---------------------------------------------------------------------
+    def _routes(self) -> tuple[tuple[str, str, Callable[[httpx.Request, _Trip], httpx.Response]], ...]:
+        return (
+            ("/login/1.0/tradeApiLogin", "login", self._login),
+            ("/login/1.0/tradeApiValidate", "validate", self._validate),
+            ("/5config/config", "config", self._config_service),
+            ("/quick/order/rule/ms/place", "place", self._place),
+            ("/quick/order/cancel", "cancel", self._cancel),
+            ("/quick/order/history", "history", self._history),
+            ("/quick/user/orders", "book", self._order_book),
+            ("/portfolio/v2/positions", "positions", self._positions),
+            ("/quick/user/limits", "limits", self._limits),
+            ("/script-details/1.0/masterscrip/file-paths", "scrip_master", self._scrip_master),
+            ("/scrip/", "scrip_file", self._scrip_file),
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        prefixed = ("book", "scrip_file")
+        route = next((r for r in self._routes() if path == r[0] or (r[1] in prefixed and path.startswith(r[0]))), None)
+        if route is None:
+            return _json(
+                404, {"stat": "Not_Ok", "stCode": 404, "emsg": f"No such endpoint on the paper exchange: {path}"}
+            )
+        _, name, handler = route
+        with self._lock:
+            self.calls[name] += 1
+            delay = self._latency(name)
+        return handler(request, _Trip(request, time.monotonic(), delay))
+
+    def _latency(self, name: str) -> float:
+        c = self.config
+        base = c.login_ms / 2 if name in ("login", "validate") else c.order_ms if name == "place" else c.query_ms
+        return (base + (self._rng.uniform(0, c.jitter_ms) if c.jitter_ms else 0.0)) / 1000.0
+
+    # ----- login -------------------------------------------------------------------------
+    def _login(self, request: httpx.Request, trip: _Trip) -> httpx.Response:
+        trip.arrive()
+        creds = self.credentials
+        body = json.loads(request.content or b"{}")
+        if request.headers.get("Authorization") != creds.consumer_key:
+            resp = _json(401, {"error": [{"code": "10001", "message": "Invalid consumer key"}]})
+        elif body.get("mobileNumber") != creds.mobile_number or body.get("ucc") != creds.ucc:
+            # A refused login is HTTP 200 without data (SDK services/totp.py and tests/unit/test_totp.py).
+            resp = _json(200, {"stCode": 10004, "errMsg": "Invalid UCC", "status": "failure"})
+        elif not pyotp.TOTP(creds.totp_secret).verify(str(body.get("totp", "")), valid_window=1):
+            resp = _json(200, {"stCode": 10522, "errMsg": "Invalid TOTP", "status": "failure"})
+        else:
+            sid, view = secrets.token_hex(12), "view." + secrets.token_hex(16)
+            with self._lock:
+                self._pending_views[sid] = view
+                self.issued_tokens += [sid, view]
+            data = {
+                "token": view,
+                "sid": sid,
+                "ucc": creds.ucc,
+                "kType": "View",
+                "status": "success",
+                "greetingName": "PAPER TRADER",
+            }
+            resp = _json(200, {"data": data})
+        trip.reply()
+        return resp
+
+    def _validate(self, request: httpx.Request, trip: _Trip) -> httpx.Response:
+        trip.arrive()
+        body = json.loads(request.content or b"{}")
+        sid = request.headers.get("sid", "")
+        with self._lock:
+            view = self._pending_views.get(sid)
+            if view is None or request.headers.get("Auth") != view:
+                resp = _json(200, {"stCode": 10020, "errMsg": "Invalid or expired view token", "status": "failure"})
+            elif body.get("mpin") != self.credentials.mpin:
+                resp = _json(200, {"stCode": 10527, "errMsg": "Invalid MPIN", "status": "failure"})
+            else:
+                del self._pending_views[sid]
+                trade, rid = "trade." + secrets.token_hex(16), secrets.token_hex(8)
+                self._session = (sid, trade)
+                self._trading_calls = 0
+                self.issued_tokens += [trade, rid]
+                data = {
+                    "token": trade,
+                    "sid": sid,
+                    "rid": rid,
+                    "baseUrl": PAPER_BASE_URL,
+                    "dataCenter": "E43",
+                    "ucc": self.credentials.ucc,
+                    "kType": "Trade",
+                    "status": "success",
+                }
+                resp = _json(200, {"data": data})
+        trip.reply()
+        return resp
+
+    def _config_service(self, request: httpx.Request, trip: _Trip) -> httpx.Response:
+        """After a validate that names a data center the SDK asks a config service for feed URLs; none here."""
+        return _json(200, {"data": {"configs": {}}})
+
+    def _authorised(self, request: httpx.Request) -> bool:
+        """Called under the lock. Counts trading calls so a session can be made to expire."""
+        sid = request.headers.get("Sid") or request.headers.get("sid")
+        if self._session is None or (sid, request.headers.get("Auth")) != self._session:
+            return False
+        self._trading_calls += 1
+        limit = self.config.session_expiry_after
+        if limit is not None and self._trading_calls > limit:
+            self._session = None
+            return False
+        return True
+
+    # ----- orders ------------------------------------------------------------------------
+    def _draws(self, tag: str | None) -> random.Random:
+        """The random draws for one order request: from (seed, tag, attempt), so a seed reproduces the same
+        faults on the same orders whatever order the legs' threads arrive in."""
+        if not tag:
+            return self._rng
+        self._attempts[tag] += 1
+        return random.Random(f"{self.config.seed}|{tag}|{self._attempts[tag]}")
+
+    def _fault(self, rng: random.Random) -> str | None:
+        for kind, rate in self.config.faults.items():
+            if kind in ORDER_FAULTS and rate and rng.random() < rate:
+                self.faults_fired[kind] += 1
+                return kind
+        return None
+
+    def _place(self, request: httpx.Request, trip: _Trip) -> httpx.Response:
+        trip.arrive()
+        try:
+            j = _j_data(request)
+        except (KeyError, ValueError):
+            return _not_ok(5202, "Invalid Request")
+        with self._lock:
+            resp, accepted, fault = self._decide(request, j, trip)
+        return self._deliver(request, trip, resp, accepted, fault)
+
+    def _decide(
+        self, request: httpx.Request, j: dict[str, Any], trip: _Trip
+    ) -> tuple[httpx.Response, bool, str | None]:
+        """Under the lock: what the exchange does with one order request, and which fault strikes it."""
+        now = time.monotonic()
+        rng = self._draws(j.get("ig"))
+        fault = self._fault(rng)
+        # A dropped connection or a gateway 5xx may strike before or after the exchange books the order.
+        if fault in ("drop", "error-5xx") and rng.random() < 0.5:
+            return _bad_gateway(), False, fault
+        if fault == "session-expiry":
+            self._session = None
+        if fault == "ip-not-registered":
+            return _not_ok(100008, "unauthorized", 403), False, None
+        if fault == "session-other-ip":
+            return _not_ok(1037, "session created from a different IP; login again", 403), False, None
+        if not self._authorised(request) or request.headers.get("Authorization") != self.credentials.consumer_key:
+            return _not_ok(100022, "invalid session token", 401), False, None
+        if fault == "rate-limit" or self._over(self._recent_orders, self.config.orders_per_s, now):
+            return _json(429, _TOO_MANY), False, None
+        if j.get("ig") and j["ig"] in self._tags:
+            # Neo's reply to a reused tag (Kotak-neo-api-v2#6, #30); the order with that tag exists.
+            body = {
+                "stCode": 32,
+                "errMsg": "error from core",
+                "stat": "Put Order Response : Client OrderID already exists Data: 0",
+            }
+            return _json(200, body), False, None
+        rms = fault == "reject" or str(j.get("ts")).upper() in self.config.reject_symbols
+        resp, accepted = self._accept(j, rms or rng.random() < self.config.reject_rate, fault, trip)
+        if accepted:
+            self._recent_orders.append(now)
+        return resp, accepted, fault
+
+    def _deliver(
+        self, request: httpx.Request, trip: _Trip, resp: httpx.Response, accepted: bool, fault: str | None
+    ) -> httpx.Response:
+        if fault in ("drop", "error-5xx") and (accepted or resp.status_code == 502):
+            if fault == "drop":
+                raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
+            return _bad_gateway()
+        if accepted and fault in ("timeout-after-accept", "late-arrival"):
+            # The client waits out its whole read timeout for a reply that never comes.
+            sleep_until(trip.start + (trip.read_timeout or trip.delay), poll_s=POLL_S)
+            raise httpx.ReadTimeout("paper exchange: response lost after accept", request=request)
+        if accepted and fault == "malformed":
+            resp = httpx.Response(200, text="<html><body>upstream returned garbage</body></html>")
+        if accepted and fault == "garbled":
+            resp = httpx.Response(
+                200, content=b'{"stat": "Ok", "nOrdNo": "\xff\xfe\x00', headers={"content-type": "application/json"}
+            )
+        trip.reply()
+        return resp
+
+    @staticmethod
+    def _over(recent: deque[float], limit: float, now: float) -> bool:
+        while recent and now - recent[0] >= 1.0:
+            recent.popleft()
+        return bool(limit) and len(recent) >= limit
+
+    def _accept(
+        self, j: Mapping[str, Any], rms_reject: bool, fault: str | None, trip: _Trip
+    ) -> tuple[httpx.Response, bool]:
+        symbol = str(j.get("ts", "")).upper()
+        contract = self.contracts.get(symbol)
+        if contract is None:
+            return _not_ok(5202, f"Invalid trading symbol {symbol}"), False
+        if contract.rules.segment != j.get("es"):
+            return _not_ok(5202, f"Contract {symbol} is not traded on {j.get('es')}"), False
+        try:
+            qty = int(str(j.get("qt")))
+            price = float(j.get("pr") or 0)
+        except ValueError:
+            return _not_ok(1009, "please provide valid quantity"), False
+        if qty <= 0 or qty % contract.rules.lot_size or (j.get("pt") == "L" and price <= 0):
+            return _not_ok(1009, "please provide valid quantity"), False
+        self._seq += 1
+        order_no = f"{self.today:%y%m%d}{self._seq:09d}"
+        lag_low, lag_high = self.config.book_lag_ms
+        rng = random.Random(f"{self.config.seed}|lag|{order_no}")
+        lag = rng.uniform(lag_low, lag_high) / 1000.0
+        if fault == "late-arrival":
+            # The exchange books the order only after the client has given up on the reply.
+            lag += (trip.read_timeout or 1.0) + lag_high / 1000.0
+        row = self._new_row(j, contract, order_no, qty, price, rms_reject, lag)
+        self._orders[order_no] = row
+        if j.get("ig"):
+            self._tags[str(j["ig"])] = order_no
+        self._save(row)
+        self._advance(row, time.time())
+        return _json(200, {"stat": "Ok", "nOrdNo": order_no, "stCode": 200}), True
+
+    def _new_row(
+        self,
+        j: Mapping[str, Any],
+        contract: Contract,
+        order_no: str,
+        qty: int,
+        price: float,
+        rms_reject: bool,
+        lag: float,
+    ) -> dict[str, Any]:
+        now = time.time()
+        buy = j.get("tt") == "B"
+        market = j.get("pt") == "MKT"
+        limit = price
+        if market:
+            ltp = self.market.premium(contract, int(now), self._days_left(contract))
+            limit = protection_price(ltp, buy, contract.rules.tick)
+        reason = ""
+        if qty > contract.rules.freeze_qty:
+            reason = f"RMS:Order quantity {qty} exceeds freeze limit {contract.rules.freeze_qty}"
+        elif rms_reject:
+            reason = "RMS:Margin Exceeds,Required:512340.50, Available:100000.00"
+        stamp = datetime.now().strftime("%d-%b-%Y %H:%M:%S")
+        return {
+            "nOrdNo": order_no,
+            "ordSt": STATES[0],
+            "trdSym": contract.symbol,
+            "exSeg": contract.rules.segment,
+            "prod": j.get("pc"),
+            "prcTp": "L" if market else j.get("pt"),
+            "prc": f"{limit:.2f}",
+            "trgPrc": "0.00",
+            "qty": qty,
+            "fldQty": 0,
+            "unFldSz": qty,
+            "cnlQty": 0,
+            "avgPrc": "0.00",
+            "trnsTp": j.get("tt"),
+            "vldt": j.get("rt"),
+            "GuiOrdId": j.get("ig") or "",
+            "rejRsn": "--",
+            "ordDtTm": stamp,
+            "flDtTm": stamp,
+            "exOrdId": "NA",
+            "lotSz": str(contract.rules.lot_size),
+            "ordDur": j.get("rt") or "DAY",
+            "mktPro": "0.00",
+            "stat": "Ok",
+            "_tag": j.get("ig") or "",
+            "_t0": now + lag,
+            "_step": self.config.state_step_ms / 1000.0,
+            "_reject": reason,
+            "_limit": limit,
+            "_cost": 0.0,
+            "_second": -1,
+            "_history": [],
+        }
+
+    def _days_left(self, contract: Contract) -> float:
+        return float((contract.expiry - self.today).days) + 0.5
+
+    def _advance(self, row: dict[str, Any], now: float) -> dict[str, Any]:
+        """Move an order through its lifecycle up to `now` (under the lock), filling from the market when open."""
+        step, start = row["_step"], row["_t0"]
+        if row["ordSt"] in FINAL_STATES or now < start:
+            return row
+        before = (row["ordSt"], row["fldQty"])
+        reached = len(STATES) if step == 0 else min(len(STATES), int((now - start) / step) + 1)
+        for index in range(STATES.index(row["ordSt"]) + 1, reached):
+            row["_history"].append(row["ordSt"])
+            row["ordSt"] = STATES[index]
+            if row["ordSt"] == "open pending" and row["_reject"]:
+                row["_history"].append(row["ordSt"])
+                row.update(ordSt="rejected", unFldSz=0, rejRsn=row["_reject"])
+                break
+        if row["ordSt"] == "open":
+            if row["exOrdId"] == "NA":
+                row["exOrdId"] = f"{1000000000000000 + int(row['nOrdNo'][-9:])}"
+            self._fill(row, now)
+        if (row["ordSt"], row["fldQty"]) != before:
+            self._save(row)
+        return row
+
+    def _fill(self, row: dict[str, Any], now: float) -> None:
+        """Take liquidity once per second of the order's open life, up to its limit."""
+        contract = self.contracts[row["trdSym"]]
+        opened = int(row["_t0"] + 3 * row["_step"])
+        first = max(row["_second"] + 1, opened)
+        for second in range(first, min(int(now), first + 60) + 1):
+            left = row["unFldSz"]
+            if not left:
+                break
+            got, price = self.market.fill(
+                contract, row["trnsTp"] == "B", left, row["_limit"], second, self._days_left(contract)
+            )
+            if got:
+                row["_cost"] += got * price
+                row.update(
+                    fldQty=row["fldQty"] + got, unFldSz=left - got, avgPrc=f"{row['_cost'] / (row['fldQty'] + got):.2f}"
+                )
+            row["_second"] = second
+        if not row["unFldSz"]:
+            row["_history"].append("open")
+            row["ordSt"] = "complete"
+
+    # ----- reads -------------------------------------------------------------------------
+    def _read(self, request: httpx.Request, trip: _Trip, answer: Callable[[], httpx.Response]) -> httpx.Response:
+        """Authenticated read or cancel: travel, check the session and the read limit, answer under the lock."""
+        trip.arrive()
+        with self._lock:
+            if self._over(self._recent_reads, self.config.reads_per_s, time.monotonic()):
+                resp = _json(429, _TOO_MANY)
+            elif not self._authorised(request):
+                resp = _not_ok(100022, "invalid session token", 401)
+            elif self._read_fails():
+                resp = httpx.Response(503, text="Service Unavailable")
+            else:
+                self._recent_reads.append(time.monotonic())
+                resp = answer()
+        trip.reply()
+        return resp
+
+    def _read_fails(self) -> bool:
+        rate = self.config.faults.get("book-failure", 0.0)
+        failed = bool(rate) and self._rng.random() < rate
+        if failed:
+            self.faults_fired["book-failure"] += 1
+        return failed
+
+    def _visible(self, now: float) -> list[dict[str, Any]]:
+        return [self._advance(r, now) for r in self._orders.values() if now >= r["_t0"]]
+
+    def _order_book(self, request: httpx.Request, trip: _Trip) -> httpx.Response:
+        order_no = request.url.path.rstrip("/").rsplit("/", 1)[-1]
+        by_id = order_no.isdigit()
+
+        def answer() -> httpx.Response:
+            now = time.time()
+            if by_id:
+                row = self._orders.get(order_no)
+                rows = [self._advance(row, now)] if row is not None and now >= row["_t0"] else []
+            else:
+                rows = self._visible(now)
+            if not rows:
+                return _json(200, _NO_DATA)
+            return _json(200, {"stat": "Ok", "stCode": 200, "data": [_public(r) for r in reversed(rows)]})
+
+        return self._read(request, trip, answer)
+
+    def _history(self, request: httpx.Request, trip: _Trip) -> httpx.Response:
+        order_no = str(_j_data(request).get("nOrdNo"))
+
+        def answer() -> httpx.Response:
+            row = self._orders.get(order_no)
+            if row is None or time.time() < row["_t0"]:
+                return _json(200, _NO_DATA)
+            row = self._advance(row, time.time())
+            steps = [
+                dict(_public(row), ordSt=s, fldQty=0, unFldSz=row["qty"], avgPrc="0.00", rejRsn="--")
+                for s in row["_history"]
+            ]
+            # History rows name the exchange's order id exchOrdId where the book says exOrdId.
+            rows = [{**r, "exchOrdId": r.pop("exOrdId")} for r in [*steps, _public(row)]]
+            return _json(200, {"stat": "Ok", "stCode": 200, "data": rows[::-1]})
+
+        return self._read(request, trip, answer)
+
+    def _cancel(self, request: httpx.Request, trip: _Trip) -> httpx.Response:
+        order_no = str(_j_data(request).get("on"))
+
+        def answer() -> httpx.Response:
+            row = self._orders.get(order_no)
+            if row is None:
+                return _not_ok(5202, "Invalid Request")
+            row = self._advance(row, time.time())
+            if row["ordSt"] == "complete":
+                return _json(200, {"stat": "Not_Ok", "stCode": 1021, "errMsg": "order is completed"})
+            if row["ordSt"] in FINAL_STATES:
+                return _json(200, {"stat": "Not_Ok", "stCode": 1021, "errMsg": f"order is {row['ordSt']}"})
+            row["_history"].append(row["ordSt"])
+            # Neo rewrites a cancelled order's tag, so an exact-tag lookup no longer finds it.
+            row.update(
+                ordSt="cancelled", cnlQty=row["unFldSz"], unFldSz=0, GuiOrdId=f"{row['GuiOrdId']}-{int(time.time())}"
+            )
+            self._save(row)
+            return _json(200, {"stat": "Ok", "nOrdNo": row["nOrdNo"], "stCode": 200})
+
+        return self._read(request, trip, answer)
+
+    def _positions(self, request: httpx.Request, trip: _Trip) -> httpx.Response:
+        def answer() -> httpx.Response:
+            pos: dict[str, dict[str, Any]] = {}
+            for r in self._visible(time.time()):
+                if not r["fldQty"]:
+                    continue
+                p = pos.setdefault(
+                    r["trdSym"],
+                    {
+                        "trdSym": r["trdSym"],
+                        "exSeg": r["exSeg"],
+                        "prod": r["prod"],
+                        "flBuyQty": 0,
+                        "flSellQty": 0,
+                        "buyAmt": 0.0,
+                        "sellAmt": 0.0,
+                        "lotSz": r["lotSz"],
+                        "type": "OPTIDX",
+                    },
+                )
+                key = "Buy" if r["trnsTp"] == "B" else "Sell"
+                p[f"fl{key}Qty"] += r["fldQty"]
+                p[f"{key.lower()}Amt"] += r["fldQty"] * float(r["avgPrc"])
+            if not pos:
+                return _json(200, _NO_DATA)
+            rows = [
+                {
+                    **p,
+                    "flBuyQty": str(p["flBuyQty"]),
+                    "flSellQty": str(p["flSellQty"]),
+                    "buyAmt": f"{p['buyAmt']:.2f}",
+                    "sellAmt": f"{p['sellAmt']:.2f}",
+                    "cfBuyQty": "0",
+                    "cfSellQty": "0",
+                    "cfBuyAmt": "0.00",
+                    "cfSellAmt": "0.00",
+                }
+                for p in pos.values()
+            ]
+            return _json(200, {"stat": "Ok", "stCode": 200, "data": rows})
+
+        return self._read(request, trip, answer)
+
+    def _limits(self, request: httpx.Request, trip: _Trip) -> httpx.Response:
+        def answer() -> httpx.Response:
+            return _json(
+                200,
+                {
+                    "stat": "Ok",
+                    "stCode": 200,
+                    "Net": "1000000.00",
+                    "MarginUsed": "0.00",
+                    "CollateralValue": "1000000.00",
+                    "Category": "CLIENT",
+                },
+            )
+
+        return self._read(request, trip, answer)
+
+    # ----- scrip master (needs only the consumer key, as Neo's) --------------------------
+    def _scrip_master(self, request: httpx.Request, trip: _Trip) -> httpx.Response:
+        trip.arrive()
+        folder = f"{PAPER_BASE_URL}/scrip/{self.today.isoformat()}/transformed"
+        paths = [f"{folder}/{segment}.csv" for segment in ("nse_fo", "bse_fo")]
+        if request.headers.get("Authorization") != self.credentials.consumer_key:
+            resp = _json(401, {"error": [{"code": "10001", "message": "Invalid consumer key"}]})
+        else:
+            resp = _json(200, {"data": {"baseFolder": f"{PAPER_BASE_URL}/scrip", "filesPaths": paths}})
+        trip.reply()
+        return resp
+
+    def _scrip_file(self, request: httpx.Request, trip: _Trip) -> httpx.Response:
+        trip.arrive()
+        segment = request.url.path.rsplit("/", 1)[-1].removesuffix(".csv")
+        body = scrip_master_csv(self.contracts, segment)
+        trip.reply()
+        return httpx.Response(200, content=body, headers={"content-type": "text/csv"})

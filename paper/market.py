@@ -1,0 +1,102 @@
+"""A small seeded market for the paper exchange: an index level that moves, option premiums from a volatility
+model, a spread that widens away from the money, and depth that a large order walks through.
+
+Liquidity renews each second, so an order resting at its limit can fill more on a later read. With unlimited
+liquidity (the fast test profile) every marketable order fills in full at the last traded price.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+from .contracts import Contract
+
+VOLATILITY = 0.14
+LEVELS = 5
+
+# Kotak turns a MKT order into a limit at a protection price, by premium band (OpenAlgo's Kotak mapping,
+# broker/kotak/mapping/transform_data.py): 10 % below ₹5, 5 % to ₹10, 3 % to ₹100, 2 % to ₹500, 1 % above.
+_PROTECTION = ((5.0, 0.10), (10.0, 0.05), (100.0, 0.03), (500.0, 0.02), (math.inf, 0.01))
+
+
+def protection_price(ltp: float, buy: bool, tick: float) -> float:
+    """The limit Kotak puts on a MKT order: a percentage of the LTP by band, ₹0.10 below ₹1, on the tick."""
+    pct = next(p for limit, p in _PROTECTION if ltp < limit)
+    move = 0.10 if ltp < 1.0 else ltp * pct
+    raw = ltp + move if buy else max(tick, ltp - move)
+    steps = math.floor(raw / tick + 1e-9) if buy else math.ceil(raw / tick - 1e-9)
+    return round(steps * tick, 2)
+
+
+def _cdf(x: float) -> float:
+    return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
+
+
+@dataclass(frozen=True)
+class Quote:
+    ltp: float
+    bids: tuple[tuple[float, int], ...]  # best first: (price, units)
+    asks: tuple[tuple[float, int], ...]
+
+
+class Market:
+    """Prices as a function of (seed, contract, second); no state, so every process on a book agrees."""
+
+    def __init__(self, seed: int, liquidity: float | None) -> None:
+        self.seed = seed
+        self.liquidity = liquidity  # depth multiplier; None is unlimited
+
+    def spot(self, contract: Contract, second: int) -> float:
+        # A bounded wobble around the reference: enough for fills to change between reads.
+        wobble = random.Random(f"{self.seed}|{contract.rules.name}|{second}").gauss(0.0, 0.0015)
+        return contract.rules.reference * (1.0 + wobble)
+
+    def premium(self, contract: Contract, second: int, days_left: float) -> float:
+        s, k = self.spot(contract, second), float(contract.strike)
+        t = max(days_left, 0.25) / 365.0
+        sd = VOLATILITY * math.sqrt(t)
+        d1 = (math.log(s / k) + 0.5 * sd * sd) / sd
+        d2 = d1 - sd
+        call = s * _cdf(d1) - k * _cdf(d2)
+        value = call if contract.right == "CE" else call - s + k
+        tick = contract.rules.tick
+        return max(tick, round(round(value / tick) * tick, 2))
+
+    def quote(self, contract: Contract, second: int, days_left: float) -> Quote:
+        ltp = self.premium(contract, second, days_left)
+        tick = contract.rules.tick
+        moneyness = abs(math.log(contract.rules.reference / contract.strike))
+        half = max(1, round(ltp * (0.002 + 0.05 * moneyness) / tick)) * tick
+        rng = random.Random(f"{self.seed}|{contract.symbol}|depth|{second}")
+        lot = contract.rules.lot_size
+        scale = self.liquidity if self.liquidity is not None else 0.0
+
+        def side(start: float, step: float) -> tuple[tuple[float, int], ...]:
+            levels = []
+            for i in range(LEVELS):
+                price = round(start + i * step, 2)
+                if price <= 0:
+                    break
+                units = lot * max(1, round(rng.randint(4, 30) * scale / (1.0 + 20 * moneyness)))
+                levels.append((price, units))
+            return tuple(levels)
+
+        return Quote(ltp, side(ltp - half, -tick), side(ltp + half, tick))
+
+    def fill(
+        self, contract: Contract, buy: bool, units: int, limit: float, second: int, days_left: float
+    ) -> tuple[int, float]:
+        """Units filled and their average price, walking the book up (buy) or down (sell) to `limit`."""
+        q = self.quote(contract, second, days_left)
+        if self.liquidity is None:
+            marketable = q.ltp <= limit if buy else q.ltp >= limit
+            return (units, q.ltp) if marketable else (0, 0.0)
+        filled, cost = 0, 0.0
+        for price, available in q.asks if buy else q.bids:
+            if (buy and price > limit) or (not buy and price < limit) or filled == units:
+                break
+            take = min(available, units - filled)
+            filled, cost = filled + take, cost + take * price
+        return filled, (round(cost / filled, 2) if filled else 0.0)

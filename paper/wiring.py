@@ -1,0 +1,53 @@
+"""An engine on the paper exchange: what the command line, the dashboard, tests and benchmarks start from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from execution.cli import PaperWiring
+from execution.engine import Engine
+from execution.governor import Governor
+from execution.journal import DEFAULT_PATH, Journal
+from execution.session import Credentials, Session
+
+from .exchange import FAULT_KINDS, ExchangeConfig, PaperCredentials, PaperExchange, fast
+
+
+def paper_session(
+    exchange: PaperExchange, governor: Governor | None = None, timeout_s: float = 5.0, reads: Governor | None = None
+) -> Session:
+    """The account's session on the paper exchange, logging in with the credentials it accepts."""
+    p = exchange.credentials
+    creds = Credentials(p.consumer_key, p.mobile_number, p.ucc, p.mpin, p.totp_secret)
+    return Session(creds, exchange, timeout_s=timeout_s, governor=governor, reads=reads)
+
+
+class PaperEngine(Engine):
+    """An engine on the paper exchange, which tests and the dashboard's rehearsal knobs reach directly."""
+
+    exchange: PaperExchange
+
+    def __init__(self, session: Session, journal: Journal, exchange: PaperExchange) -> None:
+        super().__init__(session, journal, exchange)
+
+
+def paper_engine(
+    config: ExchangeConfig | None = None,
+    journal_path: str | Path = DEFAULT_PATH,
+    credentials: PaperCredentials | None = None,
+    governor: Governor | None = None,
+    timeout_s: float = 5.0,
+    reads: Governor | None = None,
+) -> PaperEngine:
+    exchange = PaperExchange(config, credentials)
+    return PaperEngine(paper_session(exchange, governor, timeout_s, reads), Journal(journal_path), exchange)
+
+
+def _command_line_engine(options: dict[str, Any], journal: str, governor: Governor, timeout_s: float) -> Engine:
+    profile = options.pop("profile", "realistic")
+    config = fast(**options) if profile == "fast" else ExchangeConfig(**options)
+    return paper_engine(config, journal, governor=governor, timeout_s=timeout_s)
+
+
+COMMAND_LINE = PaperWiring(fault_kinds=FAULT_KINDS, engine=_command_line_engine)

@@ -98,6 +98,8 @@ def run_killed(kind: str, seed: int, folder: Path) -> Check:
     journal, state = folder / f"{kind}-{seed}.sqlite", folder / f"{kind}-{seed}-book.sqlite"
     nth = random.Random(seed).randint(1, 2 * LOTS)
     common = [
+        "--profile",
+        "fast",
         "--journal",
         str(journal),
         "--exchange-state",

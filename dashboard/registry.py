@@ -15,10 +15,18 @@ from execution.executor import Run
 from execution.journal import Journal
 from execution.model import RunState
 from execution.session import Credentials
-from paper.exchange import PaperExchange, fast
+from paper.exchange import ExchangeConfig, PaperExchange, fast
 from paper.wiring import PaperEngine, paper_session
 
 from . import state as S
+
+
+def paper_profile(state_path: str) -> ExchangeConfig:
+    """Neo's behaviour by default (a lagging book, MKT orders that may rest); NEO_PAPER_PROFILE=fast gives the
+    instant exchange, for rehearsing the screens quickly."""
+    if os.environ.get("NEO_PAPER_PROFILE", "realistic") == "fast":
+        return fast(state_path=state_path)
+    return ExchangeConfig(state_path=state_path)
 
 
 def data_dir() -> Path:
@@ -31,7 +39,7 @@ class Registry:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.journal = Journal(folder / "journal.sqlite")
-        exchange = PaperExchange(fast(state_path=str(folder / "paper_exchange.sqlite")))
+        exchange = PaperExchange(paper_profile(str(folder / "paper_exchange.sqlite")))
         self.paper = PaperEngine(paper_session(exchange), self.journal, exchange)
         self.live: Engine | None = None
         self._lock = threading.Lock()

@@ -125,7 +125,7 @@ def _paper_options(q: argparse.ArgumentParser, fault: Callable[[str], tuple[str,
     q.add_argument(
         "--profile",
         choices=("realistic", "fast"),
-        default="fast",
+        default="realistic",
         help="paper exchange: a book that lags and MKT orders that may rest (realistic), or an instant one",
     )
     q.add_argument("--crash-after", choices=("intent", "send"), help=argparse.SUPPRESS)

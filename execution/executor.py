@@ -70,6 +70,10 @@ class Progress:
     warnings: tuple[str, ...]
 
 
+# Up to this many in-flight orders are read by number, in parallel; more cost fewer reads as one whole book.
+BY_NUMBER_MAX = 4
+# Before a run ends its in-flight orders are read at least this many times, however slow the reads.
+SETTLE_ROUNDS = 3
 _NOT_SENT = "not sent: the run stopped first"
 _NAKED = "not sent: a hedge (BUY) leg of this batch did not fill, so the SELL legs would be naked"
 
@@ -358,35 +362,41 @@ class Run:
         )
         return result
 
-    def _confirm(self, results: list[OrderResult], pool: ThreadPoolExecutor, wait_s: float = 0.0) -> list[OrderResult]:
-        """Read each order's real state from the book, again for up to `wait_s` while any is still in flight.
+    def _confirm(
+        self, results: list[OrderResult], pool: ThreadPoolExecutor, wait_s: float = 0.0, rounds: int = 1
+    ) -> list[OrderResult]:
+        """Read each order's real state from the book, again for up to `wait_s` (and at least `rounds` times)
+        while any is still in flight.
 
         'Placed' is never shown as 'filled': the book lags, so one read proves nothing; reads stay in the
         account's budget. Not cut short by Stop, since settling what was sent is part of finishing it.
         """
         deadline = self.clock.monotonic() + wait_s
-        while True:
+        for done in range(1, 1_000_000):
             results = self._read_once(results, pool)
             now = self.clock.monotonic()
-            if not any(r.status.in_flight for r in results) or now >= deadline:
-                return results
+            if not any(r.status.in_flight for r in results) or (now >= deadline and done >= rounds):
+                break
             sleep_until(min(deadline, now + BOOK_POLL_S), clock=self.clock)
+        return results
 
     def _read_once(self, results: list[OrderResult], pool: ThreadPoolExecutor) -> list[OrderResult]:
-        """One read of every in-flight order: by number in parallel; the whole book only for one without."""
+        """One read of every in-flight order: by number in parallel when they are few, else the whole book once.
+
+        A read that fails leaves its orders as they were, to be read again; the others still settle.
+        """
         unsettled = [r for r in results if r.status.in_flight]
         if not unsettled:
             return results
+        book: dict[str, BookRow] = {}
         try:
-            if any(r.order_no is None for r in unsettled):
+            if len(unsettled) > BY_NUMBER_MAX or any(r.order_no is None for r in unsettled):
                 book = self.broker.book()
             else:
-                book = {}
-                for rows in pool.map(self.broker.order, [r.order_no for r in unsettled if r.order_no]):
+                for rows in pool.map(self._read_order, [r.order_no for r in unsettled if r.order_no]):
                     book.update(rows)
         except BookUnavailable as exc:
             self._emit(EventKind.WARNING, f"Could not read the order book ({exc}); will read it again.")
-            return results
         out = []
         for r in results:
             row = book.get(r.tag)
@@ -394,6 +404,12 @@ class Run:
                 r = self._store(row.applied_to(r, keep_error=True), EventSource.BOOK)
             out.append(r)
         return out
+
+    def _read_order(self, order_no: str) -> dict[str, BookRow]:
+        try:
+            return self.broker.order(order_no)
+        except BookUnavailable:
+            return {}
 
     def _drop_naked(self, hedges: list[OrderResult], sells: list[PlannedOrder]) -> list[OrderResult]:
         """The hedge did not fill in time: say plainly what it did, and send none of the SELL legs against it."""
@@ -417,7 +433,9 @@ class Run:
             results = list(self._results.values())
         if not any(r.status.in_flight for r in results):
             return False
-        results = self._confirm(results, pool, wait_s=self.broker.settle_s)
+        # Every order here had its reply (an unclear one was already looked for over a whole settle window), so
+        # what is left to wait for is the book's lag.
+        results = self._confirm(results, pool, wait_s=self.broker.book_lag_s + BOOK_POLL_S, rounds=SETTLE_ROUNDS)
         try:
             book = self.broker.book() if any(r.status is OrderStatus.UNKNOWN for r in results) else {}
         except BookUnavailable:

@@ -53,6 +53,23 @@ with run_tab:
     m[5].metric("p95 latency", f"{sent['latency_ms'].quantile(0.95):.1f} ms" if len(sent) else "–")
     for w in record.warnings:
         st.warning(w)
+    unsettled = [o for o in reg.journal.orders(run_id) if o.status.active]
+    if unsettled:
+        engine = reg.paper if record.paper else reg.live
+        st.error(
+            f"{len(unsettled)} orders of this run are not settled: the book has not said what became of them. "
+            "Reconcile reads the book again and records what it shows.",
+            icon=":material/sync_problem:",
+        )
+        if st.button("Reconcile now", key="reconcile", disabled=engine is None) and engine is not None:
+            try:
+                left = engine.reconcile(run_id)
+                st.toast(
+                    f"Reconciled: {left} orders still unsettled." if left else "Reconciled: every order is settled."
+                )
+            except TraderError as exc:
+                st.error(str(exc))
+            st.rerun()
     balance = leg_balance(orders)
     if balance["filled_qty"].nunique() > 1:
         st.error(

@@ -31,12 +31,27 @@ if not is_live():
         reject = k2[0].slider("RMS reject rate", 0.0, 1.0, float(c.reject_rate), 0.01)
         limit = k2[1].number_input("Exchange order limit (orders/s)", 0.0, 1000.0, float(c.orders_per_s), 1.0)
         seed = k2[2].number_input("Seed", 0, 10**6, int(c.seed), 1)
-        st.caption("Fault injection: the probability of each fault on every order.")
-        k3 = st.columns(len(FAULT_KINDS))
-        faults = {
-            kind: k3[i].number_input(kind, 0.0, 1.0, float(c.faults.get(kind, 0.0)), 0.05, key=f"fault-{kind}")
-            for i, kind in enumerate(FAULT_KINDS)
-        }
+        k4 = st.columns(2)
+        lag_ms = k4[0].number_input(
+            "Book lag, most (ms)",
+            0.0,
+            60000.0,
+            float(c.book_lag_ms[1]),
+            100.0,
+            help="An accepted order shows in the book up to this much later, as on Neo.",
+        )
+        depth = k4[1].number_input(
+            "Liquidity (depth multiplier; 0 fills everything at once)", 0.0, 100.0, float(c.liquidity or 0.0), 0.1
+        )
+        st.caption("Fault injection: the probability of each fault on every order (book-failure: on every read).")
+        per_row = 4
+        faults = {}
+        for start in range(0, len(FAULT_KINDS), per_row):
+            row = st.columns(per_row)
+            for i, kind in enumerate(FAULT_KINDS[start : start + per_row]):
+                faults[kind] = row[i].number_input(
+                    kind, 0.0, 1.0, float(c.faults.get(kind, 0.0)), 0.05, key=f"fault-{kind}"
+                )
         if st.form_submit_button("Apply"):
             eng.exchange.reconfigure(
                 replace(
@@ -46,6 +61,8 @@ if not is_live():
                     query_ms=query_ms,
                     jitter_ms=jitter_ms,
                     seed=int(seed),
+                    book_lag_ms=(min(c.book_lag_ms[0], lag_ms), lag_ms),
+                    liquidity=depth or None,
                     reject_rate=reject,
                     orders_per_s=limit,
                     faults={f: r for f, r in faults.items() if r},

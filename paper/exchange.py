@@ -566,7 +566,9 @@ class PaperExchange(httpx.BaseTransport):
         """Take liquidity once per second of the order's open life, up to its limit."""
         contract = self.contracts[row["trdSym"]]
         opened = int(row["_t0"] + 3 * row["_step"])
-        first = max(row["_second"] + 1, opened)
+        # Each second's depth is taken once; unlimited liquidity has no depth to use up.
+        renewed = 1 if self.market.liquidity is not None else 0
+        first = max(row["_second"] + renewed, opened)
         for second in range(first, min(int(now), first + 60) + 1):
             left = row["unFldSz"]
             if not left:

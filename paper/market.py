@@ -49,9 +49,12 @@ class Market:
         self.liquidity = liquidity  # depth multiplier; None is unlimited
 
     def spot(self, contract: Contract, second: int) -> float:
-        # A bounded wobble around the reference: enough for fills to change between reads.
-        wobble = random.Random(f"{self.seed}|{contract.rules.name}|{second}").gauss(0.0, 0.0015)
-        return contract.rules.reference * (1.0 + wobble)
+        """A slow swing and a faster ripple around the reference, with seeded phases: about 2 points a second,
+        as an index moves, so a price seen at acceptance still holds a moment later."""
+        rng = random.Random(f"{self.seed}|{contract.rules.name}|phase")
+        slow = 0.002 * math.sin(2 * math.pi * second / 600 + rng.uniform(0, 2 * math.pi))
+        ripple = 0.0004 * math.sin(2 * math.pi * second / 37 + rng.uniform(0, 2 * math.pi))
+        return contract.rules.reference * (1.0 + slow + ripple)
 
     def premium(self, contract: Contract, second: int, days_left: float) -> float:
         s, k = self.spot(contract, second), float(contract.strike)

@@ -7,8 +7,9 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard.registry import registry
-from execution.model import RunState
-from tests.helpers import fast, wait_for
+from execution.model import OrderStatus, RunState
+from execution.planner import plan
+from tests.helpers import config, fast, leg, wait_for
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -139,3 +140,19 @@ def test_live_mode_needs_a_login_and_names_missing_credentials(at):
     at.switch_page("pages/session.py").run()
     next(b for b in at.button if b.label == "Log in").click().run()
     assert any("Missing credentials in .env: NEO_CONSUMER_KEY" in e for e in errors(at))
+
+
+def test_an_unsettled_run_is_shown_plainly_and_reconcile_now_settles_it(at):
+    exchange = registry().paper.exchange
+    exchange.reconfigure(fast(order_ms=10, login_ms=10, liquidity=0.05))  # a thin book: a big MKT order rests
+    legs = (leg(29000, "CE"),)
+    result = registry().paper.start(plan(config(legs=legs, lots=27, per=27))).wait(30)
+    assert result.state is RunState.UNSETTLED
+    at.switch_page("pages/results.py").run()
+    assert any("not settled" in e for e in errors(at))
+    exchange.reconfigure(fast(order_ms=10, login_ms=10))  # liquidity returns: the resting order can fill
+    at.button(key="reconcile").click().run()
+    record = registry().journal.run(result.run_id)
+    assert record is not None and record.state is RunState.COMPLETED
+    assert [o.status for o in registry().journal.orders(result.run_id)] == [OrderStatus.COMPLETE]
+    assert not any("not settled" in e for e in errors(at))

@@ -54,7 +54,7 @@ def server(tmp_path_factory):
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), *STREAMLIT_FLAGS],
             cwd=ROOT,
-            env={**os.environ, "NEO_BATCH_DATA": str(data)},
+            env={**os.environ, "NEO_BATCH_DATA": str(data), "NEO_PAPER_PROFILE": "fast"},
             stdout=log,
             stderr=subprocess.STDOUT,
         )

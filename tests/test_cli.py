@@ -17,7 +17,7 @@ CE, PE = sym("NIFTY", 27050, "CE"), sym("NIFTY", 25450, "PE")
 
 
 def cli(tmp_path, *args):
-    cmd = [sys.executable, "-m", "execution", *args, "--journal", str(tmp_path / "j.sqlite")]
+    cmd = [sys.executable, "-m", "execution", *args, "--profile", "fast", "--journal", str(tmp_path / "j.sqlite")]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
 
 
@@ -39,20 +39,24 @@ def test_the_readme_headline_command_runs_as_written(tmp_path):
         text=True,
         timeout=120,
     )
-    assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout)
+    # The paper exchange is Neo-like by default: a MKT order may rest partly filled, and then the run is
+    # unsettled (exit 1) rather than completed.
+    assert out["state"] in ("completed", "unsettled") and p.returncode == (0 if out["state"] == "completed" else 1)
     assert out["batches"] == 9 and len(out["orders"]) == 18 and out["logins"] == 1
     assert out["mode"] == "parallel" and out["pacing"] == "gap" and out["wall_s"] > 0
     last = [o for o in out["orders"] if o["batch"] == 9]
     assert [(o["lots"], o["quantity"]) for o in last] == [(7, 455), (7, 455)]
-    assert all(o["status"] == "complete" and o["order_id"] for o in out["orders"])
     book = {r["tag"]: r for r in out["exchange_book"]}
     assert len(book) == 18 and all(book[o["tag"]]["order_id"] == o["order_id"] for o in out["orders"])
-    for o in out["orders"]:  # each order's history: journalled, acknowledged, then confirmed from the book
+    for o in out["orders"]:  # each order's history: journalled, acknowledged, then what the book said
+        assert o["status"] == "complete" or (out["state"] == "unsettled" and o["status"] == "open"), o
         steps = [(e["status"], e["source"]) for e in o["events"]]
-        assert steps == [("pending", "intent"), ("placed", "ack"), ("complete", "book")], steps
+        assert steps[:2] == [("pending", "intent"), ("placed", "ack")] and steps[-1] == (o["status"], "book"), steps
         assert [e["seq"] for e in o["events"]] == sorted(e["seq"] for e in o["events"])
-        assert o["events"][-1]["order_id"] == o["order_id"] and o["events"][-1]["filled_qty"] == o["quantity"]
+        assert o["events"][-1]["order_id"] == o["order_id"] and o["events"][-1]["filled_qty"] == o["filled_qty"]
+        if o["status"] == "complete":
+            assert book[o["tag"]]["status"] == "complete" and o["filled_qty"] == o["quantity"]
 
 
 def test_symbols_are_live_contracts_built_from_today():

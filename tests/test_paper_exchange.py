@@ -1,8 +1,11 @@
 """The paper exchange, driven only through the real, unmodified SDK. Each shape cites where Neo's comes from."""
 
+import csv
+import io
 import threading
 import time
 
+import httpx
 import pyotp
 import pytest
 from neo_api_client import NeoAPI
@@ -10,6 +13,7 @@ from neo_api_client import NeoAPI
 from execution.broker import Outcome, classify_place, parse_book
 from execution.instruments import next_weekday, weekly_symbol
 from paper.exchange import PaperCredentials, PaperExchange
+from paper.market import protection_price
 from tests.helpers import TODAY, fast, sym
 
 CREDS = PaperCredentials()
@@ -225,8 +229,6 @@ def test_latency_is_seeded_and_parallel_calls_overlap():
 
 
 def test_unknown_endpoint_is_a_404_not_a_network_call(exchange):
-    import httpx
-
     with httpx.Client(transport=exchange) as h:
         assert h.get("https://example.com/anything").status_code == 404
 
@@ -241,3 +243,85 @@ def test_book_survives_a_new_exchange_on_the_same_state_file(tmp_path):
     c2, _, _ = login(again)
     assert place(c2, tag="persist")["stCode"] == 32
     assert place(c2, tag="next")["nOrdNo"].endswith("2")
+
+
+def test_an_accepted_order_shows_late_then_steps_through_neos_states():
+    """order_history.md's states, shown only after the book's lag (kotak-neo-python#38, kotak-neo-api#103)."""
+    exchange = PaperExchange(fast(book_lag_ms=(150.0, 150.0), state_step_ms=40.0))
+    c, _, _ = login(exchange)
+    no = place(c, tag="lag")["nOrdNo"]
+    assert c.order_report()["stCode"] == 5203 and c.order_report(order_id=no)["stCode"] == 5203
+    seen: list[str] = []
+    deadline = time.monotonic() + 5
+    while not seen or seen[-1] != "complete":
+        assert time.monotonic() < deadline, seen
+        book = c.order_report(order_id=no)
+        if book.get("stat") == "Ok" and (not seen or seen[-1] != book["data"][0]["ordSt"]):
+            seen.append(book["data"][0]["ordSt"])
+        time.sleep(0.01)
+    assert seen[0] == "put order req received" and "open pending" in seen
+    assert [s for s in seen if s in ("put order req received", "validation pending", "open pending", "open")] == [
+        s for s in ("put order req received", "validation pending", "open pending", "open") if s in seen
+    ]
+
+
+@pytest.mark.parametrize(
+    "ltp, buy, expected",
+    [
+        (0.5, True, 0.6),
+        (0.5, False, 0.4),  # ₹0.10 either way below ₹1
+        (4.0, True, 4.4),
+        (4.0, False, 3.6),  # 10 % below ₹5
+        (8.0, True, 8.4),
+        (8.0, False, 7.6),  # 5 % to ₹10
+        (50.0, True, 51.5),
+        (50.0, False, 48.5),  # 3 % to ₹100
+        (200.0, True, 204.0),
+        (200.0, False, 196.0),  # 2 % to ₹500
+        (800.0, True, 808.0),
+        (800.0, False, 792.0),  # 1 % above
+        (41.37, True, 42.6),
+        (41.37, False, 40.15),  # on the tick, never past the protection
+    ],
+)
+def test_mkt_becomes_a_limit_at_kotaks_protection_price(ltp, buy, expected):
+    """OpenAlgo's Kotak mapping (broker/kotak/mapping/transform_data.py) quotes this grid for options."""
+    assert protection_price(ltp, buy, 0.05) == pytest.approx(expected)
+
+
+def test_a_large_mkt_order_on_a_thin_book_fills_partly_and_rests_at_its_protected_limit():
+    """Kotak-neo-api-v2#78: a MKT SELL shown as a limit, partly filled, left open."""
+    exchange = PaperExchange(fast(liquidity=0.05))
+    c, _, _ = login(exchange)
+    no = place(c, symbol=sym("NIFTY", 29000, "CE"), qty=str(27 * 65), tag="big")["nOrdNo"]
+    row = c.order_report(order_id=no)["data"][0]
+    assert row["ordSt"] == "open" and row["prcTp"] == "L" and 0 < row["fldQty"] < row["qty"]
+    assert row["unFldSz"] == row["qty"] - row["fldQty"] and float(row["avgPrc"]) >= float(row["prc"])
+
+
+def test_reads_beyond_25_a_second_get_429():
+    """OpenAlgo#1666: Kotak allows 25 requests a second per API."""
+    exchange = PaperExchange(fast(query_ms=0, reads_per_s=25))
+    c, _, _ = login(exchange)
+    replies = [c.order_report() for _ in range(30)]
+    codes = [r.get("stCode", r.get("code")) for r in replies]
+    assert codes[:25] == [5203] * 25 and set(codes[25:]) == {429}
+
+
+def test_the_scrip_master_lists_todays_contracts_with_lot_freeze_and_tick(exchange):
+    """docs/functions/market_data/scrip_master.md: scrip_master(segment) returns the file's URL, needing only the
+    consumer key; search_scrip.md names the columns. Strike and tick are in paise."""
+    client = NeoAPI(consumer_key=CREDS.consumer_key, environment="prod", transport=exchange)
+    url = client.scrip_master(exchange_segment="nse_fo")
+    assert isinstance(url, str) and url.endswith("/nse_fo.csv")
+    with httpx.Client(transport=exchange) as h:
+        rows = list(csv.DictReader(io.StringIO(h.get(url).text)))
+    by_symbol = {r["pTrdSymbol"]: r for r in rows}
+    row = by_symbol[sym("NIFTY", 26000, "CE")]
+    assert (row["lLotSize"], row["lFreezeQty"], row["dTickSize"], row["dStrikePrice;"]) == (
+        "65",
+        "1800",
+        "5",
+        "2600000",
+    )
+    assert {r["pExchSeg"] for r in rows} == {"nse_fo"} and not any(r["pSymbolName"] == "SENSEX" for r in rows)

@@ -47,6 +47,8 @@ def killed_run(folder: Path, point: str, nth: int) -> str:
         "1",
         "--latency-ms",
         "2",
+        "--profile",
+        "fast",
         "--journal",
         str(folder / "journal.sqlite"),
         "--exchange-state",

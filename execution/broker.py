@@ -173,7 +173,7 @@ def _from_row(row: BookRow, attempts: int, note: str | None = None) -> Submissio
 
 # How late Neo's book may show an accepted order: a user measured 4.3 s to the first state (kotak-neo-python#38).
 LIVE_BOOK_LAG_S = 10.0
-BOOK_POLL_S = 0.2  # between reads while waiting for the book to catch up
+BOOK_POLL_S = 0.2  # at most, between reads while waiting for the book to catch up
 
 
 class Broker:
@@ -199,6 +199,11 @@ class Broker:
         """How long an unclear order is looked for before it counts as absent: a request that timed out may still
         reach the exchange within its timeout, and the book shows it only after its lag."""
         return self.session.timeout_s + self.book_lag_s
+
+    @property
+    def poll_s(self) -> float:
+        """Between reads of a book that has not caught up: a quarter of its lag, 10 to 200 ms."""
+        return min(BOOK_POLL_S, max(0.01, self.book_lag_s / 4))
 
     def _send(self, client: NeoAPI, order: PlannedOrder, tag: str) -> Reply:
         leg = order.leg_spec
@@ -257,7 +262,7 @@ class Broker:
             now = self.clock.monotonic()
             if row is not None or now >= deadline:
                 return row, readable
-            sleep_until(min(deadline, now + BOOK_POLL_S), clock=self.clock)
+            sleep_until(min(deadline, now + self.poll_s), clock=self.clock)
 
     def _client(self) -> tuple[NeoAPI, int]:
         if self.login_per_order:

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .broker import BOOK_POLL_S, BookRow, Broker, Submission
+from .broker import BookRow, Broker, Submission
 from .clock import SYSTEM, Clock, sleep_until
 from .errors import BookUnavailable, TraderError
 from .journal import Journal
@@ -377,7 +377,7 @@ class Run:
             now = self.clock.monotonic()
             if not any(r.status.in_flight for r in results) or (now >= deadline and done >= rounds):
                 break
-            sleep_until(min(deadline, now + BOOK_POLL_S), clock=self.clock)
+            sleep_until(min(deadline, now + self.broker.poll_s), clock=self.clock)
         return results
 
     def _read_once(self, results: list[OrderResult], pool: ThreadPoolExecutor) -> list[OrderResult]:
@@ -435,7 +435,7 @@ class Run:
             return False
         # Every order here had its reply (an unclear one was already looked for over a whole settle window), so
         # what is left to wait for is the book's lag.
-        results = self._confirm(results, pool, wait_s=self.broker.book_lag_s + BOOK_POLL_S, rounds=SETTLE_ROUNDS)
+        results = self._confirm(results, pool, wait_s=self.broker.book_lag_s + self.broker.poll_s, rounds=SETTLE_ROUNDS)
         try:
             book = self.broker.book() if any(r.status is OrderStatus.UNKNOWN for r in results) else {}
         except BookUnavailable:

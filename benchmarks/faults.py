@@ -27,7 +27,16 @@ from paper.wiring import paper_engine
 
 INSTANT = ("timeout-after-accept", "error-5xx", "drop", "rate-limit", "session-expiry", "reject")
 # On a book that lags as Neo's does, with the faults that only such a book makes hard.
-LAGGING = ("lag", "late-arrival", "book-failure", "garbled", "ip-not-registered", "partial-fills", "combined")
+LAGGING = (
+    "lag",
+    "late-arrival",
+    "book-failure",
+    "garbled",
+    "ip-not-registered",
+    "session-other-ip",
+    "partial-fills",
+    "combined",
+)
 IN_PROCESS = INSTANT + LAGGING
 KILLS = ("kill-after-intent", "kill-after-send")
 SCENARIOS = IN_PROCESS + KILLS
@@ -108,7 +117,7 @@ def _exchange(kind: str, seed: int) -> ExchangeConfig:
         return ExchangeConfig(**lagging, liquidity=0.02)
     if kind == "combined":
         return ExchangeConfig(**lagging, faults=_ALL_AT_ONCE)
-    rate = 0.05 if kind == "ip-not-registered" else 0.3
+    rate = 0.05 if kind in ("ip-not-registered", "session-other-ip") else 0.3  # each stops its run at once
     return ExchangeConfig(**lagging, faults={kind: rate})
 
 

@@ -16,6 +16,7 @@ FORM_DEFAULTS = {
     "atm": 26000,
     "total_lots": 167,
     "lots_per_batch": 20,
+    "hedge_wait_s": 10.0,
     "delay_s": 2.0,
     "run_mode": "parallel",
     "pacing": "gap",

@@ -97,6 +97,7 @@ def _parser(paper: PaperWiring) -> argparse.ArgumentParser:
     run.add_argument("--pacing", choices=[m.value for m in Pacing], default="gap")
     run.add_argument("--on-leg-failure", choices=[m.value for m in OnLegFailure], default="continue")
     run.add_argument("--hedge-first", action="store_true")
+    run.add_argument("--hedge-wait", default="10", help="hedge-first: seconds the BUY legs may take to fill")
     run.add_argument("--login-per-order", action="store_true", help="the seed's baseline: log in for every order")
     run.add_argument("--live", action="store_true", help="send real orders through Kotak Neo")
     run.add_argument("--yes-send-live-orders", action="store_true", help="confirm live mode")
@@ -298,10 +299,14 @@ def _execute(args: argparse.Namespace, paper: PaperWiring) -> int:
             hedge_first=args.hedge_first,
             on_leg_failure=OnLegFailure(args.on_leg_failure),
             login_per_order=args.login_per_order,
+            hedge_wait_s=args.hedge_wait,
         )
-        plan = make_plan(config, today=date.today())
+        make_plan(config, today=date.today())  # malformed input is refused before anything is opened
         engine = _engine(args, paper)
-        run = engine.start(plan, after_intent=_crash_hook(args))
+        master = engine.scrip_master()
+        if master.warning:
+            print(f"warning: {master.warning}", file=sys.stderr)
+        run = engine.start(engine.plan(config), after_intent=_crash_hook(args))
     else:
         engine = _engine(args, paper)
         run = engine.resume(args.run_id)

@@ -13,13 +13,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
+from . import scrip
 from .broker import LIVE_BOOK_LAG_S, Broker, GuardedTransport
-from .errors import DuplicateRun, NotResumable
+from .errors import DuplicateRun, NotResumable, TraderError
 from .executor import Event, Run
 from .journal import DEFAULT_PATH, Journal
-from .model import EventSource, OrderStatus, Plan, RunState
+from .model import EventSource, OrderStatus, Plan, RunConfig, RunState
 from .planner import Latency
 from .planner import plan as make_plan
+from .scrip import ScripMaster
 from .session import Credentials, Session
 
 
@@ -52,6 +54,8 @@ class Engine:
         self.exchange = exchange
         self._lock = threading.Lock()
         self._runs: dict[str, Run] = {}
+        self._scrip_lock = threading.Lock()
+        self._scrip: ScripMaster | None = None
         self.interrupted = journal.mark_interrupted()
 
     @property
@@ -64,6 +68,22 @@ class Engine:
     ) -> Engine:
         session = Session(Credentials.from_env(env), GuardedTransport(), timeout_s=timeout_s)
         return cls(session, Journal(journal_path))
+
+    def scrip_master(self, today: date | None = None) -> ScripMaster:
+        """Today's contracts from the exchange, read once a day; the bundled table, with a warning, if it fails."""
+        today = today or (self.exchange.today if self.exchange is not None else date.today())
+        with self._scrip_lock:
+            if self._scrip is None or self._scrip.day != today:
+                try:
+                    self._scrip = scrip.load(self.session, today)
+                except TraderError as exc:
+                    self._scrip = scrip.fallback(today, str(exc))
+            return self._scrip
+
+    def plan(self, config: RunConfig) -> Plan:
+        """`config` checked against today's scrip master (or the bundled table) and split into batches."""
+        master = self.scrip_master()
+        return make_plan(config, today=master.day, instruments=master.contracts)
 
     def broker(self, *, login_per_order: bool = False) -> Broker:
         return Broker(self.session, login_per_order=login_per_order, book_lag_s=self.book_lag_s)
@@ -151,7 +171,7 @@ class Engine:
                 raise NotResumable(f"There is no run {run_id} in the journal.")
             if not record.state.resumable:
                 raise NotResumable(f"{run_id} is {record.state}; only an interrupted or stopped run resumes.")
-            plan = make_plan(record.config, today=self.exchange.today if self.exchange else None)
+            plan = self.plan(record.config)
             run = Run(plan, self.broker(), self.journal, run_id=run_id, paper=self.paper, resume=True)
             self._runs[run_id] = run
         return run.start()

@@ -7,7 +7,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 from .errors import SymbolError
 from .model import Segment
@@ -27,6 +26,7 @@ class Underlying:
     freeze_qty: int  # the exchange refuses a single order above this many units
     segment: Segment
     expiry_weekday: int  # monthly contracts expire on the last such weekday (Mon=0)
+    tick: float = 0.05  # rupees: the smallest price step
 
     @property
     def max_lots_per_order(self) -> int:
@@ -124,15 +124,3 @@ def next_weekday(on: date, weekday: int) -> date:
 def weekly_symbol(underlying: str, expiry: date, strike: float, right: str) -> str:
     code = _WEEKLY_MONTH_CODES[expiry.month - 1]
     return f"{underlying}{expiry.year % 100:02d}{code}{expiry.day:02d}{strike:g}{right}"
-
-
-def from_scrip_rows(rows: list[Mapping[str, Any]], symbol: str, fallback: Underlying) -> Underlying:
-    """Live mode: lot size and freeze limit for `symbol` from Neo scrip-master rows (search_scrip)."""
-    for row in rows:
-        if str(row.get("pTrdSymbol", "")).strip().upper() == symbol.upper():
-            lot = int(float(row.get("lLotSize") or fallback.lot_size))
-            freeze = int(float(row.get("lFreezeQty") or fallback.freeze_qty))
-            if lot <= 0 or freeze < lot:
-                raise SymbolError(f"Scrip master has an unusable lot size/freeze limit for '{symbol}'.")
-            return Underlying(fallback.name, lot, freeze, fallback.segment, fallback.expiry_weekday)
-    raise SymbolError(f"'{symbol}' is not in the exchange's scrip master today.")

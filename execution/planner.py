@@ -74,10 +74,29 @@ def _instrument(leg: Leg, today: date, instruments: Mapping[str, Underlying] | N
     parsed = parse_symbol(leg.symbol)
     if parsed.expiry < today:
         raise PlanError(f"{leg.symbol} expired on {parsed.expiry:%d %b %Y}; pick a live contract.")
-    inst = (instruments or {}).get(parsed.symbol) or BUNDLED[parsed.underlying]
+    if instruments:
+        listed = instruments.get(parsed.symbol)
+        if listed is None:
+            raise PlanError(
+                f"{leg.symbol} is not in the exchange's scrip master today: check the expiry date (weeklies expire "
+                "on one weekday), the strike step and the strike's distance from the index."
+            )
+        inst = listed
+    else:
+        inst = BUNDLED[parsed.underlying]
     if leg.segment is not inst.segment:
         raise PlanError(f"{leg.symbol} trades on {inst.segment}, not {leg.segment}.")
     return inst
+
+
+def _on_tick(leg: Leg, tick: float) -> Leg:
+    """A limit price moved to the nearest tick, as the exchange accepts only prices on its grid."""
+    if leg.order_type is not OrderType.LIMIT:
+        return leg
+    price = round(round(leg.price / tick) * tick, 2)
+    if price <= 0:
+        raise PlanError(f"{leg.symbol}: a limit price of {leg.price:g} is below the tick of {tick:g}.")
+    return replace(leg, price=price)
 
 
 def _check_leg(leg: Any) -> Leg:
@@ -104,6 +123,7 @@ def plan(config: RunConfig, today: date | None = None, instruments: Mapping[str,
             raise PlanError(f"{leg.symbol} appears in more than one leg; combine them into one.")
         seen.add(leg.symbol)
     insts = [_instrument(leg, today, instruments) for leg in legs]
+    legs = tuple(_on_tick(leg, inst.tick) for leg, inst in zip(legs, insts, strict=True))
 
     total = whole_number(config.total_lots, "Total lots")
     per_batch = whole_number(config.lots_per_batch, "Lots per batch")

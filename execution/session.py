@@ -147,6 +147,16 @@ class Session:
             raise LoginError(f"Login failed: could not reach the broker ({type(exc).__name__}).") from None
         return client
 
+    def scrip_client(self) -> NeoAPI:
+        """A client that is not logged in: the scrip master needs only the consumer key (SDK docs,
+        scrip_master.md), so reading it never costs a login."""
+        return NeoAPI(
+            consumer_key=self.credentials.consumer_key,
+            environment="prod",
+            transport=self.transport,
+            timeout=self.timeout_s,
+        )
+
     def client(self, totp: str | None = None) -> tuple[NeoAPI, int]:
         """The shared client and its generation, logging in only if there is none for today."""
         with self._lock:

@@ -13,7 +13,6 @@ from execution.executor import Run
 from execution.instruments import BUNDLED
 from execution.model import Mode, OnLegFailure, Pacing, Plan, RunConfig, RunState
 from execution.planner import estimate_seconds
-from execution.planner import plan as make_plan
 from execution.presets import REFERENCE_LEVEL, STRIKE_STEP, Preset, check_preset, preset_legs
 
 S.keep_form(st.session_state)
@@ -110,13 +109,24 @@ pacing = c2.radio(
     help="Gap waits the delay after a batch completes; cadence starts batches the delay apart.",
 )
 hedge_first = c3.toggle("Hedge first", key="hedge_first", help="BUY legs fill before SELL legs are sent.")
+hedge_wait = c3.number_input(
+    "Hedge fill wait (s)",
+    min_value=0.0,
+    step=1.0,
+    key="hedge_wait_s",
+    disabled=not hedge_first,
+    help="How long the BUY legs may take to fill; after that the SELL legs of that batch are not sent.",
+)
 on_fail = c4.selectbox("On leg failure", [f.value for f in OnLegFailure], key="on_leg_failure")
 
+master = eng.scrip_master()
+if master.warning:
+    st.warning(master.warning, icon=":material/inventory_2:")
 plan = None
 try:
     legs = legs_from_frame(edited)
     check_preset(preset, legs)
-    plan = make_plan(
+    plan = eng.plan(
         RunConfig(
             legs=legs,
             total_lots=total,
@@ -125,6 +135,7 @@ try:
             mode=Mode(mode),
             pacing=Pacing(pacing),
             hedge_first=hedge_first,
+            hedge_wait_s=hedge_wait,
             on_leg_failure=OnLegFailure(on_fail),
         )
     )

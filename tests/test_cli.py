@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from execution.instruments import parse_symbol
+from execution.journal import Journal
 from tests.helpers import sym
 
 pytestmark = pytest.mark.slow  # starts processes or runs many seeded runs
@@ -169,7 +170,19 @@ def test_faults_from_the_command_line_leave_each_tag_once_and_every_order_final(
     out = json.loads(p.stdout)
     tags = [r["tag"] for r in out["exchange_book"]]
     assert len(tags) == len(set(tags)) > 0
-    final = {"complete", "open", "rejected", "cancelled", "failed", "skipped"}
-    assert {o["status"] for o in out["orders"]} <= final and len(out["orders"]) == 20
+    final = {"complete", "rejected", "cancelled", "failed", "skipped"}
+    unsettled = [o for o in out["orders"] if o["status"] not in final]
+    assert len(out["orders"]) == 20
+    # An order the book could not settle in time (a slow machine makes reads time out too) is left unsettled,
+    # and the run says so; it is never called failed without proof.
+    assert not unsettled or (out["state"] == "unsettled" and any("not settled yet" in w for w in out["warnings"]))
     assert any(o["attempts"] > 1 for o in out["orders"])  # some were resent after the book proved them absent
     assert p.returncode == (0 if all(o["status"] == "complete" for o in out["orders"]) else 1)
+
+
+def test_a_contract_the_exchange_does_not_list_is_refused_with_exit_2_and_nothing_sent(tmp_path):
+    off_grid = sym("NIFTY", 26010, "CE")
+    p = cli(tmp_path, "run", "--leg", f"{off_grid}:S", "--lots", "2", "--batch-lots", "1", "--delay", "0")
+    assert p.returncode == 2 and p.stdout == ""
+    assert "is not in the exchange's scrip master today" in p.stderr and len(p.stderr.strip().splitlines()) == 1
+    assert Journal(tmp_path / "j.sqlite").runs() == []

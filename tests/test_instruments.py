@@ -1,19 +1,15 @@
-from collections.abc import Mapping
 from datetime import date
-from typing import Any
 
 import pytest
 
 from execution.errors import SymbolError
 from execution.instruments import (
     BUNDLED,
-    from_scrip_rows,
     monthly_expiry,
     monthly_symbol,
     parse_symbol,
     weekly_symbol,
 )
-from tests.helpers import sym
 
 
 def test_monthly_symbol():
@@ -66,11 +62,3 @@ def test_monthly_symbol_rolls_past_this_months_expiry():
 def test_bad_symbols(bad, message):
     with pytest.raises(SymbolError, match=message):
         parse_symbol(bad)
-
-
-def test_live_lot_size_and_freeze_come_from_the_scrip_master():
-    rows: list[Mapping[str, Any]] = [{"pTrdSymbol": sym("NIFTY", 27050, "CE"), "lLotSize": "75", "lFreezeQty": "1800"}]
-    u = from_scrip_rows(rows, sym("NIFTY", 27050, "CE"), BUNDLED["NIFTY"])
-    assert (u.lot_size, u.freeze_qty, u.max_lots_per_order) == (75, 1800, 24)
-    with pytest.raises(SymbolError, match="not in the exchange's scrip master"):
-        from_scrip_rows(rows, sym("NIFTY", 27100, "CE"), BUNDLED["NIFTY"])

@@ -1,0 +1,92 @@
+"""Contracts from the exchange's scrip master, read once a day through the SDK: which contracts trade today, and
+each one's lot size, freeze quantity and tick.
+
+Neo's scrip_master(segment) gives the URL of the day's CSV (SDK docs/functions/market_data/scrip_master.md);
+its columns are those of search_scrip.md (pTrdSymbol, pSymbolName, pExchSeg, pOptionType, lLotSize,
+lFreezeQty, dTickSize in paise). The file is fetched through the session's own transport, so in paper mode the
+paper exchange serves its own listing and nothing touches the network.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+import httpx
+
+from .errors import TraderError
+from .instruments import BUNDLED, TABLE_AS_OF, Underlying
+from .model import Segment
+from .session import Session
+
+SEGMENTS = (Segment.NSE_FO, Segment.BSE_FO)
+
+
+@dataclass(frozen=True)
+class ScripMaster:
+    day: date
+    contracts: Mapping[str, Underlying]  # by trading symbol
+    warning: str | None = None  # set when the exchange's file could not be read and the bundled table stands in
+
+    @property
+    def from_exchange(self) -> bool:
+        return bool(self.contracts)
+
+
+def parse_scrip_csv(text: str) -> dict[str, Underlying]:
+    """Option rows of one scrip-master file, by trading symbol; rows with unusable numbers are left out."""
+    out: dict[str, Underlying] = {}
+    for row in csv.DictReader(io.StringIO(text)):
+        row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
+        if row.get("pOptionType", "").upper() not in ("CE", "PE"):
+            continue
+        try:
+            lot, freeze = int(float(row["lLotSize"])), int(float(row["lFreezeQty"]))
+            tick = float(row.get("dTickSize") or 5) / 100.0
+            segment = Segment(row["pExchSeg"])
+        except (KeyError, ValueError):
+            continue
+        if lot <= 0 or freeze < lot or tick <= 0:
+            continue
+        name = row.get("pSymbolName", "").upper()
+        weekday = BUNDLED[name].expiry_weekday if name in BUNDLED else 0
+        out[row["pTrdSymbol"].upper()] = Underlying(name, lot, freeze, segment, weekday, tick)
+    return out
+
+
+def load(session: Session, today: date) -> ScripMaster:
+    """The day's contracts for the F&O segments. Raises TraderError when the exchange's files cannot be read."""
+    client = session.scrip_client()
+    contracts: dict[str, Underlying] = {}
+    with httpx.Client(transport=session.transport, timeout=max(session.timeout_s, 30.0)) as http:
+        for segment in SEGMENTS:
+            url = client.scrip_master(exchange_segment=segment.value)
+            if not isinstance(url, str):
+                raise TraderError(f"the exchange gave no scrip-master file for {segment}")
+            try:
+                response = http.get(url)
+                response.raise_for_status()
+            except httpx.HTTPError as exc:
+                raise TraderError(
+                    f"the {segment} scrip master could not be downloaded ({type(exc).__name__})"
+                ) from None
+            contracts.update(parse_scrip_csv(response.text))
+    if not contracts:
+        raise TraderError("the scrip master lists no options")
+    return ScripMaster(today, contracts)
+
+
+def fallback(today: date, why: str) -> ScripMaster:
+    """No scrip master: the bundled table, with a warning the trader sees."""
+    return ScripMaster(
+        today,
+        {},
+        warning=(
+            f"The exchange's scrip master could not be read ({why}). Lot sizes and freeze limits come from the bundled "
+            f"table of {TABLE_AS_OF:%d %b %Y}, which may be out of date, and contracts are not checked against "
+            "today's listing."
+        ),
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any
@@ -246,23 +246,28 @@ class Broker:
         """One order's book row by its number; a constant-size read however long the day's book grows."""
         return self._read(lambda client: client.order_report(order_id=order_no))
 
-    def find(self, tag: str) -> tuple[BookRow | None, bool]:
-        """Look `tag` up until it shows or the settle window passes: (its row, whether the book could be read).
-
-        Not cut short by Stop: settling an order already sent is part of finishing it.
-        """
+    def find_all(self, tags: Collection[str]) -> tuple[dict[str, BookRow], bool]:
+        """Look for every tag until all show or the settle window passes: (the rows found, whether the book could be
+        read at all). Not cut short by Stop: settling an order already sent is part of finishing it."""
         deadline = self.clock.monotonic() + self.settle_s
+        found: dict[str, BookRow] = {}
         readable = False
         while True:
             try:
-                row = self.book().get(tag)
+                book = self.book()
                 readable = True
+                found.update({tag: book[tag] for tag in tags if tag in book})
             except BookUnavailable:
-                row = None
+                pass
             now = self.clock.monotonic()
-            if row is not None or now >= deadline:
-                return row, readable
+            if len(found) == len(set(tags)) or now >= deadline:
+                return found, readable
             sleep_until(min(deadline, now + self.poll_s), clock=self.clock)
+
+    def find(self, tag: str) -> tuple[BookRow | None, bool]:
+        """One tag, looked for as find_all does."""
+        found, readable = self.find_all((tag,))
+        return found.get(tag), readable
 
     def _client(self) -> tuple[NeoAPI, int]:
         if self.login_per_order:

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from . import scrip
 from .broker import LIVE_BOOK_LAG_S, Broker, GuardedTransport
-from .errors import DuplicateRun, NotResumable, TraderError
+from .errors import BookUnavailable, DuplicateRun, NotResumable, TraderError
 from .executor import Event, Run
 from .journal import DEFAULT_PATH, Journal
 from .model import EventSource, OrderStatus, Plan, RunConfig, RunState
@@ -108,7 +108,10 @@ class Engine:
         orders = [o for o in self.journal.orders(run_id) if o.status.active]
         if record is None or not orders:
             return 0
-        book = self.broker().book()
+        # The book lags: an order not seen yet is looked for over a whole settle window before it counts as absent.
+        book, readable = self.broker().find_all([o.tag for o in orders])
+        if not readable:
+            raise BookUnavailable("the order book could not be read")
         left = 0
         for o in orders:
             row = book.get(o.tag)

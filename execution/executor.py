@@ -472,20 +472,22 @@ class Run:
     def _reconcile_previous(self) -> set[Slot]:
         """Resume: settle every order already journalled against the book; return the legs not to send again.
 
-        A leg is sent again only when the book proves its latest tag absent and that tag was never accepted;
-        it then goes under a new tag, so the earlier tag's history stays as it was.
+        An order never acknowledged is looked for over a whole settle window, since the book lags. A leg is sent
+        again only when the book proves its latest tag absent and that tag was never accepted; it then goes under
+        a new tag, so the earlier tag's history stays as it was.
         """
-        book = self.broker.book()
         history: dict[Slot, list[OrderResult]] = {}
         for record in self.journal.orders(self.run_id):
             history.setdefault((record.batch, record.leg), []).append(record)
+        latest = {slot: records[-1] for slot, records in history.items()}
+        book = self.broker.book()
+        unclear = [r.tag for r in latest.values() if r.tag not in book and r.status.active and r.order_no is None]
+        found, readable = self.broker.find_all(unclear) if unclear else ({}, True)
+        book = {**book, **found}
         settled: set[Slot] = set()
         for order in self.plan.orders:
             slot = (order.batch, order.leg)
-            records = history.get(slot)
-            if not records:
-                continue
-            if self._settle_slot(order, records, book):
+            if slot in history and self._settle_slot(order, history[slot], book, readable):
                 settled.add(slot)
         missing = len(self.plan.orders) - len(settled)
         self._emit(
@@ -493,15 +495,18 @@ class Run:
         )
         return settled
 
-    def _settle_slot(self, order: PlannedOrder, records: list[OrderResult], book: dict[str, BookRow]) -> bool:
+    def _settle_slot(
+        self, order: PlannedOrder, records: list[OrderResult], book: dict[str, BookRow], readable: bool
+    ) -> bool:
         """One planned order at Resume: True if it needs nothing more, else its next tag is set."""
         latest = records[-1]
         row = book.get(latest.tag)
         if row is not None:
             self._store(row.applied_to(latest), EventSource.RESUME)
             return True
-        if latest.status is OrderStatus.REJECTED or latest.order_no is not None:
-            # Refused outright (resending would be refused again), or accepted once: never sent twice.
+        if latest.status is OrderStatus.REJECTED or latest.order_no is not None or not readable:
+            # Refused outright (resending would be refused again), accepted once, or not provably absent: never
+            # sent twice.
             with self._lock:
                 self._results[latest.batch, latest.leg] = latest
             return True

@@ -5,6 +5,8 @@ Timings are the realistic profile's, shrunk so that the suite stays quick; the b
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections import Counter
 from typing import Any
 
@@ -15,7 +17,7 @@ from execution.model import OrderStatus, RunResult, RunState, Side
 from execution.planner import plan
 from paper.exchange import ExchangeConfig
 from paper.wiring import PaperEngine, paper_engine
-from tests.helpers import config, leg
+from tests.helpers import config, leg, sym
 
 pytestmark = pytest.mark.slow
 
@@ -131,3 +133,48 @@ def test_a_mkt_order_that_rests_partly_filled_leaves_the_run_unsettled_until_rec
     stored = eng.journal.run(r.run_id)
     assert stored is not None and stored.state is RunState.UNSETTLED
     assert eng.reconcile(r.run_id) == 1  # still resting: reconcile says so and leaves it unsettled
+
+
+def test_a_run_killed_after_a_send_is_recovered_from_a_lagging_book_without_a_second_order(tmp_path):
+    journal, book = tmp_path / "journal.sqlite", tmp_path / "book.sqlite"
+    args = [
+        sys.executable,
+        "-m",
+        "execution",
+        "run",
+        "--leg",
+        f"{sym('NIFTY', 27050, 'CE')}:S",
+        "--leg",
+        f"{sym('NIFTY', 25450, 'PE')}:S",
+        "--lots",
+        "2",
+        "--batch-lots",
+        "1",
+        "--delay",
+        "0",
+        "--mode",
+        "sequential",
+        "--login-ms",
+        "1",
+        "--latency-ms",
+        "2",
+        "--journal",
+        str(journal),
+        "--exchange-state",
+        str(book),
+        "--crash-after",
+        "send",
+        "--crash-order",
+        "2",
+    ]  # the realistic profile: the book lags
+    assert subprocess.run(args, capture_output=True, timeout=60).returncode == 137
+    # At once, as a dashboard started right after the crash: the last order is booked but not yet visible.
+    eng = paper_engine(ExchangeConfig(login_ms=1, order_ms=2, query_ms=1, state_path=str(book)), journal, timeout_s=0.5)
+    (run_id,) = eng.recover()
+    result = eng.resume(run_id).wait(60)
+    assert result.state is RunState.COMPLETED and len(result.orders) == 4
+    on_book = Counter(
+        (o.batch, o.leg) for o in eng.journal.orders(run_id) if o.tag in {r["GuiOrdId"] for r in eng.exchange.book()}
+    )
+    assert on_book == Counter({(1, 1): 1, (1, 2): 1, (2, 1): 1, (2, 2): 1})
+    assert eng.exchange.calls["place"] == 2 and len(eng.exchange.book()) == 4

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -54,12 +54,13 @@ _ALL_AT_ONCE = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Check:
     orders: int
     duplicates: int  # a planned order (batch and leg) on the exchange's book more than once
     lost: int  # on the book but missing from the journal or recorded as never placed; or never journalled
     mismatches: int  # settled in the journal with another status than the book's; or placed but not on the book
+    naked: int = 0  # on a hedged run: a SELL sent before its BUY had filled
     unsettled: int = 0  # not final when the run ended: allowed only in a run that says so
     faults: int = 0  # how many faults the exchange (or the kill) actually injected
     resent: int = 0  # orders sent a second time after the book proved them absent
@@ -70,6 +71,33 @@ def legs() -> tuple[Leg, Leg]:
     return (
         Leg(symbol=monthly_symbol("NIFTY", 27050, "CE", today), side=Side.SELL),
         Leg(symbol=monthly_symbol("NIFTY", 25450, "PE", today), side=Side.SELL),
+    )
+
+
+def hedged() -> tuple[Leg, Leg]:
+    """A call spread: the BUY wing is the hedge the SELL must never go out without."""
+    today = date.today()
+    return (
+        Leg(symbol=monthly_symbol("NIFTY", 27550, "CE", today), side=Side.BUY),
+        Leg(symbol=monthly_symbol("NIFTY", 27050, "CE", today), side=Side.SELL),
+    )
+
+
+def naked_sells(run_id: str, journal: Journal) -> int:
+    """SELL legs sent before their batch's BUY leg had filled: what hedge-first must never do."""
+    events = journal.events(run_id)
+    orders = journal.orders(run_id)
+    filled = {
+        o.batch: min((e.wall for e in events[o.tag] if e.status is OrderStatus.COMPLETE), default=None)
+        for o in orders
+        if o.side is Side.BUY
+    }
+    return sum(
+        1
+        for o in orders
+        if o.side is Side.SELL
+        and o.submit_wall is not None
+        and (filled.get(o.batch) is None or o.submit_wall < (filled[o.batch] or 0))
     )
 
 
@@ -95,7 +123,15 @@ def check(run_id: str, journal: Journal, book: list[dict[str, Any]], faults: int
     if unsettled and (state is None or state.state not in (RunState.UNSETTLED, RunState.STOPPED)):
         mismatches += unsettled  # an unsettled order in a run that claims to be done
     resent = sum(o.attempts > 1 for o in recorded.values())
-    return Check(len(planned), duplicates, lost, mismatches, unsettled, faults, resent)
+    return Check(
+        orders=len(planned),
+        duplicates=duplicates,
+        lost=lost,
+        mismatches=mismatches,
+        unsettled=unsettled,
+        faults=faults,
+        resent=resent,
+    )
 
 
 def _exchange(kind: str, seed: int) -> ExchangeConfig:
@@ -129,13 +165,22 @@ def run_in_process(kind: str, seed: int, folder: Path) -> Check:
         reads=Governor(limit=1000),
         timeout_s=0.05,
     )
-    # A partial fill rests on a thin book: a few lots an order, far from the money, make it likely.
+    # A partial fill rests on a thin book: a few lots an order make it likely. On a lagging book the legs are a
+    # hedged spread placed hedge-first, so every fault is also a test that no SELL goes out naked.
     lots = 10 if kind == "partial-fills" else 1
-    run = engine.start(
-        plan(RunConfig(legs=legs(), total_lots=LOTS * lots, lots_per_batch=lots, delay_s=0.0)), run_id=f"{kind}-{seed}"
+    hedge = kind in LAGGING and kind != "partial-fills"
+    config = RunConfig(
+        legs=hedged() if hedge else legs(),
+        total_lots=LOTS * lots,
+        lots_per_batch=lots,
+        delay_s=0.0,
+        hedge_first=hedge,
+        hedge_wait_s=2.0,
     )
+    run = engine.start(plan(config), run_id=f"{kind}-{seed}")
     run.wait(120)
-    return check(run.run_id, engine.journal, engine.exchange.book(), sum(engine.exchange.faults_fired.values()))
+    result = check(run.run_id, engine.journal, engine.exchange.book(), sum(engine.exchange.faults_fired.values()))
+    return replace(result, naked=naked_sells(run.run_id, engine.journal) if hedge else 0)
 
 
 def run_killed(kind: str, seed: int, folder: Path) -> Check:
@@ -211,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         "duplicates",
         "lost",
         "mismatches",
+        "SELL before its hedge filled",
         "unsettled, and said so",
     )
     print("| " + " | ".join(columns) + " |")
@@ -219,13 +265,13 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for kind in SCENARIOS:
             checks = [run_scenario(kind, seed, Path(tmp)) for seed in range(args.runs)]
-            f, r, d, lost, m, u = (
+            f, r, d, lost, m, n, u = (
                 sum(getattr(c, k) for c in checks)
-                for k in ("faults", "resent", "duplicates", "lost", "mismatches", "unsettled")
+                for k in ("faults", "resent", "duplicates", "lost", "mismatches", "naked", "unsettled")
             )
-            bad += d + lost + m
+            bad += d + lost + m + n
             orders = sum(c.orders for c in checks)
-            print(f"| {kind} | {len(checks)} | {orders} | {f} | {r} | {d} | {lost} | {m} | {u} |", flush=True)
+            print(f"| {kind} | {len(checks)} | {orders} | {f} | {r} | {d} | {lost} | {m} | {n} | {u} |", flush=True)
     return 1 if bad else 0
 
 

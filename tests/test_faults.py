@@ -24,7 +24,7 @@ def test_faults_never_duplicate_lose_or_misrecord(kind, seed, tmp_path):
 @pytest.mark.parametrize("kind", LAGGING)
 def test_on_a_lagging_book_nothing_is_duplicated_lost_or_misrecorded(kind, seed, tmp_path):
     c = run_scenario(kind, seed, tmp_path)
-    assert (c.duplicates, c.lost, c.mismatches) == (0, 0, 0)
+    assert (c.duplicates, c.lost, c.mismatches, c.naked) == (0, 0, 0, 0)
     if kind != "partial-fills":
         assert c.unsettled == 0
 

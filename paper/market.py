@@ -47,13 +47,18 @@ class Market:
     def __init__(self, seed: int, liquidity: float | None) -> None:
         self.seed = seed
         self.liquidity = liquidity  # depth multiplier; None is unlimited
+        self._phases: dict[str, tuple[float, float]] = {}
 
     def spot(self, contract: Contract, second: int) -> float:
         """A slow swing and a faster ripple around the reference, with seeded phases: about 2 points a second,
         as an index moves, so a price seen at acceptance still holds a moment later."""
-        rng = random.Random(f"{self.seed}|{contract.rules.name}|phase")
-        slow = 0.002 * math.sin(2 * math.pi * second / 600 + rng.uniform(0, 2 * math.pi))
-        ripple = 0.0004 * math.sin(2 * math.pi * second / 37 + rng.uniform(0, 2 * math.pi))
+        name = contract.rules.name
+        if name not in self._phases:
+            rng = random.Random(f"{self.seed}|{name}|phase")
+            self._phases[name] = (rng.uniform(0, 2 * math.pi), rng.uniform(0, 2 * math.pi))
+        first, second_phase = self._phases[name]
+        slow = 0.002 * math.sin(2 * math.pi * second / 600 + first)
+        ripple = 0.0004 * math.sin(2 * math.pi * second / 37 + second_phase)
         return contract.rules.reference * (1.0 + slow + ripple)
 
     def premium(self, contract: Contract, second: int, days_left: float) -> float:
@@ -92,10 +97,11 @@ class Market:
         self, contract: Contract, buy: bool, units: int, limit: float, second: int, days_left: float
     ) -> tuple[int, float]:
         """Units filled and their average price, walking the book up (buy) or down (sell) to `limit`."""
-        q = self.quote(contract, second, days_left)
         if self.liquidity is None:
-            marketable = q.ltp <= limit if buy else q.ltp >= limit
-            return (units, q.ltp) if marketable else (0, 0.0)
+            ltp = self.premium(contract, second, days_left)
+            marketable = ltp <= limit if buy else ltp >= limit
+            return (units, ltp) if marketable else (0, 0.0)
+        q = self.quote(contract, second, days_left)
         filled, cost = 0, 0.0
         for price, available in q.asks if buy else q.bids:
             if (buy and price > limit) or (not buy and price < limit) or filled == units:

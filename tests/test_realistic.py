@@ -5,8 +5,6 @@ Timings are the realistic profile's, shrunk so that the suite stays quick; the b
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections import Counter
 from typing import Any
 
@@ -17,7 +15,8 @@ from execution.model import OrderStatus, RunResult, RunState, Side
 from execution.planner import plan
 from paper.exchange import ExchangeConfig
 from paper.wiring import PaperEngine, paper_engine
-from tests.helpers import config, leg, sym
+from tests.helpers import config, leg
+from tests.test_recovery import killed_run
 
 pytestmark = pytest.mark.slow
 
@@ -136,45 +135,17 @@ def test_a_mkt_order_that_rests_partly_filled_leaves_the_run_unsettled_until_rec
 
 
 def test_a_run_killed_after_a_send_is_recovered_from_a_lagging_book_without_a_second_order(tmp_path):
-    journal, book = tmp_path / "journal.sqlite", tmp_path / "book.sqlite"
-    args = [
-        sys.executable,
-        "-m",
-        "execution",
-        "run",
-        "--leg",
-        f"{sym('NIFTY', 27050, 'CE')}:S",
-        "--leg",
-        f"{sym('NIFTY', 25450, 'PE')}:S",
-        "--lots",
-        "2",
-        "--batch-lots",
-        "1",
-        "--delay",
-        "0",
-        "--mode",
-        "sequential",
-        "--login-ms",
-        "1",
-        "--latency-ms",
-        "2",
-        "--journal",
-        str(journal),
-        "--exchange-state",
-        str(book),
-        "--crash-after",
-        "send",
-        "--crash-order",
-        "2",
-    ]  # the realistic profile: the book lags
-    assert subprocess.run(args, capture_output=True, timeout=60).returncode == 137
+    run_id = killed_run(tmp_path, "send", 2, profile="realistic")  # the book lags
     # At once, as a dashboard started right after the crash: the last order is booked but not yet visible.
-    eng = paper_engine(ExchangeConfig(login_ms=1, order_ms=2, query_ms=1, state_path=str(book)), journal, timeout_s=0.5)
-    (run_id,) = eng.recover()
+    book = str(tmp_path / "paper_exchange.sqlite")
+    eng = paper_engine(
+        ExchangeConfig(login_ms=1, order_ms=2, query_ms=1, state_path=book), tmp_path / "journal.sqlite", timeout_s=0.5
+    )
+    assert eng.recover() == [run_id]
     result = eng.resume(run_id).wait(60)
-    assert result.state is RunState.COMPLETED and len(result.orders) == 4
+    assert result.state is RunState.COMPLETED and len(result.orders) == 8
     on_book = Counter(
         (o.batch, o.leg) for o in eng.journal.orders(run_id) if o.tag in {r["GuiOrdId"] for r in eng.exchange.book()}
     )
-    assert on_book == Counter({(1, 1): 1, (1, 2): 1, (2, 1): 1, (2, 2): 1})
-    assert eng.exchange.calls["place"] == 2 and len(eng.exchange.book()) == 4
+    assert on_book == Counter({(b, g): 1 for b in range(1, 5) for g in (1, 2)})
+    assert eng.exchange.calls["place"] == 6 and len(eng.exchange.book()) == 8

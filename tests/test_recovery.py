@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow  # starts processes or runs many seeded runs
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
-def killed_run(folder: Path, point: str, nth: int) -> str:
+def killed_run(folder: Path, point: str, nth: int, profile: str = "fast") -> str:
     """Run the CLI until it dies at `point` on the nth order; return the run id.
 
     Sequential, so exactly the orders before the nth have reached the exchange when it dies.
@@ -48,7 +48,7 @@ def killed_run(folder: Path, point: str, nth: int) -> str:
         "--latency-ms",
         "2",
         "--profile",
-        "fast",
+        profile,
         "--journal",
         str(folder / "journal.sqlite"),
         "--exchange-state",

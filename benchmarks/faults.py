@@ -136,14 +136,14 @@ def check(run_id: str, journal: Journal, book: list[dict[str, Any]], faults: int
 
 def _exchange(kind: str, seed: int) -> ExchangeConfig:
     """Faults on about a third of the orders (429 bursts: a tight exchange limit); the lagging scenarios show
-    orders 20-80 ms late and step through Neo's states 10 ms apart."""
+    orders 10-40 ms late and step through Neo's states 5 ms apart."""
     common: dict[str, Any] = {"login_ms": 1, "order_ms": 2, "query_ms": 1, "jitter_ms": 2, "seed": seed}
     if kind in INSTANT:
         return fast(**common, faults={kind: 0.3}, orders_per_s=6 if kind == "rate-limit" else 0)
     lagging: dict[str, Any] = {
         **common,
-        "book_lag_ms": (20.0, 80.0),
-        "state_step_ms": 10.0,
+        "book_lag_ms": (10.0, 40.0),
+        "state_step_ms": 5.0,
         "orders_per_s": 0,
         "reads_per_s": 0,
     }
@@ -153,7 +153,7 @@ def _exchange(kind: str, seed: int) -> ExchangeConfig:
         return ExchangeConfig(**lagging, liquidity=0.02)
     if kind == "combined":
         return ExchangeConfig(**lagging, faults=_ALL_AT_ONCE)
-    rate = 0.05 if kind in ("ip-not-registered", "session-other-ip") else 0.3  # each stops its run at once
+    rate = 0.15 if kind in ("ip-not-registered", "session-other-ip") else 0.3  # each stops its run at once
     return ExchangeConfig(**lagging, faults={kind: rate})
 
 
@@ -190,6 +190,8 @@ def run_killed(kind: str, seed: int, folder: Path) -> Check:
     common = [
         "--profile",
         "fast",
+        "--timeout",  # an order never acknowledged is looked for over the request timeout before Resume sends it
+        "0.5",
         "--journal",
         str(journal),
         "--exchange-state",

@@ -49,6 +49,8 @@ def killed_run(folder: Path, point: str, nth: int, profile: str = "fast") -> str
         "2",
         "--profile",
         profile,
+        "--timeout",
+        "0.5",
         "--journal",
         str(folder / "journal.sqlite"),
         "--exchange-state",
@@ -72,6 +74,7 @@ def test_restart_marks_interrupted_settles_from_the_book_and_resumes_only_missin
     eng = paper_engine(
         fast(login_ms=1, order_ms=2, query_ms=1, state_path=str(tmp_path / "paper_exchange.sqlite")),
         tmp_path / "journal.sqlite",
+        timeout_s=0.5,  # an unacknowledged order is looked for over the request timeout before it counts as absent
     )
     assert eng.interrupted == [run_id] and state(eng.journal, run_id) is RunState.INTERRUPTED
     assert eng.recover() == [run_id]

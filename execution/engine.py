@@ -18,7 +18,7 @@ from .broker import LIVE_BOOK_LAG_S, Broker, GuardedTransport
 from .errors import BookUnavailable, DuplicateRun, NotResumable, TraderError
 from .executor import Event, Run
 from .journal import DEFAULT_PATH, Journal
-from .model import EventSource, OrderStatus, Plan, RunConfig, RunState
+from .model import EventSource, OrderStatus, Plan, RunConfig, RunRecord, RunState
 from .planner import Latency
 from .planner import plan as make_plan
 from .scrip import ScripMaster
@@ -96,34 +96,42 @@ class Engine:
         never accepted and its run died; an accepted one keeps its state, so it is never placed again.
         """
         mine = [r for r in self.journal.runs() if r.paper == self.paper]
-        for r in mine:
-            if r.state is RunState.INTERRUPTED or r.state is RunState.UNSETTLED:
-                self.reconcile(r.run_id)
+        self._settle([r for r in mine if r.state in (RunState.INTERRUPTED, RunState.UNSETTLED)])
         return [r.run_id for r in mine if r.state is RunState.INTERRUPTED]
 
     def reconcile(self, run_id: str) -> int:
-        """Read the book once for the run's orders still in flight and record what it shows; an unsettled run
-        whose orders are now all final is completed. Returns how many orders are still unsettled."""
+        """Read the book for the run's orders still in flight and record what it shows; an unsettled run whose
+        orders are now all final is completed. Returns how many orders are still unsettled."""
         record = self.journal.run(run_id)
-        orders = [o for o in self.journal.orders(run_id) if o.status.active]
-        if record is None or not orders:
-            return 0
-        # The book lags: an order not seen yet is looked for over a whole settle window before it counts as absent.
-        book, readable = self.broker().find_all([o.tag for o in orders])
+        return self._settle([record]).get(run_id, 0) if record is not None else 0
+
+    def _settle(self, records: list[RunRecord]) -> dict[str, int]:
+        """Settle these runs' in-flight orders from one look at the book; how many each still has unsettled.
+
+        The book lags: an order not seen yet is looked for over one settle window, shared by all the runs, before
+        it counts as absent.
+        """
+        orders = {r.run_id: [o for o in self.journal.orders(r.run_id) if o.status.active] for r in records}
+        tags = [o.tag for pending in orders.values() for o in pending]
+        if not tags:
+            return {r.run_id: 0 for r in records}
+        book, readable = self.broker().find_all(tags)
         if not readable:
             raise BookUnavailable("the order book could not be read")
-        left = 0
-        for o in orders:
-            row = book.get(o.tag)
-            if row is not None:
-                o = row.applied_to(o)
-                self.journal.record(run_id, o, EventSource.RECOVERY)
-            elif o.order_no is None and record.state is RunState.INTERRUPTED:
-                o = replace(o, status=OrderStatus.FAILED, error="the run died before the exchange had it")
-                self.journal.record(run_id, o, EventSource.RECOVERY)
-            left += o.status.active
-        if not left and record.state is RunState.UNSETTLED:
-            self.journal.update_run(run_id, state=RunState.COMPLETED)
+        left: dict[str, int] = {}
+        for record in records:
+            left[record.run_id] = 0
+            for o in orders[record.run_id]:
+                row = book.get(o.tag)
+                if row is not None:
+                    o = row.applied_to(o)
+                    self.journal.record(record.run_id, o, EventSource.RECOVERY)
+                elif o.order_no is None and record.state is RunState.INTERRUPTED:
+                    o = replace(o, status=OrderStatus.FAILED, error="the run died before the exchange had it")
+                    self.journal.record(record.run_id, o, EventSource.RECOVERY)
+                left[record.run_id] += o.status.active
+            if not left[record.run_id] and record.state is RunState.UNSETTLED:
+                self.journal.update_run(record.run_id, state=RunState.COMPLETED)
         return left
 
     def latency(self) -> Latency:

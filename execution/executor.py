@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import secrets
 import threading
 import time
@@ -372,12 +373,14 @@ class Run:
         account's budget. Not cut short by Stop, since settling what was sent is part of finishing it.
         """
         deadline = self.clock.monotonic() + wait_s
-        for done in range(1, 1_000_000):
+        for done in itertools.count(1):
             results = self._read_once(results, pool)
             now = self.clock.monotonic()
             if not any(r.status.in_flight for r in results) or (now >= deadline and done >= rounds):
                 break
-            sleep_until(min(deadline, now + self.broker.poll_s), clock=self.clock)
+            # Rounds still owed after the deadline are spaced too: reads back to back would give the book no time.
+            pause = self.broker.poll_s
+            sleep_until(now + pause if now >= deadline else min(deadline, now + pause), clock=self.clock)
         return results
 
     def _read_once(self, results: list[OrderResult], pool: ThreadPoolExecutor) -> list[OrderResult]:

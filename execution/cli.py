@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any, NoReturn
 
 import httpx
@@ -17,7 +18,7 @@ from .engine import Engine
 from .errors import TraderError
 from .governor import Governor
 from .instruments import BUNDLED, next_weekday, parse_symbol, weekly_symbol
-from .journal import DEFAULT_PATH
+from .journal import DEFAULT_PATH, PAPER_BOOK, data_dir
 from .model import Mode, OnLegFailure, OrderEvent, OrderResult, Pacing, RunConfig, RunResult
 from .planner import parse_leg
 from .planner import plan as make_plan
@@ -87,8 +88,13 @@ def _parser(paper: PaperWiring) -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="place a batched run (paper mode unless --live)")
     resume = sub.add_parser("resume", help="place only the missing orders of an interrupted run")
     resume.add_argument("run_id")
+    resume.add_argument(
+        "--new-day", action="store_true", help="confirm resuming a run placed on an earlier trading day"
+    )
     for q in (run, resume):
         _paper_options(q, _fault_parser(paper.fault_kinds))
+        q.add_argument("--live", action="store_true", help="send real orders through Kotak Neo")
+        q.add_argument("--yes-send-live-orders", action="store_true", help="confirm live mode")
     run.add_argument("--leg", action="append", default=[], metavar="SYMBOL:SIDE", help="repeat for each leg")
     run.add_argument("--lots", required=True)
     run.add_argument("--batch-lots", required=True)
@@ -99,15 +105,25 @@ def _parser(paper: PaperWiring) -> argparse.ArgumentParser:
     run.add_argument("--hedge-first", action="store_true")
     run.add_argument("--hedge-wait", default="10", help="hedge-first: seconds the BUY legs may take to fill")
     run.add_argument("--login-per-order", action="store_true", help="the seed's baseline: log in for every order")
-    run.add_argument("--live", action="store_true", help="send real orders through Kotak Neo")
-    run.add_argument("--yes-send-live-orders", action="store_true", help="confirm live mode")
+    run.add_argument(
+        "--again",
+        metavar="RUN_ID",
+        help="place a plan again that was placed within the last 5 minutes as RUN_ID (otherwise refused)",
+    )
     return p
 
 
 def _paper_options(q: argparse.ArgumentParser, fault: Callable[[str], tuple[str, float]]) -> None:
     q.add_argument("--json", action="store_true", help="print one JSON object")
-    q.add_argument("--journal", default=str(DEFAULT_PATH), help="SQLite journal path")
-    q.add_argument("--exchange-state", help="paper mode: keep the simulated book in this file")
+    q.add_argument(
+        "--journal",
+        default=str(data_dir() / DEFAULT_PATH.name),
+        help="SQLite journal path (default: journal.sqlite in $NEO_BATCH_DATA, else data/); the rate windows and "
+        "the paper book live beside it",
+    )
+    q.add_argument(
+        "--exchange-state", help="paper mode: the simulated book's file (default: beside the journal, shared)"
+    )
     q.add_argument("--login-ms", type=_non_negative, default=800.0, help="paper login latency")
     q.add_argument("--latency-ms", type=_non_negative, default=150.0, help="paper order latency")
     q.add_argument("--query-ms", type=_non_negative, default=None, help="paper book/query latency")
@@ -129,8 +145,9 @@ def _paper_options(q: argparse.ArgumentParser, fault: Callable[[str], tuple[str,
         default="realistic",
         help="paper exchange: a book that lags and MKT orders that may rest (realistic), or an instant one",
     )
-    q.add_argument("--crash-after", choices=("intent", "send"), help=argparse.SUPPRESS)
+    q.add_argument("--crash-after", choices=("intent", "send", "disk-full"), help=argparse.SUPPRESS)
     q.add_argument("--crash-order", type=int, default=1, help=argparse.SUPPRESS)
+    q.add_argument("--paper-today", type=date.fromisoformat, help=argparse.SUPPRESS)
 
 
 def symbols_text(underlying: str, legs: str | None, today: date) -> str:
@@ -169,11 +186,16 @@ class _CrashAfterSend(httpx.BaseTransport):
 
 
 def _engine(args: argparse.Namespace, paper: PaperWiring) -> Engine:
-    governor = Governor(args.orders_per_s, window_s=1.0 / (args.time_scale or 1.0))
-    if getattr(args, "live", False):
+    if args.live and not args.yes_send_live_orders:
+        raise _Refused("live mode sends real orders: add --yes-send-live-orders to confirm")
+    folder = Path(args.journal).parent
+    window_s = 1.0 / (args.time_scale or 1.0)
+    if args.live:
         from dotenv import dotenv_values
 
-        return Engine.live_mode({**dotenv_values(".env"), **os.environ}, args.journal, args.timeout)
+        engine = Engine.live_mode({**dotenv_values(".env"), **os.environ}, args.journal, args.timeout)
+        engine.share_rate_limits(folder, orders_per_s=args.orders_per_s, window_s=window_s)
+        return engine
     options = {
         "login_ms": args.login_ms,
         "order_ms": args.latency_ms,
@@ -183,10 +205,12 @@ def _engine(args: argparse.Namespace, paper: PaperWiring) -> Engine:
         "reject_rate": min(args.reject_rate, 1.0),
         "orders_per_s": args.orders_per_s * (args.time_scale or 1.0),
         "faults": dict(args.fault),
-        "state_path": args.exchange_state,
+        "state_path": args.exchange_state or str(folder / PAPER_BOOK),
         "profile": args.profile,
+        "today": args.paper_today,
     }
-    engine = paper.engine(options, args.journal, governor, args.timeout)
+    engine = paper.engine(options, args.journal, Governor(args.orders_per_s, window_s=window_s), args.timeout)
+    engine.share_rate_limits(folder, orders_per_s=args.orders_per_s, window_s=window_s)
     if args.crash_after == "send":
         engine.session.transport = _CrashAfterSend(engine.session.transport, args.crash_order)
     return engine
@@ -271,33 +295,35 @@ def _print_text(out: dict[str, Any]) -> None:
         print(f"warning: {w}", file=sys.stderr)
 
 
-def _crash_hook(args: argparse.Namespace) -> Callable[[str], None] | None:
-    """Test hook: this process dies after the Nth intent is journalled, before that order is sent."""
-    if args.crash_after != "intent":
+def _crash_hook(args: argparse.Namespace, engine: Engine) -> Callable[[str], None] | None:
+    """Test hooks: after the Nth intent is journalled, before that order is sent, this process dies, or its
+    disk fills up."""
+    if args.crash_after not in ("intent", "disk-full"):
         return None
     count = iter(range(1, 10**9))
 
     def hook(tag: str) -> None:
-        if next(count) == args.crash_order:
+        if next(count) != args.crash_order:
+            return
+        if args.crash_after == "intent":
             os._exit(137)
+        engine.journal.fill_disk()
 
     return hook
 
 
 def _execute(args: argparse.Namespace, paper: PaperWiring) -> int:
     if args.command == "run":
-        if args.live and not args.yes_send_live_orders:
-            raise _Refused("live mode sends real orders: add --yes-send-live-orders to confirm")
         legs = tuple(parse_leg(text) for text in args.leg)
         config = RunConfig(
             legs=legs,
             total_lots=args.lots,
             lots_per_batch=args.batch_lots,
             delay_s=args.delay,
-            mode=Mode(args.mode),
-            pacing=Pacing(args.pacing),
+            mode=args.mode,
+            pacing=args.pacing,
             hedge_first=args.hedge_first,
-            on_leg_failure=OnLegFailure(args.on_leg_failure),
+            on_leg_failure=args.on_leg_failure,
             login_per_order=args.login_per_order,
             hedge_wait_s=args.hedge_wait,
         )
@@ -306,10 +332,10 @@ def _execute(args: argparse.Namespace, paper: PaperWiring) -> int:
         master = engine.scrip_master()
         if master.warning:
             print(f"warning: {master.warning}", file=sys.stderr)
-        run = engine.start(engine.plan(config), after_intent=_crash_hook(args))
+        run = engine.start(engine.plan(config), after_intent=_crash_hook(args, engine), again_of=args.again)
     else:
         engine = _engine(args, paper)
-        run = engine.resume(args.run_id)
+        run = engine.resume(args.run_id, new_day=args.new_day)
     result = run.wait()
     out = report(result, engine)
     if args.json:

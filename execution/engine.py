@@ -14,15 +14,17 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from . import scrip
-from .broker import LIVE_BOOK_LAG_S, Broker, GuardedTransport
-from .errors import BookUnavailable, DuplicateRun, NotResumable, TraderError
-from .executor import Event, Run
-from .journal import DEFAULT_PATH, Journal
-from .model import EventSource, OrderStatus, Plan, RunConfig, RunRecord, RunState
+from .broker import LIVE_BOOK_LAG_S, BookRow, Broker, GuardedTransport
+from .clock import SYSTEM, Clock
+from .errors import BookUnavailable, DuplicateRun, NewDay, NotResumable, StaleLease, TraderError
+from .executor import Event, Run, earlier_day, new_run_id, on_day
+from .governor import Governor
+from .journal import DEFAULT_PATH, REPEAT_WINDOW_S, Journal
+from .model import EventSource, OrderResult, OrderStatus, Plan, RunConfig, RunRecord, RunState
 from .planner import Latency
 from .planner import plan as make_plan
 from .scrip import ScripMaster
-from .session import Credentials, Session
+from .session import READS_PER_S, Credentials, Session
 
 
 class Venue(Protocol):
@@ -45,15 +47,25 @@ class Engine:
     """One per process (the dashboard keeps it in st.cache_resource). Thread-safe."""
 
     def __init__(
-        self, session: Session, journal: Journal, exchange: Venue | None = None, *, book_lag_s: float | None = None
+        self,
+        session: Session,
+        journal: Journal,
+        exchange: Venue | None = None,
+        *,
+        book_lag_s: float | None = None,
+        repeat_window_s: float = REPEAT_WINDOW_S,
     ) -> None:
         self.session = session
+        # The lease and the repeat window are per account, and a paper account never shares one with a live one.
+        self.account = f"{'paper' if exchange is not None else 'live'}:{session.credentials.ucc}"
+        self.repeat_window_s = repeat_window_s
         # How late the book may show an order: the venue's own bound, or Neo's as measured.
         self.book_lag_s = book_lag_s if book_lag_s is not None else exchange.book_lag_s if exchange else LIVE_BOOK_LAG_S
         self.journal = journal
         self.exchange = exchange
         self._lock = threading.Lock()
         self._runs: dict[str, Run] = {}
+        self._submissions: dict[str, Run] = {}
         self._scrip_lock = threading.Lock()
         self._scrip: ScripMaster | None = None
         self.interrupted = journal.mark_interrupted()
@@ -62,12 +74,23 @@ class Engine:
     def paper(self) -> bool:
         return self.exchange is not None
 
+    @property
+    def today(self) -> date:
+        """The venue's trading day."""
+        return self.exchange.today if self.exchange is not None else date.today()
+
     @classmethod
     def live_mode(
         cls, env: Mapping[str, str | None], journal_path: str | Path = DEFAULT_PATH, timeout_s: float = 10.0
     ) -> Engine:
         session = Session(Credentials.from_env(env), GuardedTransport(), timeout_s=timeout_s)
         return cls(session, Journal(journal_path))
+
+    def share_rate_limits(self, folder: Path, *, orders_per_s: int = 10, window_s: float = 1.0) -> None:
+        """Count this account's orders and reads together with every other process using `folder`."""
+        name = self.account.replace(":", "-")
+        self.session.governor = Governor(orders_per_s, window_s, shared=folder / f"orders-{name}.window")
+        self.session.reads = Governor(READS_PER_S, window_s, shared=folder / f"reads-{name}.window")
 
     def scrip_master(self, today: date | None = None) -> ScripMaster:
         """Today's contracts from the exchange, read once a day; the bundled table, with a warning, if it fails."""
@@ -109,30 +132,38 @@ class Engine:
         """Settle these runs' in-flight orders from one look at the book; how many each still has unsettled.
 
         The book lags: an order not seen yet is looked for over one settle window, shared by all the runs, before
-        it counts as absent.
+        it counts as absent. Today's book cannot show an earlier day's order: one of those never acknowledged
+        becomes unknown, for the trader to decide, and is never taken as absent.
         """
+        today = self.today
         orders = {r.run_id: [o for o in self.journal.orders(r.run_id) if o.status.active] for r in records}
-        tags = [o.tag for pending in orders.values() for o in pending]
-        if not tags:
-            return {r.run_id: 0 for r in records}
-        book, readable = self.broker().find_all(tags)
+        tags = [o.tag for pending in orders.values() for o in pending if on_day(o, today)]
+        book, readable = self.broker().find_all(tags) if tags else ({}, True)
         if not readable:
             raise BookUnavailable("the order book could not be read")
         left: dict[str, int] = {}
         for record in records:
             left[record.run_id] = 0
             for o in orders[record.run_id]:
-                row = book.get(o.tag)
-                if row is not None:
-                    o = row.applied_to(o)
-                    self.journal.record(record.run_id, o, EventSource.RECOVERY)
-                elif o.order_no is None and record.state is RunState.INTERRUPTED:
-                    o = replace(o, status=OrderStatus.FAILED, error="the run died before the exchange had it")
-                    self.journal.record(record.run_id, o, EventSource.RECOVERY)
+                o = self._settle_order(record, o, book.get(o.tag), today)
                 left[record.run_id] += o.status.active
             if not left[record.run_id] and record.state is RunState.UNSETTLED:
                 self.journal.update_run(record.run_id, state=RunState.COMPLETED)
         return left
+
+    def _settle_order(self, record: RunRecord, o: OrderResult, row: BookRow | None, today: date) -> OrderResult:
+        if row is not None:
+            o = row.applied_to(o)
+        elif not on_day(o, today):
+            if o.order_no is not None or o.status is OrderStatus.UNKNOWN:
+                return o
+            o = replace(o, status=OrderStatus.UNKNOWN, error=earlier_day(o))
+        elif o.order_no is None and record.state is RunState.INTERRUPTED:
+            o = replace(o, status=OrderStatus.FAILED, error="the run died before the exchange had it")
+        else:
+            return o
+        self.journal.record(record.run_id, o, EventSource.RECOVERY)
+        return o
 
     def latency(self) -> Latency:
         """What the plan preview's estimate uses: the paper exchange's settings, or live medians so far."""
@@ -154,12 +185,34 @@ class Engine:
         on_event: Callable[[Event], None] | None = None,
         after_intent: Callable[[str], None] | None = None,
         run_id: str | None = None,
+        *,
+        submission: str | None = None,
+        again_of: str | None = None,
+        clock: Clock = SYSTEM,
     ) -> Run:
-        """Start a run, refusing a second active run of the same plan."""
+        """Start a run holding the account's lease.
+
+        `submission` identifies the click: the same click again returns its run, never a second one. The same plan
+        placed on the account within the repeat window is refused (RecentlyPlaced) unless `again_of` names the
+        earlier run. Another run on the account, in any process, is refused (AccountBusy).
+        """
         with self._lock:
-            for run in self._runs.values():
-                if not run.done and run.plan.fingerprint == plan.fingerprint:
-                    raise DuplicateRun(f"This plan is already running as {run.run_id}.")
+            if submission is not None and submission in self._submissions:
+                return self._submissions[submission]
+            run_id = run_id or new_run_id()
+            self._with_lease(
+                lambda: self.journal.begin_run(
+                    run_id,
+                    plan.config,
+                    plan.fingerprint,
+                    paper=self.paper,
+                    day=self.today,
+                    account=self.account,
+                    submission=submission,
+                    again_of=again_of,
+                    repeat_window_s=self.repeat_window_s,
+                )
+            )
             run = Run(
                 plan,
                 self.broker(login_per_order=plan.config.login_per_order),
@@ -168,24 +221,66 @@ class Engine:
                 on_event=on_event,
                 after_intent=after_intent,
                 run_id=run_id,
+                clock=clock,
+                today=self.today,
+                account=self.account,
             )
             self._runs[run.run_id] = run
+            if submission is not None:
+                self._submissions[submission] = run
         return run.start()
 
-    def resume(self, run_id: str) -> Run:
-        """Place only the orders of an interrupted or stopped run that the book proves missing."""
+    def resume(self, run_id: str, *, new_day: bool = False) -> Run:
+        """Place only the orders of an interrupted or stopped run that the book proves missing.
+
+        A run from an earlier trading day resumes only with `new_day`, after its plan is checked again against
+        today's contracts; a run resumes only in its own mode (paper or live).
+        """
         with self._lock:
             if run_id in self._runs and not self._runs[run_id].done:
-                raise DuplicateRun(f"{run_id} is still running.")
+                raise DuplicateRun(f"{run_id} is still running.", run_id)
             record = self.journal.run(run_id)
             if record is None:
                 raise NotResumable(f"There is no run {run_id} in the journal.")
             if not record.state.resumable:
                 raise NotResumable(f"{run_id} is {record.state}; only an interrupted or stopped run resumes.")
+            if record.paper != self.paper:
+                raise NotResumable(_other_mode(record))
+            if record.day is not None and record.day < self.today and not new_day:
+                raise NewDay(
+                    f"{run_id} was placed on {record.day:%d %b %Y}. Confirm to resume it today: its contracts and "
+                    "lot sizes are checked again, and orders never confirmed that day are not placed again."
+                )
             plan = self.plan(record.config)
-            run = Run(plan, self.broker(), self.journal, run_id=run_id, paper=self.paper, resume=True)
+            self._with_lease(lambda: self.journal.claim(self.account, run_id))
+            run = Run(
+                plan,
+                self.broker(),
+                self.journal,
+                run_id=run_id,
+                paper=self.paper,
+                resume=True,
+                today=self.today,
+                account=self.account,
+            )
             self._runs[run_id] = run
         return run.start()
+
+    def _with_lease(self, take: Callable[[], None]) -> None:
+        """Take the account's lease; a dead holder's is taken over once its run is settled from the book."""
+        try:
+            take()
+        except StaleLease as exc:
+            if exc.run_id is None:
+                raise
+            record = self.journal.run(exc.run_id)
+            if record is not None:
+                if record.state.active:
+                    self.journal.update_run(record.run_id, state=RunState.INTERRUPTED)
+                    record = replace(record, state=RunState.INTERRUPTED)
+                self._settle([record])  # BookUnavailable: the lease stays with the dead run; nothing is sent
+            self.journal.release(self.account, exc.run_id, holder_gone=True)
+            take()
 
     def get(self, run_id: str) -> Run | None:
         with self._lock:
@@ -194,3 +289,12 @@ class Engine:
     def active(self) -> list[Run]:
         with self._lock:
             return [r for r in self._runs.values() if not r.done]
+
+
+def _other_mode(record: RunRecord) -> str:
+    if record.paper:
+        return f"{record.run_id} is a paper run; it resumes only in paper mode, never on a live account."
+    return (
+        f"{record.run_id} is a live run; it resumes only in live mode (resume --live --yes-send-live-orders), "
+        "never on the paper exchange."
+    )

@@ -28,11 +28,19 @@ class BookUnavailable(TraderError):
 
 
 class DuplicateRun(TraderError):
-    """The same plan is already running: a double click, a rerun or a second tab."""
+    """The same plan is already running: a double click, a rerun or a second tab. `run_id` names the other run."""
+
+    def __init__(self, message: str, run_id: str | None = None) -> None:
+        super().__init__(message)
+        self.run_id = run_id
 
 
 class NotResumable(TraderError):
     """The run is unknown, still running, or in a state that Resume does not apply to."""
+
+
+class NewDay(NotResumable):
+    """The run was placed on an earlier trading day: resuming it today needs the trader's confirmation."""
 
 
 class JournalError(TraderError):
@@ -41,3 +49,20 @@ class JournalError(TraderError):
 
 class IllegalTransition(TraderError):
     """An order status change that the transition table forbids, e.g. a final status going back to a working one."""
+
+
+
+class AccountBusy(DuplicateRun):
+    """Another run holds the account's lease: one run at a time per account, across processes."""
+
+
+class StaleLease(AccountBusy):
+    """The account's lease is held by a run whose process is gone; its orders are settled before another run."""
+
+
+class RecentlyPlaced(DuplicateRun):
+    """The same plan was placed on this account a short while ago; placing it again needs an explicit 'again'."""
+
+
+class SameSubmission(DuplicateRun):
+    """This click (its submission id) already started a run: a double click or a rerun of one click."""

@@ -10,11 +10,12 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
 from .broker import BookRow, Broker, Submission
 from .clock import SYSTEM, Clock, sleep_until
-from .errors import BookUnavailable, TraderError
+from .errors import BookUnavailable, JournalError, TraderError
 from .journal import Journal
 from .model import (
     Batch,
@@ -75,6 +76,8 @@ class Progress:
 BY_NUMBER_MAX = 4
 # Before a run ends its in-flight orders are read at least this many times, however slow the reads.
 SETTLE_ROUNDS = 3
+# How often a run beats its account's lease; the journal takes a holder silent for LEASE_TTL_S as gone.
+HEARTBEAT_S = 1.0
 _NOT_SENT = "not sent: the run stopped first"
 _NAKED = "not sent: a hedge (BUY) leg of this batch did not fill, so the SELL legs would be naked"
 
@@ -94,6 +97,8 @@ class Run:
         after_intent: Callable[[str], None] | None = None,
         resume: bool = False,
         clock: Clock = SYSTEM,
+        today: date | None = None,
+        account: str | None = None,
     ):
         self.plan = plan
         self.broker = broker
@@ -119,14 +124,33 @@ class Run:
         self._logins0 = self.session.logins
         self._start_mono = self._end_mono = clock.monotonic()
         self._start_wall = clock.wall()
+        # The venue's trading day: an order journalled on an earlier day cannot be on today's book.
+        self.today = today or date.today()
+        self._account = account
+        self._journal_error: JournalError | None = None
         self._thread = threading.Thread(target=self._main, name=f"run-{self.run_id}", daemon=True)
-        if not resume:
-            journal.create_run(self.run_id, plan.config, plan.fingerprint, paper)
 
     # ----- control -----------------------------------------------------------------------
     def start(self) -> Run:
+        """Start the run's thread and, when it holds the account's lease, the heartbeat that keeps it."""
         self._thread.start()
+        if self._account is not None:
+            threading.Thread(target=self._beat, args=(self._account,), name=f"beat-{self.run_id}", daemon=True).start()
         return self
+
+    def _beat(self, account: str) -> None:
+        """Beat the lease every second while the run lives. A journal that cannot be written, or a lease taken
+        over, stops the run within a second, even in the middle of a long delay."""
+        while not self._done.wait(HEARTBEAT_S):
+            try:
+                kept = self.journal.heartbeat(account, self.run_id)
+            except JournalError as exc:
+                self._journal_failed(exc)
+                return
+            if not kept:
+                self._emit(EventKind.WARNING, f"Stopped: the lease on {account} was taken over. Nothing more is sent.")
+                self._stop.set()
+                return
 
     def stop(self) -> None:
         """No order starts after this; orders already on the wire finish and are recorded."""
@@ -188,10 +212,29 @@ class Run:
             self._on_event(event)
 
     def _store(self, result: OrderResult, source: EventSource) -> OrderResult:
-        self.journal.record(self.run_id, result, source)
+        """Keep the order's new state, in memory first so the screen shows it even when the journal fails."""
         with self._lock:
             self._results[(result.batch, result.leg)] = result
+        if self._journal_error is None:
+            try:
+                self.journal.record(self.run_id, result, source)
+            except JournalError as exc:
+                self._journal_failed(exc)
         return result
+
+    def _journal_failed(self, exc: JournalError) -> None:
+        """Storage failed: send nothing more. Every order already sent had its intent journalled first, so the
+        book can settle it later by tag."""
+        with self._lock:
+            first = self._journal_error is None
+            self._journal_error = self._journal_error or exc
+        self._stop.set()
+        if first:
+            self._emit(
+                EventKind.WARNING,
+                f"Stopped: {exc} Nothing more is sent. Orders already sent are on the book under their tags; "
+                "fix the storage, then Reconcile.",
+            )
 
     # ----- the run -----------------------------------------------------------------------
     def _main(self) -> None:
@@ -232,7 +275,7 @@ class Run:
             if not orders:
                 continue
             # Intents go in before the delay, so their commit is off the batch's critical path.
-            self.journal.intents(self.run_id, [(o, self._tags[o.batch, o.leg]) for o in orders])
+            self.journal.intents(self.run_id, [(o, self._tags[o.batch, o.leg]) for o in orders], self.today)
             if first_start is not None and last_end is not None:
                 target = (
                     last_end + self.plan.config.delay_s
@@ -270,23 +313,34 @@ class Run:
         return self._end_mono
 
     def _finish(self, final: RunState) -> None:
-        for order in self.plan.orders:
-            if (order.batch, order.leg) not in self._results:
-                self._store(self._result(order, OrderStatus.SKIPPED, error=_NOT_SENT), EventSource.SEND)
-        if final in (RunState.COMPLETED, RunState.UNSETTLED) and self._stop.is_set():
-            final = RunState.STOPPED
-        with self._lock:
-            self._state = final
-        self.journal.update_run(
-            self.run_id,
-            state=final,
-            logins=self.session.logins - self._logins0,
-            wall_s=self._end_mono - self._start_mono,
-            end_wall=self.clock.wall(),
-            warnings=self._warnings,
-        )
-        self._emit(EventKind.FINISHED, f"run {final}")
-        self._done.set()
+        """Record how the run ended and let go of the account. Always marks the run done, whatever fails."""
+        try:
+            for order in self.plan.orders:
+                if (order.batch, order.leg) not in self._results:
+                    self._store(self._result(order, OrderStatus.SKIPPED, error=_NOT_SENT), EventSource.SEND)
+            if self._journal_error is not None:
+                final = RunState.FAILED
+            elif final in (RunState.COMPLETED, RunState.UNSETTLED) and self._stop.is_set():
+                final = RunState.STOPPED
+            with self._lock:
+                self._state = final
+            self._emit(EventKind.FINISHED, f"run {final}")
+            if self._journal_error is None:
+                self.journal.update_run(
+                    self.run_id,
+                    state=final,
+                    logins=self.session.logins - self._logins0,
+                    wall_s=self._end_mono - self._start_mono,
+                    end_wall=self.clock.wall(),
+                    warnings=self._warnings,
+                )
+            if self._account is not None:
+                self.journal.release(self._account, self.run_id)
+        except JournalError as exc:
+            # The run stays active in the journal; the next start finds its process gone and settles it.
+            self._journal_failed(exc)
+        finally:
+            self._done.set()
 
     def _result(self, order: PlannedOrder, status: OrderStatus, **kw: Any) -> OrderResult:
         leg = order.leg_spec
@@ -299,6 +353,7 @@ class Run:
             order.quantity,
             self._tags[order.batch, order.leg],
             status,
+            day=self.today,
             **kw,
         )
 
@@ -433,7 +488,7 @@ class Run:
         concluded absent, unless the exchange said it has the tag. True if any order is still unsettled then.
         """
         with self._lock:
-            results = list(self._results.values())
+            results = [r for r in self._results.values() if self._today(r)]
         if not any(r.status.in_flight for r in results):
             return False
         waiting = sum(r.status.in_flight for r in results)
@@ -452,7 +507,7 @@ class Run:
                     EventSource.BOOK,
                 )
         with self._lock:
-            left = [r for r in self._results.values() if r.status.in_flight]
+            left = [r for r in self._results.values() if r.status.in_flight and self._today(r)]
         if left:
             listed = ", ".join(f"{r.side.name} {r.symbol} {r.status} ({r.filled_qty}/{r.quantity})" for r in left)
             self._emit(
@@ -479,14 +534,19 @@ class Run:
 
         An order never acknowledged is looked for over a whole settle window, since the book lags. A leg is sent
         again only when the book proves its latest tag absent and that tag was never accepted; it then goes under
-        a new tag, so the earlier tag's history stays as it was.
+        a new tag, so the earlier tag's history stays as it was. Today's book cannot show an earlier day's order,
+        so one of those is sent again only if its own day proved it absent (failed) or it was never sent.
         """
         history: dict[Slot, list[OrderResult]] = {}
         for record in self.journal.orders(self.run_id):
             history.setdefault((record.batch, record.leg), []).append(record)
         latest = {slot: records[-1] for slot, records in history.items()}
         book = self.broker.book()
-        unclear = [r.tag for r in latest.values() if r.tag not in book and r.status.active and r.order_no is None]
+        unclear = [
+            r.tag
+            for r in latest.values()
+            if self._today(r) and r.tag not in book and r.status.active and r.order_no is None
+        ]
         found, readable = self.broker.find_all(unclear) if unclear else ({}, True)
         book = {**book, **found}
         settled: set[Slot] = set()
@@ -498,7 +558,11 @@ class Run:
         self._emit(
             EventKind.STARTED, f"resume: {len(settled)} orders already settled, {missing} missing will be placed"
         )
+        self._warn_earlier_unknown()
         return settled
+
+    def _today(self, order: OrderResult) -> bool:
+        return on_day(order, self.today)
 
     def _settle_slot(
         self, order: PlannedOrder, records: list[OrderResult], book: dict[str, BookRow], readable: bool
@@ -508,6 +572,14 @@ class Run:
         row = book.get(latest.tag)
         if row is not None:
             self._store(row.applied_to(latest), EventSource.RESUME)
+            return True
+        if not self._today(latest) and latest.status.active:
+            # Sent, or about to be, on an earlier day and never confirmed: today's book cannot prove it absent.
+            if latest.order_no is None and latest.status is not OrderStatus.UNKNOWN:
+                latest = replace(latest, status=OrderStatus.UNKNOWN, error=earlier_day(latest))
+                self._store(latest, EventSource.RESUME)
+            with self._lock:
+                self._results[latest.batch, latest.leg] = latest
             return True
         if latest.status is OrderStatus.REJECTED or latest.order_no is not None or not readable:
             # Refused outright (resending would be refused again), accepted once, or not provably absent: never
@@ -521,6 +593,27 @@ class Run:
             )
         self._tags[order.batch, order.leg] = tag_for(self.run_id, order.batch, order.leg, len(records) + 1)
         return False
+
+    def _warn_earlier_unknown(self) -> None:
+        with self._lock:
+            earlier = [r for r in self._results.values() if not self._today(r) and r.status.active]
+        if earlier:
+            listed = ", ".join(f"{r.side.name} {r.symbol} batch {r.batch} ({r.day:%d %b})" for r in earlier if r.day)
+            self._emit(
+                EventKind.WARNING,
+                f"{len(earlier)} orders from an earlier day were never confirmed and are not placed again: {listed}. "
+                "Check your positions; place them by hand only if the broker shows they were never filled.",
+            )
+
+
+def on_day(order: OrderResult, today: date) -> bool:
+    """Whether today's book can show this order: it was journalled today (or before days were recorded)."""
+    return order.day is None or order.day >= today
+
+
+def earlier_day(order: OrderResult) -> str:
+    day = f"{order.day:%d %b %Y}" if order.day else "an earlier day"
+    return f"sent on {day} with no reply recorded; today's book cannot show it, so it is not placed again"
 
 
 def _source(sub: Submission) -> EventSource:

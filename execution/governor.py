@@ -1,19 +1,84 @@
-"""Per-account order-rate governor: a rolling window shared by every leg and every run."""
+"""Per-account rate governor: a rolling window shared by every leg, every run and every process of the account."""
 
 from __future__ import annotations
 
+import fcntl
+import os
+import struct
 import threading
 from collections import deque
+from pathlib import Path
+from typing import Protocol
 
 from .clock import SYSTEM, Clock, sleep_until
-from .errors import ConfigError
+from .errors import ConfigError, JournalError
+
+_STAMP = struct.Struct("d")
+
+
+class Window(Protocol):
+    def take(self, now: float, span: float, limit: int) -> float | None:
+        """Record a send at `now` if fewer than `limit` were sent in the `span` before it and return None;
+        else return when the oldest of them leaves the window."""
+        ...
+
+
+class LocalWindow:
+    """The window of one process."""
+
+    def __init__(self) -> None:
+        self._sent: deque[float] = deque()
+
+    def take(self, now: float, span: float, limit: int) -> float | None:
+        while self._sent and self._sent[0] + span <= now:
+            self._sent.popleft()
+        if len(self._sent) < limit:
+            self._sent.append(now)
+            return None
+        return self._sent[0] + span
+
+
+class SharedWindow:
+    """The window kept in a small file under an exclusive lock, so that every process of the account counts
+    every other's sends. Times are the system's monotonic clock, which all processes of one boot share."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise JournalError(f"The rate window at {self.path} cannot be opened: {exc.strerror}.") from None
+
+    def take(self, now: float, span: float, limit: int) -> float | None:
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        try:
+            raw = os.pread(self._fd, _STAMP.size * 4096, 0)
+            stamps: list[float] = [s for (s,) in _STAMP.iter_unpack(raw[: len(raw) - len(raw) % _STAMP.size])]
+            # A stamp from the future was written before a reboot reset the clock: it says nothing now.
+            stamps = sorted(s for s in stamps if now - span < s <= now + span)
+            if len(stamps) >= limit:
+                return stamps[-limit] + span
+            stamps.append(now)
+            data = b"".join(_STAMP.pack(s) for s in stamps)
+            os.pwrite(self._fd, data, 0)
+            os.ftruncate(self._fd, len(data))
+            return None
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
 
 
 class Governor:
     """At most `limit` sends in any `window_s`. Legs of one batch go out together up to the limit."""
 
     def __init__(
-        self, limit: int = 10, window_s: float = 1.0, margin_s: float = 0.05, *, clock: Clock = SYSTEM
+        self,
+        limit: int = 10,
+        window_s: float = 1.0,
+        margin_s: float = 0.05,
+        *,
+        clock: Clock = SYSTEM,
+        shared: str | os.PathLike[str] | None = None,
     ) -> None:
         if limit < 1 or window_s <= 0:
             raise ConfigError("The governor needs a limit of at least 1 per a positive window.")
@@ -22,7 +87,7 @@ class Governor:
         self.clock = clock
         # Sends leave us a little before they reach the exchange; the margin absorbs network jitter.
         self._span = window_s + margin_s * window_s
-        self._sent: deque[float] = deque()
+        self._window: Window = SharedWindow(shared) if shared is not None else LocalWindow()
         self._lock = threading.Lock()
         self.waits = 0  # how many sends had to wait for the window
 
@@ -37,14 +102,10 @@ class Governor:
             with self._lock:
                 if stop is not None and stop.is_set():
                     return False
-                now = self.clock.monotonic()
-                while self._sent and self._sent[0] + self._span <= now:
-                    self._sent.popleft()
-                if len(self._sent) < self.limit:
-                    self._sent.append(now)
+                free_at = self._window.take(self.clock.monotonic(), self._span, self.limit)
+                if free_at is None:
                     self.waits += waited
                     return True
-                free_at = self._sent[0] + self._span
             waited = True
             # Waiters race for the slot that frees; the losers see the next one. No polling: the window is coarse.
             if not sleep_until(free_at, stop, clock=self.clock, poll_s=0.0):

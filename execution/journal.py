@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, fields
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .errors import IllegalTransition, JournalError
+from .errors import AccountBusy, IllegalTransition, JournalError, RecentlyPlaced, SameSubmission, StaleLease
 from .model import (
     TRANSITIONS,
     EventSource,
+    Lease,
     Leg,
     Mode,
     OnLegFailure,
@@ -38,6 +42,13 @@ from .model import (
 )
 
 DEFAULT_PATH = Path("data") / "journal.sqlite"
+# The paper account's book, beside the journal, shared by every process on the data folder.
+PAPER_BOOK = "paper_exchange.sqlite"
+# The same plan placed again within this many seconds needs an explicit "again": a double click, a second tab.
+REPEAT_WINDOW_S = 300.0
+# A lease whose holder has not beaten for this long is taken to be dead (the holder beats every second).
+LEASE_TTL_S = 10.0
+HOST = socket.gethostname()
 
 # Version 0: the journal as first released, with no version number of its own.
 _BASE = """
@@ -89,7 +100,25 @@ CREATE TRIGGER orders_history_change AFTER UPDATE ON orders
     END;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1,)
+# Version 2: what makes exactly-once hold across clicks, processes and days. Each run records its trading day (an
+# earlier day's orders cannot be on today's book), its account and the click that started it (one run per click);
+# `leases` holds, per account, the one run allowed to send, with its holder's heartbeat.
+_V2 = """
+ALTER TABLE runs ADD COLUMN day TEXT;
+ALTER TABLE runs ADD COLUMN account TEXT;
+ALTER TABLE runs ADD COLUMN submission TEXT;
+UPDATE runs SET day = date(created_wall, 'unixepoch', 'localtime');
+CREATE UNIQUE INDEX runs_submission ON runs(submission);
+CREATE INDEX runs_account ON runs(account, created_wall);
+ALTER TABLE orders ADD COLUMN day TEXT;
+UPDATE orders SET day = (SELECT day FROM runs WHERE runs.run_id = orders.run_id);
+CREATE TABLE leases (
+    account TEXT PRIMARY KEY, run_id TEXT NOT NULL, pid INTEGER NOT NULL, host TEXT NOT NULL,
+    heartbeat_wall REAL NOT NULL
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _ORDER_COLUMNS = (
@@ -113,12 +142,13 @@ _ORDER_COLUMNS = (
     "attempts",
     "updated_wall",
     "source",
+    "day",
 )
 # An upsert keeps the row (and its rowid, the order in which a leg's tags were made) in place.
 _UPSERT = (
     f"INSERT INTO orders ({', '.join(_ORDER_COLUMNS)}) VALUES ({', '.join('?' * len(_ORDER_COLUMNS))}) "
     "ON CONFLICT(tag) DO UPDATE SET "
-    + ", ".join(f"{c}=excluded.{c}" for c in _ORDER_COLUMNS if c not in ("tag", "run_id", "batch", "leg"))
+    + ", ".join(f"{c}=excluded.{c}" for c in _ORDER_COLUMNS if c not in ("tag", "run_id", "batch", "leg", "day"))
 )
 _RUN_FIELDS = frozenset({"state", "logins", "wall_s", "start_wall", "end_wall", "warnings"})
 _ENUMS: dict[str, Callable[[Any], Any]] = {"mode": Mode, "pacing": Pacing, "on_leg_failure": OnLegFailure}
@@ -147,6 +177,75 @@ def config_from_json(text: str) -> RunConfig:
     return RunConfig(**{**_known(RunConfig, data, _ENUMS), "legs": legs})
 
 
+def data_dir() -> Path:
+    """Where the journal, the paper book and the rate windows live: $NEO_BATCH_DATA, else data/."""
+    return Path(os.environ.get("NEO_BATCH_DATA") or DEFAULT_PATH.parent)
+
+
+def _statements(script: str) -> Iterator[str]:
+    """A script's statements one by one (a trigger's body stays whole), to run inside one transaction."""
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            yield pending.strip()
+            pending = ""
+
+
+def _reason(exc: BaseException) -> str:
+    return str(exc).rstrip(".") or type(exc).__name__
+
+
+def _lease(row: sqlite3.Row) -> Lease:
+    return Lease(row["account"], row["run_id"], row["pid"], row["host"], row["heartbeat_wall"])
+
+
+def _stale(lease: Lease, now: float, ttl_s: float) -> bool:
+    """The holder is gone: its heartbeat stopped, or its process on this machine no longer exists."""
+    if now - lease.heartbeat_wall > ttl_s:
+        return True
+    return lease.host == HOST and lease.pid != os.getpid() and not _pid_alive(lease.pid)
+
+
+def _check_lease(db: sqlite3.Connection, account: str, run_id: str, now: float, ttl_s: float) -> None:
+    row = db.execute("SELECT * FROM leases WHERE account=?", (account,)).fetchone()
+    if row is None:
+        return
+    lease = _lease(row)
+    if lease.run_id == run_id and lease.pid == os.getpid():
+        return
+    if _stale(lease, now, ttl_s):
+        raise StaleLease(
+            f"Run {lease.run_id} of {account} stopped mid-run (process {lease.pid} is gone); its orders must be "
+            "settled from the book first.",
+            lease.run_id,
+        )
+    raise AccountBusy(
+        f"Account {account} is busy: run {lease.run_id} is sending from process {lease.pid} on {lease.host}. "
+        "One run at a time per account; wait for it or stop it.",
+        lease.run_id,
+    )
+
+
+def _take_lease(db: sqlite3.Connection, account: str, run_id: str, now: float) -> None:
+    db.execute("INSERT OR REPLACE INTO leases VALUES (?,?,?,?,?)", (account, run_id, os.getpid(), HOST, now))
+
+
+def _placed(db: sqlite3.Connection, run: sqlite3.Row, now: float) -> str:
+    """What the earlier run of this plan placed, for the trader deciding whether to place it again."""
+    rows = db.execute(
+        "SELECT status, COUNT(*) AS n, SUM(filled_qty) AS units FROM orders WHERE run_id=? GROUP BY status",
+        (run["run_id"],),
+    ).fetchall()
+    counts = ", ".join(f"{r['n']} {r['status']}" for r in rows) or "no orders yet"
+    units = sum(r["units"] or 0 for r in rows)
+    ago = max(0.0, now - run["created_wall"])
+    return (
+        f"This plan was placed {int(ago // 60)} min {int(ago % 60)} s ago as run {run['run_id']} ({run['state']}: "
+        f"{counts}; {units:,} units filled). Place again only if you mean to add to it."
+    )
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -171,6 +270,9 @@ def _run_record(row: sqlite3.Row) -> RunRecord:
         start_wall=row["start_wall"],
         end_wall=row["end_wall"],
         warnings=tuple(json.loads(row["warnings"])) if row["warnings"] else (),
+        day=date.fromisoformat(row["day"]) if row["day"] else None,
+        account=row["account"],
+        submission=row["submission"],
     )
 
 
@@ -193,6 +295,7 @@ def _order_record(r: sqlite3.Row) -> OrderResult:
         r["submit_wall"],
         r["ack_wall"],
         r["attempts"] or 0,
+        date.fromisoformat(r["day"]) if r["day"] else None,
     )
 
 
@@ -210,38 +313,74 @@ def _event(r: sqlite3.Row) -> OrderEvent:
 
 
 class Journal:
-    """Thread-safe. Autocommit + WAL: a row is on disk when the call returns, and survives a killed process."""
+    """Thread-safe. Autocommit + WAL: a row is on disk when the call returns, and survives a killed process.
+
+    Any storage failure (a full disk, a damaged file) is raised as JournalError with a one-line message.
+    """
 
     def __init__(self, path: str | os.PathLike[str] = DEFAULT_PATH):
         self.path = Path(path)
         self._lock = threading.Lock()
+        if self.path.is_dir():
+            raise JournalError(f"The journal at {self.path} cannot be opened: it is a folder; name a file in it.")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+            self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=10.0)
+        except (OSError, sqlite3.Error) as exc:
+            raise JournalError(f"The journal at {self.path} cannot be opened: {_reason(exc)}.") from None
+        try:
             self._db.row_factory = sqlite3.Row
+            self._check_integrity()
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
-        except (OSError, sqlite3.Error) as exc:
-            raise JournalError(f"The journal at {self.path} cannot be opened: {exc}.") from None
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise JournalError(f"The journal at {self.path} cannot be opened: {_reason(exc)}.") from None
+        except JournalError:
+            self._db.close()
+            raise
+
+    def _check_integrity(self) -> None:
+        """A damaged journal is refused whole: a run read from a bad page could be resent or lost."""
+        try:
+            problems = [r[0] for r in self._db.execute("PRAGMA quick_check(3)").fetchall()]
+        except sqlite3.DatabaseError as exc:
+            problems = [str(exc)]
+        if problems != ["ok"]:
+            raise JournalError(
+                f"The journal at {self.path} is damaged ({problems[0]}), so it was not used. Move it aside and "
+                "restore a copy; nothing was sent."
+            )
 
     def _migrate(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise JournalError(
-                f"The journal at {self.path} was written by a newer version (schema {version}); "
-                f"this one reads up to {SCHEMA_VERSION}."
-            )
-        self._db.executescript(_BASE)
-        for number in range(version, SCHEMA_VERSION):
-            # executescript commits first, so each step is its own script ending in its version number.
-            self._db.executescript(f"BEGIN; {MIGRATIONS[number]} PRAGMA user_version = {number + 1}; COMMIT;")
-        # The table the database enforces is the code's own, whatever an older version stored.
-        pairs = [(old.value, new.value) for old, allowed in TRANSITIONS.items() for new in allowed]
-        self._db.execute("BEGIN")
-        self._db.execute("DELETE FROM order_transitions")
-        self._db.executemany("INSERT INTO order_transitions VALUES (?, ?)", pairs)
+        """Upgrade in one immediate transaction, so two processes opening one journal never upgrade it twice."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise JournalError(
+                    f"The journal at {self.path} was written by a newer version (schema {version}); "
+                    f"this one reads up to {SCHEMA_VERSION}."
+                )
+            for statement in _statements(_BASE + "".join(MIGRATIONS[version:])):
+                self._db.execute(statement)
+            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            # The table the database enforces is the code's own, whatever an older version stored.
+            pairs = [(old.value, new.value) for old, allowed in TRANSITIONS.items() for new in allowed]
+            self._db.execute("DELETE FROM order_transitions")
+            self._db.executemany("INSERT INTO order_transitions VALUES (?, ?)", pairs)
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
         self._db.execute("COMMIT")
+
+    def fill_disk(self) -> None:
+        """Let the file grow no further, which SQLite reports as a full disk (SQLITE_FULL) on the next write that
+        needs a page. For the fault suite and tests of storage failure."""
+        with self._lock:
+            pages = self._db.execute("PRAGMA page_count").fetchone()[0]
+            self._db.execute(f"PRAGMA max_page_count = {pages}")
 
     @property
     def version(self) -> int:
@@ -253,15 +392,122 @@ class Journal:
 
     def _exec(self, sql: str, args: Iterable[Any] = ()) -> sqlite3.Cursor:
         with self._lock:
-            return self._db.execute(sql, tuple(args))
+            try:
+                return self._db.execute(sql, tuple(args))
+            except sqlite3.IntegrityError:
+                raise
+            except sqlite3.Error as exc:
+                raise self._failed(exc) from None
+
+    def _failed(self, exc: sqlite3.Error) -> JournalError:
+        return JournalError(f"The journal at {self.path} could not be written: {_reason(exc)}.")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken at once (BEGIN IMMEDIATE) so that another process cannot interleave."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise self._failed(exc) from None
+            try:
+                yield self._db
+            except BaseException as exc:
+                with suppress(sqlite3.Error):
+                    self._db.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error) and not isinstance(exc, sqlite3.IntegrityError):
+                    raise self._failed(exc) from None
+                raise
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                with suppress(sqlite3.Error):
+                    self._db.execute("ROLLBACK")
+                raise self._failed(exc) from None
 
     # ----- runs --------------------------------------------------------------------------
-    def create_run(self, run_id: str, config: RunConfig, fingerprint: str, paper: bool) -> None:
-        self._exec(
-            "INSERT INTO runs (run_id, created_wall, state, paper, pid, config, fingerprint) VALUES (?,?,?,?,?,?,?)",
-            (run_id, time.time(), RunState.PENDING.value, int(paper), os.getpid(), config_to_json(config), fingerprint),
-        )
+    def begin_run(
+        self,
+        run_id: str,
+        config: RunConfig,
+        fingerprint: str,
+        *,
+        paper: bool,
+        day: date,
+        account: str,
+        submission: str | None = None,
+        again_of: str | None = None,
+        repeat_window_s: float = REPEAT_WINDOW_S,
+        lease_ttl_s: float = LEASE_TTL_S,
+    ) -> None:
+        """Record a new run and give it the account's lease, in one transaction that no other process can split.
 
+        Refused when this click already started a run (SameSubmission), another run holds the account
+        (AccountBusy; StaleLease if its process is gone), or the same plan was placed on the account within
+        `repeat_window_s` and `again_of` does not name that run (RecentlyPlaced).
+        """
+        now = time.time()
+        with self._transaction() as db:
+            if submission is not None:
+                row = db.execute("SELECT run_id FROM runs WHERE submission=?", (submission,)).fetchone()
+                if row is not None:
+                    raise SameSubmission(f"This click already started run {row['run_id']}.", row["run_id"])
+            _check_lease(db, account, run_id, now, lease_ttl_s)
+            if repeat_window_s > 0:
+                row = db.execute(
+                    "SELECT * FROM runs WHERE account=? AND fingerprint=? AND created_wall>? "
+                    "ORDER BY created_wall DESC LIMIT 1",
+                    (account, fingerprint, now - repeat_window_s),
+                ).fetchone()
+                if row is not None and row["run_id"] != again_of:
+                    raise RecentlyPlaced(_placed(db, row, now), row["run_id"])
+            db.execute(
+                "INSERT INTO runs (run_id, created_wall, state, paper, pid, config, fingerprint, day, account, "
+                "submission) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    run_id,
+                    now,
+                    RunState.PENDING.value,
+                    int(paper),
+                    os.getpid(),
+                    config_to_json(config),
+                    fingerprint,
+                    day.isoformat(),
+                    account,
+                    submission,
+                ),
+            )
+            _take_lease(db, account, run_id, now)
+
+    # ----- the account's lease -------------------------------------------------------------
+    def claim(self, account: str, run_id: str, lease_ttl_s: float = LEASE_TTL_S) -> None:
+        """Give an existing run (a Resume) the account's lease; refused like begin_run when another holds it."""
+        now = time.time()
+        with self._transaction() as db:
+            _check_lease(db, account, run_id, now, lease_ttl_s)
+            _take_lease(db, account, run_id, now)
+
+    def heartbeat(self, account: str, run_id: str) -> bool:
+        """Say the holder is alive; False if the lease is no longer this run's (it was taken over)."""
+        cur = self._exec(
+            "UPDATE leases SET heartbeat_wall=? WHERE account=? AND run_id=? AND pid=?",
+            (time.time(), account, run_id, os.getpid()),
+        )
+        return cur.rowcount == 1
+
+    def release(self, account: str, run_id: str, *, holder_gone: bool = False) -> None:
+        """The run is done with the account. `holder_gone`: release a dead process's lease, once recovery has
+        settled its run."""
+        if holder_gone:
+            self._exec("DELETE FROM leases WHERE account=? AND run_id=?", (account, run_id))
+        else:
+            self._exec("DELETE FROM leases WHERE account=? AND run_id=? AND pid=?", (account, run_id, os.getpid()))
+
+    def lease(self, account: str) -> Lease | None:
+        row = self._exec("SELECT * FROM leases WHERE account=?", (account,)).fetchone()
+        return _lease(row) if row else None
+
+    # ----- runs --------------------------------------------------------------------------
     def update_run(self, run_id: str, **changes: Any) -> None:
         unknown = set(changes) - _RUN_FIELDS
         if unknown:
@@ -293,25 +539,20 @@ class Journal:
         return dead
 
     # ----- orders ------------------------------------------------------------------------
-    def intents(self, run_id: str, orders: Sequence[tuple[PlannedOrder, str]]) -> None:
-        """Written, in one transaction, before any of these orders is sent. A second intent for a tag raises."""
+    def intents(self, run_id: str, orders: Sequence[tuple[PlannedOrder, str]], day: date) -> None:
+        """Written, in one transaction, before any of these orders is sent, on trading day `day`. A second intent
+        for a tag raises."""
         now = time.time()
         rows = [
-            (tag, run_id, o.batch, o.leg, o.leg_spec.symbol, o.leg_spec.side.value, o.lots, o.quantity, now)
+            (tag, run_id, o.batch, o.leg, o.leg_spec.symbol, o.leg_spec.side.value, o.lots, o.quantity, now, str(day))
             for o, tag in orders
         ]
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                self._db.executemany(
-                    "INSERT INTO orders (tag, run_id, batch, leg, symbol, side, lots, quantity, updated_wall, status, "
-                    f"source) VALUES (?,?,?,?,?,?,?,?,?, '{OrderStatus.PENDING}', '{EventSource.INTENT}')",
-                    rows,
-                )
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT INTO orders (tag, run_id, batch, leg, symbol, side, lots, quantity, updated_wall, day, "
+                f"status, source) VALUES (?,?,?,?,?,?,?,?,?,?, '{OrderStatus.PENDING}', '{EventSource.INTENT}')",
+                rows,
+            )
 
     def record(self, run_id: str, result: OrderResult, source: EventSource) -> None:
         """The order's new state; the database appends a history event if anything changed.
@@ -341,6 +582,7 @@ class Journal:
             result.attempts,
             now,
             source.value,
+            (result.day or date.today()).isoformat(),
         )
         try:
             self._exec(_UPSERT, values)

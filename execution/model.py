@@ -3,7 +3,46 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
+from typing import Any, TypeVar
+
+from .errors import PlanError
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def parse_enum(cls: type[E], value: Any, what: str) -> E:
+    """`value` as a member of `cls`: the member itself, or a string naming its value or its name in any case.
+
+    Anything else is refused, so a misspelt "stop" can never quietly mean "continue".
+    """
+    if isinstance(value, cls):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        for member in cls:
+            if text.lower() in (member.value.lower(), member.name.lower()):
+                return member
+    allowed = " or ".join(m.name.lower() for m in cls)
+    raise PlanError(f"{what} must be {allowed}, got {value!r}.")
+
+
+def normal_symbol(symbol: Any) -> str:
+    """One spelling per contract: no spaces, upper case, so two spellings can never become two legs."""
+    if not isinstance(symbol, str):
+        raise PlanError(f"A trading symbol must be text, got {symbol!r}.")
+    return "".join(symbol.split()).upper()
+
+
+def _strict(obj: object, enums: dict[str, tuple[type[StrEnum], str]], flags: dict[str, str]) -> None:
+    """Parse a frozen dataclass's enum fields strictly and refuse any flag that is not a real boolean."""
+    for name, (cls, what) in enums.items():
+        object.__setattr__(obj, name, parse_enum(cls, getattr(obj, name), what))
+    for name, what in flags.items():
+        value = getattr(obj, name)
+        if not isinstance(value, bool):
+            raise PlanError(f"{what} must be true or false, got {value!r}.")
 
 
 class Side(StrEnum):
@@ -158,6 +197,19 @@ class Leg:
     order_type: OrderType = OrderType.MARKET
     price: float = 0.0
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "symbol", normal_symbol(self.symbol))
+        _strict(
+            self,
+            {
+                "side": (Side, "Side"),
+                "segment": (Segment, "Segment"),
+                "product": (Product, "Product"),
+                "order_type": (OrderType, "Order type"),
+            },
+            {},
+        )
+
     @property
     def label(self) -> str:
         return f"{self.side.name} {self.symbol}"
@@ -175,6 +227,16 @@ class RunConfig:
     on_leg_failure: OnLegFailure = OnLegFailure.CONTINUE
     login_per_order: bool = False  # the seed's "before": a fresh login for every order
     hedge_wait_s: float = 10.0  # hedge-first: how long the BUY legs may take to fill before the SELLs are dropped
+
+    def __post_init__(self) -> None:
+        if isinstance(self.legs, (str, bytes)) or not hasattr(self.legs, "__iter__"):
+            raise PlanError(f"Legs must be a list of legs, got {self.legs!r}.")
+        object.__setattr__(self, "legs", tuple(self.legs))
+        _strict(
+            self,
+            {"mode": (Mode, "Mode"), "pacing": (Pacing, "Pacing"), "on_leg_failure": (OnLegFailure, "On leg failure")},
+            {"hedge_first": "Hedge first", "login_per_order": "Login per order"},
+        )
 
 
 @dataclass(frozen=True)
@@ -237,6 +299,7 @@ class OrderResult:
     submit_wall: float | None = None
     ack_wall: float | None = None
     attempts: int = 0
+    day: date | None = None  # the trading day of its intent: only that day's book can show it
 
     @property
     def latency_ms(self) -> float | None:
@@ -275,6 +338,20 @@ class RunRecord:
     start_wall: float | None = None
     end_wall: float | None = None
     warnings: tuple[str, ...] = ()
+    day: date | None = None  # the trading day it was placed on: an earlier day's orders are not on today's book
+    account: str | None = None
+    submission: str | None = None  # the click that started it
+
+
+@dataclass(frozen=True)
+class Lease:
+    """The one run allowed to send on an account, and who holds it."""
+
+    account: str
+    run_id: str
+    pid: int
+    host: str
+    heartbeat_wall: float
 
 
 @dataclass(frozen=True)

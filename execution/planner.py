@@ -102,8 +102,6 @@ def _on_tick(leg: Leg, tick: float) -> Leg:
 def _check_leg(leg: Any) -> Leg:
     if not isinstance(leg, Leg):
         raise PlanError(f"Not a leg: {leg!r}.")
-    if not isinstance(leg.side, Side):
-        raise PlanError(f"{leg.symbol}: side must be BUY or SELL.")
     if leg.order_type is OrderType.LIMIT:
         price = leg.price
         if isinstance(price, bool) or not isinstance(price, (int, float)) or not math.isfinite(price) or price <= 0:
@@ -131,8 +129,6 @@ def plan(config: RunConfig, today: date | None = None, instruments: Mapping[str,
     hedge_wait = seconds(config.hedge_wait_s, "Hedge fill wait")
     if total > MAX_TOTAL_LOTS:
         raise PlanError(f"Total lots is at most {MAX_TOTAL_LOTS:,}, got {total:,}.")
-    if not isinstance(config.mode, Mode) or not isinstance(config.pacing, Pacing):
-        raise PlanError("Mode must be parallel or sequential, and pacing gap or cadence.")
     if config.login_per_order and config.mode is Mode.PARALLEL:
         raise PlanError("Login per order only reproduces the old sequential baseline; use sequential mode with it.")
     biggest = min(per_batch, total)

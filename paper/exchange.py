@@ -26,7 +26,8 @@ import sqlite3
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -194,28 +195,57 @@ class PaperExchange(httpx.BaseTransport):
         self.calls: Counter[str] = Counter()
         self.faults_fired: Counter[str] = Counter()
         self._db = self._open(self.config.state_path)
-        self._seq = self._load()
+        self._seen = 0  # the last book row read from the shared file
+        self._seq = 0
+        with self._lock:
+            self._sync()
 
     # ----- persistence -------------------------------------------------------------------
+    # The paper account's book is one SQLite file shared by every process on the data folder, as Neo's book is one
+    # per account: each change is written at once, and each decision first reads what other processes wrote.
     def _open(self, path: str | None) -> sqlite3.Connection | None:
         if not path:
             return None
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10.0)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("CREATE TABLE IF NOT EXISTS book (order_no TEXT PRIMARY KEY, day TEXT, row TEXT)")
         return db
 
-    def _load(self) -> int:
+    def _sync(self) -> None:
+        """Under the lock: take in today's rows written since the last look, by this process or another.
+
+        A replaced row gets a new rowid, so rowids above the last one seen are exactly the changes.
+        """
         if self._db is None:
-            return 0
-        day = self.today.isoformat()
-        for (raw,) in self._db.execute("SELECT row FROM book WHERE day=? ORDER BY order_no", (day,)):
+            return
+        day, now = self.today.isoformat(), time.time()
+        rows = self._db.execute("SELECT rowid, row FROM book WHERE day=? AND rowid>? ORDER BY rowid", (day, self._seen))
+        for rowid, raw in rows.fetchall():
             row = json.loads(raw)
+            if row["nOrdNo"] not in self._orders and now - row.get("_acc", 0.0) < 1.0:
+                self._recent_orders.append(row["_acc"])
             self._orders[row["nOrdNo"]] = row
             if row.get("_tag"):
                 self._tags[row["_tag"]] = row["nOrdNo"]
-        return len(self._orders)
+            self._seen = max(self._seen, rowid)
+        self._recent_orders = deque(sorted(self._recent_orders))
+        self._seq = max(self._seq, len(self._orders))
+
+    @contextmanager
+    def _shared(self) -> Iterator[None]:
+        """Under the lock: one decision no other process can interleave with, on the book as it is now."""
+        if self._db is None:
+            yield
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._sync()
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     def _save(self, row: dict[str, Any]) -> None:
         if self._db is not None:
@@ -227,6 +257,7 @@ class PaperExchange(httpx.BaseTransport):
     def book(self) -> list[dict[str, Any]]:
         """Every order the exchange holds, in its current state, whether or not the client's book shows it yet."""
         with self._lock:
+            self._sync()
             now = time.time()
             return [_public(self._advance(r, now)) for r in self._orders.values()]
 
@@ -383,7 +414,7 @@ class PaperExchange(httpx.BaseTransport):
             j = _j_data(request)
         except (KeyError, ValueError):
             return _not_ok(5202, "Invalid Request")
-        with self._lock:
+        with self._lock, self._shared():
             resp, accepted, fault = self._decide(request, j, trip)
         return self._deliver(request, trip, resp, accepted, fault)
 
@@ -391,7 +422,7 @@ class PaperExchange(httpx.BaseTransport):
         self, request: httpx.Request, j: dict[str, Any], trip: _Trip
     ) -> tuple[httpx.Response, bool, str | None]:
         """Under the lock: what the exchange does with one order request, and which fault strikes it."""
-        now = time.monotonic()
+        now = time.time()
         rng = self._draws(j.get("ig"))
         fault = self._fault(rng)
         # A dropped connection or a gateway 5xx may strike before or after the exchange books the order.
@@ -528,6 +559,7 @@ class PaperExchange(httpx.BaseTransport):
             "mktPro": "0.00",
             "stat": "Ok",
             "_tag": j.get("ig") or "",
+            "_acc": now,
             "_t0": now + lag,
             "_step": self.config.state_step_ms / 1000.0,
             "_reject": reason,
@@ -591,6 +623,7 @@ class PaperExchange(httpx.BaseTransport):
         """Authenticated read or cancel: travel, check the session and the read limit, answer under the lock."""
         trip.arrive()
         with self._lock:
+            self._sync()
             if self._over(self._recent_reads, self.config.reads_per_s, time.monotonic()):
                 resp = _json(429, _TOO_MANY)
             elif not self._authorised(request):

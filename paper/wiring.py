@@ -8,7 +8,7 @@ from typing import Any
 from execution.cli import PaperWiring
 from execution.engine import Engine
 from execution.governor import Governor
-from execution.journal import DEFAULT_PATH, Journal
+from execution.journal import DEFAULT_PATH, REPEAT_WINDOW_S, Journal
 from execution.session import Credentials, Session
 
 from .exchange import FAULT_KINDS, ExchangeConfig, PaperCredentials, PaperExchange, fast
@@ -28,8 +28,10 @@ class PaperEngine(Engine):
 
     exchange: PaperExchange
 
-    def __init__(self, session: Session, journal: Journal, exchange: PaperExchange) -> None:
-        super().__init__(session, journal, exchange)
+    def __init__(
+        self, session: Session, journal: Journal, exchange: PaperExchange, *, repeat_window_s: float = REPEAT_WINDOW_S
+    ) -> None:
+        super().__init__(session, journal, exchange, repeat_window_s=repeat_window_s)
 
 
 def paper_engine(
@@ -39,9 +41,11 @@ def paper_engine(
     governor: Governor | None = None,
     timeout_s: float = 5.0,
     reads: Governor | None = None,
+    repeat_window_s: float = REPEAT_WINDOW_S,
 ) -> PaperEngine:
     exchange = PaperExchange(config, credentials)
-    return PaperEngine(paper_session(exchange, governor, timeout_s, reads), Journal(journal_path), exchange)
+    session = paper_session(exchange, governor, timeout_s, reads)
+    return PaperEngine(session, Journal(journal_path), exchange, repeat_window_s=repeat_window_s)
 
 
 def _command_line_engine(options: dict[str, Any], journal: str, governor: Governor, timeout_s: float) -> Engine:

@@ -1,6 +1,7 @@
 """Every bad input is refused with a clear message before anything is sent."""
 
 import math
+from typing import Any, cast
 from dataclasses import replace
 
 import httpx
@@ -10,7 +11,7 @@ from execution.broker import Broker
 from execution.engine import Engine
 from execution.errors import LoginError, PlanError
 from execution.journal import Journal
-from execution.model import Leg, Mode, OrderStatus, OrderType, Segment, Side
+from execution.model import Leg, Mode, OnLegFailure, OrderStatus, OrderType, Segment, Side
 from execution.planner import plan
 from execution.presets import Preset, check_preset
 from execution.session import Credentials, Session
@@ -68,8 +69,6 @@ BAD_CONFIGS = {
         config(legs=(replace(CE, order_type=OrderType.LIMIT, price=math.nan),)),
         "limit order needs a price",
     ),
-    # What a type checker would refuse in our code can still come from a widget: the planner must refuse it too.
-    "side not buy or sell": (config(legs=(replace(CE, side="SHORT"),)), "side must be BUY or SELL"),  # type: ignore[arg-type]
     "login per order in parallel": (config(login_per_order=True, mode=Mode.PARALLEL), "use sequential mode"),
 }
 
@@ -84,7 +83,39 @@ def test_bad_input_is_refused_before_any_order_is_sent(name, tmp_path):
 
 
 def test_at_least_thirty_distinct_bad_inputs():
-    assert len(BAD_CONFIGS) + len(PRESET_BAD) + len(LOGIN_BAD) >= 30
+    assert len(BAD_CONFIGS) + len(PRESET_BAD) + len(LOGIN_BAD) + len(BAD_TYPES) >= 30
+
+
+# What a type checker would refuse in our code can still come from a widget or a script calling the Python API:
+# each is refused when the config is built, never read as something else.
+BAD_TYPES = {
+    "side not buy or sell": (lambda: replace(CE, side=cast(Any, "SHORT")), "Side must be buy or sell, got 'SHORT'"),
+    "on-leg-failure misspelt": (lambda: config(on_leg_failure="halt"), "On leg failure must be continue or stop"),
+    "hedge first as text": (lambda: config(hedge_first="no"), "Hedge first must be true or false, got 'no'"),
+    "hedge first as a number": (lambda: config(hedge_first=1), "Hedge first must be true or false, got 1"),
+    "mode misspelt": (lambda: config(mode="paralel"), "Mode must be parallel or sequential"),
+    "symbol not text": (lambda: replace(CE, symbol=cast(Any, 26000)), "A trading symbol must be text"),
+}
+
+
+@pytest.mark.parametrize("name", BAD_TYPES)
+def test_wrong_types_are_refused_when_the_config_is_built(name):
+    build, message = BAD_TYPES[name]
+    with pytest.raises(PlanError, match=message):
+        build()
+
+
+def test_strings_name_enums_strictly_and_in_any_case():
+    cfg = config(on_leg_failure="STOP", mode="Sequential")
+    assert cfg.on_leg_failure is OnLegFailure.STOP and cfg.mode is Mode.SEQUENTIAL
+    assert replace(CE, side=cast(Any, "sell")).side is Side.SELL and replace(CE, side=cast(Any, "B")).side is Side.BUY
+
+
+def test_two_spellings_of_one_contract_are_one_leg(tmp_path):
+    other = replace(CE, symbol=" " + CE.symbol.lower()[:5] + " " + CE.symbol.lower()[5:])
+    assert other.symbol == CE.symbol
+    with pytest.raises(PlanError, match="appears in more than one leg"):
+        plan(config(legs=(CE, other)))
 
 
 PRESET_BAD = {

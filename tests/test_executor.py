@@ -3,6 +3,9 @@
 import sqlite3
 import time
 
+import pytest
+
+from execution.errors import AccountBusy
 from execution.governor import Governor
 from execution.model import Mode, OnLegFailure, OrderResult, OrderStatus, Pacing, RunState, Side
 from execution.planner import plan
@@ -136,13 +139,14 @@ def test_governor_keeps_orders_under_the_limit_but_lets_a_batch_go_together(tmp_
     assert sends[3] - sends[0] < 0.1  # the first four went out together, not spaced apart
 
 
-def test_governor_is_shared_across_concurrent_runs(tmp_path):
-    eng = engine(tmp_path, fast(order_ms=5), governor=Governor(limit=3, window_s=0.4))
-    a = eng.start(plan(config(lots=3, per=1)))
-    b = eng.start(plan(config(legs=(leg(27100, "CE"), leg(25400, "PE")), lots=3, per=1)))
-    ra, rb = a.wait(30), b.wait(30)
-    sends = sorted(sent(o) for o in ra.orders + rb.orders)
-    assert len(sends) == 12 and max(sum(1 for s in sends if t <= s < t + 0.4) for t in sends) <= 3
+def test_a_second_run_on_the_account_is_refused_while_one_runs(tmp_path):
+    eng = engine(tmp_path, fast(order_ms=5))
+    a = eng.start(plan(config(lots=3, per=1, delay=0.3)))
+    with pytest.raises(AccountBusy, match=f"run {a.run_id} is sending"):
+        eng.start(plan(config(legs=(leg(27100, "CE"), leg(25400, "PE")), lots=3, per=1)))
+    assert a.wait(30).ok
+    b = eng.start(plan(config(legs=(leg(27100, "CE"), leg(25400, "PE")), lots=3, per=1))).wait(30)
+    assert b.ok and eng.journal.lease(eng.account) is None  # each run let go of the account when it ended
 
 
 def test_stop_on_leg_failure_sends_nothing_more(tmp_path):

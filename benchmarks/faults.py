@@ -12,7 +12,7 @@ import sys
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +39,11 @@ LAGGING = (
 )
 IN_PROCESS = INSTANT + LAGGING
 KILLS = ("kill-after-intent", "kill-after-send")
-SCENARIOS = IN_PROCESS + KILLS
+# Across processes and days: what one process on one day cannot show.
+ACROSS = ("next-day", "two-processes", "kill-during-resume", "disk-full")
+SCENARIOS = IN_PROCESS + KILLS + ACROSS
 LOTS = 8  # one lot a batch, two legs: sixteen orders a run
+DISK_FULL_LOTS = 24
 _NEVER_PLACED = (OrderStatus.FAILED, OrderStatus.SKIPPED)
 _ALL_AT_ONCE = {
     "timeout-after-accept": 0.1,
@@ -66,8 +69,9 @@ class Check:
     resent: int = 0  # orders sent a second time after the book proved them absent
 
 
-def legs() -> tuple[Leg, Leg]:
-    today = date.today()
+def legs(today: date | None = None) -> tuple[Leg, Leg]:
+    """A strangle; built for `today`, it also trades every day until then."""
+    today = today or date.today()
     return (
         Leg(symbol=monthly_symbol("NIFTY", 27050, "CE", today), side=Side.SELL),
         Leg(symbol=monthly_symbol("NIFTY", 25450, "PE", today), side=Side.SELL),
@@ -101,13 +105,13 @@ def naked_sells(run_id: str, journal: Journal) -> int:
     )
 
 
-def check(run_id: str, journal: Journal, book: list[dict[str, Any]], faults: int) -> Check:
+def check(run_id: str, journal: Journal, book: list[dict[str, Any]], faults: int, lots: int = LOTS) -> Check:
     """Compare the journal with the exchange's own book, per planned order, whatever tags it went under."""
     recorded = {o.tag: o for o in journal.orders(run_id)}
     rows = {r["GuiOrdId"]: r for r in book}
     slots = Counter((o.batch, o.leg) for tag, o in recorded.items() if tag in rows)
     duplicates = sum(n - 1 for n in slots.values()) + sum(n - 1 for n in Counter(r["GuiOrdId"] for r in book).values())
-    planned = {(b, leg) for b in range(1, LOTS + 1) for leg in (1, 2)}
+    planned = {(b, leg) for b in range(1, lots + 1) for leg in (1, 2)}
     lost = len(planned - {(o.batch, o.leg) for o in recorded.values()})
     lost += sum(tag.startswith(f"{run_id}-") and tag not in recorded for tag in rows)
     mismatches = unsettled = 0
@@ -183,66 +187,98 @@ def run_in_process(kind: str, seed: int, folder: Path) -> Check:
     return replace(result, naked=naked_sells(run.run_id, engine.journal) if hedge else 0)
 
 
+def _cli(command: list[str], journal: Path, seed: int, today: date, *extra: str) -> subprocess.Popen[str]:
+    """The command line on the instant paper exchange, with the paper book beside the journal."""
+    args = [sys.executable, "-m", "execution", *command, "--profile", "fast", "--json", "--seed", str(seed)]
+    # An order never acknowledged is looked for over the request timeout before Resume sends it again.
+    args += ["--timeout", "0.5", "--login-ms", "1", "--latency-ms", "2", "--query-ms", "1"]
+    args += ["--journal", str(journal), "--paper-today", today.isoformat(), *extra]
+    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _done(proc: subprocess.Popen[str], codes: tuple[int, ...], what: str) -> int:
+    _, err = proc.communicate(timeout=120)
+    if proc.returncode not in codes:
+        raise RuntimeError(f"{what}: exit {proc.returncode}, expected {codes}: {err[-500:]}")
+    return proc.returncode
+
+
+def _run_args(today: date, *extra: str, lots: int = LOTS) -> list[str]:
+    sells = [x for leg in legs(today) for x in ("--leg", f"{leg.symbol}:S")]
+    return ["run", *sells, "--lots", str(lots), "--batch-lots", "1", "--delay", "0", *extra]
+
+
+def _books(journal: Path, *days: date) -> list[dict[str, Any]]:
+    state = str(journal.parent / "paper_exchange.sqlite")
+    return [r for day in days for r in PaperExchange(fast(state_path=state, today=day)).book()]
+
+
 def run_killed(kind: str, seed: int, folder: Path) -> Check:
-    """Kill the run's process between intent and send, or between send and ack; restart, resume, check."""
-    journal, state = folder / f"{kind}-{seed}.sqlite", folder / f"{kind}-{seed}-book.sqlite"
+    """Kill the run's process (between intent and send, or between send and ack), restart, resume, check.
+
+    next-day: the restart comes the next trading day, when today's book cannot show the killed run's orders.
+    kill-during-resume: the first Resume is killed too, at its first send; a second Resume finishes.
+    """
+    journal = folder / f"{kind}-{seed}" / "journal.sqlite"
+    today = date.today()
+    later = today + timedelta(days=1) if kind == "next-day" else today
     nth = random.Random(seed).randint(1, 2 * LOTS)
-    common = [
-        "--profile",
-        "fast",
-        "--timeout",  # an order never acknowledged is looked for over the request timeout before Resume sends it
-        "0.5",
-        "--journal",
-        str(journal),
-        "--exchange-state",
-        str(state),
-        "--login-ms",
-        "1",
-        "--latency-ms",
-        "2",
-        "--query-ms",
-        "1",
-        "--seed",
-        str(seed),
-        "--json",
-    ]
-    first = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "execution",
-            "run",
-            *[x for leg in legs() for x in ("--leg", f"{leg.symbol}:S")],
-            "--lots",
-            str(LOTS),
-            "--batch-lots",
-            "1",
-            "--delay",
-            "0",
-            "--crash-after",
-            kind.split("-")[-1],
-            "--crash-order",
-            str(nth),
-            *common,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    if first.returncode != 137:
-        raise RuntimeError(f"the run was meant to die, exit {first.returncode}: {first.stderr[-500:]}")
+    point = "send" if kind in ("next-day", "kill-during-resume") else kind.split("-")[-1]
+    crash = ("--crash-after", point, "--crash-order", str(nth))
+    _done(_cli(_run_args(later, *crash), journal, seed, today), (137,), "the run was meant to die")
     run_id = Journal(journal).runs()[0].run_id
-    second = subprocess.run(
-        [sys.executable, "-m", "execution", "resume", run_id, *common], capture_output=True, text=True, timeout=120
-    )
-    if second.returncode not in (0, 1):
-        raise RuntimeError(f"resume failed, exit {second.returncode}: {second.stderr[-500:]}")
-    book = PaperExchange(fast(state_path=str(state))).book()
-    return check(run_id, Journal(journal), book, faults=1)
+    resume = ["resume", run_id, "--new-day"] if later != today else ["resume", run_id]
+    if kind == "kill-during-resume":
+        _done(_cli([*resume, "--crash-after", "send"], journal, seed, later), (0, 1, 137), "the first resume")
+    _done(_cli(resume, journal, seed, later), (0, 1), "resume")
+    return check(run_id, Journal(journal), _books(journal, *sorted({today, later})), faults=1)
+
+
+def run_two_processes(kind: str, seed: int, folder: Path) -> Check:
+    """Two processes on one data folder start the same plan at once: one runs it, the other is refused."""
+    journal, today = folder / f"{kind}-{seed}" / "journal.sqlite", date.today()
+    journal.parent.mkdir(parents=True)
+    Journal(journal).close()  # both find the journal made, as two dashboards on one folder would
+    procs = [_cli(_run_args(today), journal, seed, today) for _ in range(2)]
+    codes = sorted(_done(p, (0, 1, 2), "a process") for p in procs)
+    runs = Journal(journal).runs()
+    if codes[1] != 2 and len(runs) != 1:
+        raise RuntimeError(f"two processes ran one plan: exits {codes}, {len(runs)} runs")
+    book = _books(journal, today)
+    result = check(runs[0].run_id, Journal(journal), book, faults=int(codes[1] == 2))
+    duplicates = result.duplicates + len(book) - len({(r["trdSym"], r["GuiOrdId"].rsplit("-", 2)[-2]) for r in book})
+    return replace(result, duplicates=duplicates, mismatches=result.mismatches + _over_rate(Journal(journal)))
+
+
+def _over_rate(journal: Journal, limit: int = 10) -> int:
+    """Sends beyond `limit` in any rolling second, over every run in the journal."""
+    sent = sorted(o.submit_wall for r in journal.runs() for o in journal.orders(r.run_id) if o.submit_wall)
+    return max((sum(1 for s in sent if t <= s < t + 1.0) - limit for t in sent), default=0) if sent else 0
+
+
+def run_disk_full(kind: str, seed: int, folder: Path) -> Check:
+    """The journal's disk fills up mid-run: the run stops; every order it sent was journalled first; once the
+    disk has room again, Resume completes it. A new journal has room for about twenty orders in pages it already
+    has, so the run is long enough to outgrow them."""
+    journal, today = folder / f"{kind}-{seed}" / "journal.sqlite", date.today()
+    nth = random.Random(seed).randint(1, 4)
+    crash = ("--crash-after", "disk-full", "--crash-order", str(nth))
+    run = _cli(_run_args(today, *crash, lots=DISK_FULL_LOTS), journal, seed, today)
+    _done(run, (0, 1), "the run on a full disk")
+    record = Journal(journal).runs()[0]
+    stopped = record.state is not RunState.COMPLETED
+    _done(_cli(["resume", record.run_id], journal, seed, today), (0, 1, 2), "resume")
+    return check(record.run_id, Journal(journal), _books(journal, today), faults=int(stopped), lots=DISK_FULL_LOTS)
 
 
 def run_scenario(kind: str, seed: int, folder: Path) -> Check:
-    return (run_killed if kind in KILLS else run_in_process)(kind, seed, folder)
+    if kind in (*KILLS, "next-day", "kill-during-resume"):
+        return run_killed(kind, seed, folder)
+    if kind == "two-processes":
+        return run_two_processes(kind, seed, folder)
+    if kind == "disk-full":
+        return run_disk_full(kind, seed, folder)
+    return run_in_process(kind, seed, folder)
 
 
 def main(argv: list[str] | None = None) -> int:

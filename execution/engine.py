@@ -17,7 +17,7 @@ from . import scrip
 from .broker import LIVE_BOOK_LAG_S, BookRow, Broker, GuardedTransport
 from .clock import SYSTEM, Clock
 from .errors import BookUnavailable, DuplicateRun, NewDay, NotResumable, StaleLease, TraderError
-from .executor import Event, Run, earlier_day, new_run_id, on_day
+from .executor import Event, Run, earlier_day, never_left, new_run_id, on_day
 from .governor import Governor
 from .journal import DEFAULT_PATH, REPEAT_WINDOW_S, Journal
 from .model import EventSource, OrderResult, OrderStatus, Plan, RunConfig, RunRecord, RunState
@@ -154,7 +154,7 @@ class Engine:
     def _settle_order(self, record: RunRecord, o: OrderResult, row: BookRow | None, today: date) -> OrderResult:
         if row is not None:
             o = row.applied_to(o)
-        elif not on_day(o, today):
+        elif not on_day(o, today) and not never_left(o):
             if o.order_no is not None or o.status is OrderStatus.UNKNOWN:
                 return o
             o = replace(o, status=OrderStatus.UNKNOWN, error=earlier_day(o))

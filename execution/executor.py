@@ -79,6 +79,7 @@ SETTLE_ROUNDS = 3
 # How often a run beats its account's lease; the journal takes a holder silent for LEASE_TTL_S as gone.
 HEARTBEAT_S = 1.0
 _NOT_SENT = "not sent: the run stopped first"
+_NEVER_LEFT = "never sent: the run died before this order's turn"
 _NAKED = "not sent: a hedge (BUY) leg of this batch did not fill, so the SELL legs would be naked"
 
 
@@ -215,11 +216,10 @@ class Run:
         """Keep the order's new state, in memory first so the screen shows it even when the journal fails."""
         with self._lock:
             self._results[(result.batch, result.leg)] = result
-        if self._journal_error is None:
-            try:
-                self.journal.record(self.run_id, result, source)
-            except JournalError as exc:
-                self._journal_failed(exc)
+        try:
+            self.journal.record(self.run_id, result, source)
+        except JournalError as exc:
+            self._journal_failed(exc)
         return result
 
     def _journal_failed(self, exc: JournalError) -> None:
@@ -244,7 +244,8 @@ class Run:
             self._begin()
             settled = self._reconcile_previous() if self._resume else set()
             self._run_batches(settled, pool)
-            if self._settle_run(pool):
+            # An earlier day's order never confirmed stays unknown until the trader settles it: not done yet.
+            if self._settle_run(pool) or self._earlier_unknown():
                 final = RunState.UNSETTLED
         except TraderError as exc:
             final = RunState.FAILED
@@ -325,15 +326,14 @@ class Run:
             with self._lock:
                 self._state = final
             self._emit(EventKind.FINISHED, f"run {final}")
-            if self._journal_error is None:
-                self.journal.update_run(
-                    self.run_id,
-                    state=final,
-                    logins=self.session.logins - self._logins0,
-                    wall_s=self._end_mono - self._start_mono,
-                    end_wall=self.clock.wall(),
-                    warnings=self._warnings,
-                )
+            self.journal.update_run(
+                self.run_id,
+                state=final,
+                logins=self.session.logins - self._logins0,
+                wall_s=self._end_mono - self._start_mono,
+                end_wall=self.clock.wall(),
+                warnings=self._warnings,
+            )
             if self._account is not None:
                 self.journal.release(self._account, self.run_id)
         except JournalError as exc:
@@ -371,11 +371,21 @@ class Run:
                     results += self._drop_naked(results, wave)
                     continue
             if c.mode is Mode.PARALLEL:
+                self._mark_sending(wave)
                 futures = [pool.submit(self._place, o) for o in wave]
                 results += [f.result() for f in futures]
             else:
-                results += [self._place(o) for o in wave]
+                for order in wave:
+                    self._mark_sending([order])
+                    results.append(self._place(order))
         return sorted(results, key=lambda r: r.leg)
+
+    def _mark_sending(self, wave: list[PlannedOrder]) -> None:
+        """In parallel, one journal write for the whole wave, so it stays off each leg's own path."""
+        try:
+            self.journal.sending([self._tags[o.batch, o.leg] for o in wave])
+        except JournalError as exc:
+            self._journal_failed(exc)
 
     def _place(self, order: PlannedOrder) -> OrderResult:
         tag = self._tags[order.batch, order.leg]
@@ -573,8 +583,8 @@ class Run:
         if row is not None:
             self._store(row.applied_to(latest), EventSource.RESUME)
             return True
-        if not self._today(latest) and latest.status.active:
-            # Sent, or about to be, on an earlier day and never confirmed: today's book cannot prove it absent.
+        if not self._today(latest) and latest.status.active and not never_left(latest):
+            # Sent on an earlier day and never confirmed: today's book cannot prove it absent.
             if latest.order_no is None and latest.status is not OrderStatus.UNKNOWN:
                 latest = replace(latest, status=OrderStatus.UNKNOWN, error=earlier_day(latest))
                 self._store(latest, EventSource.RESUME)
@@ -588,15 +598,17 @@ class Run:
                 self._results[latest.batch, latest.leg] = latest
             return True
         if latest.status.active:
-            latest = self._store(
-                replace(latest, status=OrderStatus.FAILED, error="not on the book at resume"), EventSource.RESUME
-            )
+            why = _NEVER_LEFT if never_left(latest) else "not on the book at resume"
+            latest = self._store(replace(latest, status=OrderStatus.FAILED, error=why), EventSource.RESUME)
         self._tags[order.batch, order.leg] = tag_for(self.run_id, order.batch, order.leg, len(records) + 1)
         return False
 
-    def _warn_earlier_unknown(self) -> None:
+    def _earlier_unknown(self) -> list[OrderResult]:
         with self._lock:
-            earlier = [r for r in self._results.values() if not self._today(r) and r.status.active]
+            return [r for r in self._results.values() if not self._today(r) and r.status.active]
+
+    def _warn_earlier_unknown(self) -> None:
+        earlier = self._earlier_unknown()
         if earlier:
             listed = ", ".join(f"{r.side.name} {r.symbol} batch {r.batch} ({r.day:%d %b})" for r in earlier if r.day)
             self._emit(
@@ -604,6 +616,11 @@ class Run:
                 f"{len(earlier)} orders from an earlier day were never confirmed and are not placed again: {listed}. "
                 "Check your positions; place them by hand only if the broker shows they were never filled.",
             )
+
+
+def never_left(order: OrderResult) -> bool:
+    """Journalled but never sent: the run died, or stopped, before the order's wave went out."""
+    return order.status is OrderStatus.PENDING and order.submit_wall is None
 
 
 def on_day(order: OrderResult, today: date) -> bool:

@@ -554,6 +554,13 @@ class Journal:
                 rows,
             )
 
+    def sending(self, tags: Sequence[str]) -> None:
+        """Mark orders as leaving now, in one write just before they go. On a later day, when the book that could
+        settle them is gone, this is what tells an order that may have reached the exchange from one that never
+        left."""
+        marks = ",".join("?" * len(tags))
+        self._exec(f"UPDATE orders SET submit_wall=? WHERE tag IN ({marks})", (time.time(), *tags))
+
     def record(self, run_id: str, result: OrderResult, source: EventSource) -> None:
         """The order's new state; the database appends a history event if anything changed.
 

@@ -4,10 +4,20 @@ import streamlit as st
 
 import execution  # noqa: F401  (silences the SDK's logging before anything imports it)
 from dashboard import state as S
+from dashboard.lock import guard, live_locked
 from dashboard.registry import engine, registry
+from execution.errors import JournalError
 from execution.model import RunState
 
 st.set_page_config(page_title="Neo Batch Trader", page_icon=":material/bolt:", layout="wide")
+
+try:
+    reg = registry()
+except JournalError as exc:
+    st.error(f"{exc} Set NEO_BATCH_DATA to a folder you can write, or fix the journal, then restart.")
+    st.stop()
+
+locked = live_locked()
 
 with st.sidebar:
     modes = ["Paper", "Live"]
@@ -20,15 +30,16 @@ with st.sidebar:
         on_change=lambda: st.session_state.update({S.MODE: st.session_state[S.MODE_WIDGET]}),
         help="Paper runs the real SDK against a simulated Neo exchange and never touches the network.",
     )
-    eng = engine()
-    if eng is None:
+    eng = None if locked else engine()
+    if locked:
+        st.caption(":material/lock: Live mode is locked.")
+    elif eng is None:
         st.caption(":material/lock: Live: not logged in. Log in on the Session page.")
     else:
         s = eng.session.status()
         age = f", session age {s.age_s / 60:.0f} min" if s.age_s is not None else ""
         state = "logged in" if s.logged_in else "not logged in"
         st.caption(f":material/person: {s.ucc}: {state}. Logins today: {s.logins}{age}.")
-    reg = registry()
     for run in reg.active():
         st.warning(f"Run in progress: {run.run_id}", icon=":material/pending:")
     for run_id in reg.recovered:
@@ -45,4 +56,5 @@ pages = st.navigation(
         st.Page("pages/session.py", title="Session", icon=":material/key:"),
     ]
 )
+guard()
 pages.run()

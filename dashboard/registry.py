@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hmac
 import os
+import secrets
+import sys
 import threading
 from pathlib import Path
 
@@ -12,7 +15,7 @@ from dotenv import dotenv_values
 from execution.engine import Engine
 from execution.errors import BookUnavailable, LoginError
 from execution.executor import Run
-from execution.journal import Journal
+from execution.journal import DEFAULT_PATH, PAPER_BOOK, Journal, data_dir
 from execution.model import RunState
 from execution.session import Credentials
 from paper.exchange import ExchangeConfig, PaperExchange, fast
@@ -29,21 +32,33 @@ def paper_profile(state_path: str) -> ExchangeConfig:
     return ExchangeConfig(state_path=state_path)
 
 
-def data_dir() -> Path:
-    return Path(os.environ.get("NEO_BATCH_DATA", "data"))
-
-
 class Registry:
-    """A paper engine from the start; a live engine once the trader logs in. Runs live in the engines."""
+    """A paper engine from the start; a live engine once the trader logs in. Runs live in the engines.
+
+    Everything sits in one data folder ($NEO_BATCH_DATA, else data/) that the command line shares: the journal,
+    the paper account's book and each account's rate windows.
+    """
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.journal = Journal(folder / "journal.sqlite")
-        exchange = PaperExchange(paper_profile(str(folder / "paper_exchange.sqlite")))
+        self.journal = Journal(folder / DEFAULT_PATH.name)
+        exchange = PaperExchange(paper_profile(str(folder / PAPER_BOOK)))
         self.paper = PaperEngine(paper_session(exchange), self.journal, exchange)
+        self.paper.share_rate_limits(folder)
         self.live: Engine | None = None
         self._lock = threading.Lock()
         self.recovered = self._recover(self.paper)
+        # Live mode is locked behind this token, printed where the server was started, as Jupyter does: a page
+        # that reaches the dashboard through the trader's browser cannot read the terminal.
+        self._live_token = secrets.token_urlsafe(24)
+        print(
+            f"\n  Live mode is locked. To unlock it in the dashboard, paste this token: {self._live_token}\n",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    def unlocks_live(self, token: str) -> bool:
+        return hmac.compare_digest(token.strip().encode(), self._live_token.encode())
 
     @staticmethod
     def _recover(engine: Engine) -> list[str]:
@@ -58,7 +73,8 @@ class Registry:
         with self._lock:
             env = {**dotenv_values(".env"), **os.environ}
             if self.live is None or self.live.session.credentials != Credentials.from_env(env):
-                self.live = Engine.live_mode(env, self.folder / "journal.sqlite")
+                self.live = Engine.live_mode(env, self.folder / DEFAULT_PATH.name)
+                self.live.share_rate_limits(self.folder)
             self.live.session.client(totp=totp)
             self._recover(self.live)
             return self.live
@@ -75,6 +91,7 @@ class Registry:
 
 @st.cache_resource
 def registry() -> Registry:
+    """Raises JournalError (a one-line message) when the data folder or the journal cannot be used."""
     return Registry(data_dir())
 
 

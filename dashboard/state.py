@@ -7,6 +7,11 @@ LEGS = "legs"  # the legs table (a DataFrame), kept across page switches
 LEGS_SOURCE = "legs_source"  # the (preset, underlying, atm) the legs table was built from
 START_ERROR = "start_error"  # why the last Execute was refused, shown once
 RESULTS_RUN = "results_run"  # the run open on the Results page
+SUBMISSION = "submission"  # the id the next Execute click carries: one click, one run
+PLACE_AGAIN = "repeat_of"  # the earlier run of this plan, when Execute was refused as a repeat
+LIVE_UNLOCKED = "live_unlocked"  # this tab gave the server's live-mode token; the token itself is never kept
+TOKEN_WIDGET = "live_token"  # the password box for the token, emptied as soon as it is read
+TOKEN_REFUSED = "live_token_refused"  # the last token given was wrong, shown once
 
 # Execute-page inputs and their defaults. Streamlit deletes a widget's key when its page is left; re-assigning
 # them at the top of the page keeps the trader's form across page switches.

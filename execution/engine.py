@@ -65,7 +65,6 @@ class Engine:
         self.exchange = exchange
         self._lock = threading.Lock()
         self._runs: dict[str, Run] = {}
-        self._submissions: dict[str, Run] = {}
         self._scrip_lock = threading.Lock()
         self._scrip: ScripMaster | None = None
         self.interrupted = journal.mark_interrupted()
@@ -192,13 +191,11 @@ class Engine:
     ) -> Run:
         """Start a run holding the account's lease.
 
-        `submission` identifies the click: the same click again returns its run, never a second one. The same plan
-        placed on the account within the repeat window is refused (RecentlyPlaced) unless `again_of` names the
-        earlier run. Another run on the account, in any process, is refused (AccountBusy).
+        `submission` identifies the click: the same click delivered again is refused (SameSubmission), never a
+        second run. The same plan placed on the account within the repeat window is refused (RecentlyPlaced) unless
+        `again_of` names the earlier run. Another run on the account, in any process, is refused (AccountBusy).
         """
         with self._lock:
-            if submission is not None and submission in self._submissions:
-                return self._submissions[submission]
             run_id = run_id or new_run_id()
             self._with_lease(
                 lambda: self.journal.begin_run(
@@ -226,8 +223,6 @@ class Engine:
                 account=self.account,
             )
             self._runs[run.run_id] = run
-            if submission is not None:
-                self._submissions[submission] = run
         return run.start()
 
     def resume(self, run_id: str, *, new_day: bool = False) -> Run:

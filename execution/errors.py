@@ -51,7 +51,6 @@ class IllegalTransition(TraderError):
     """An order status change that the transition table forbids, e.g. a final status going back to a working one."""
 
 
-
 class AccountBusy(DuplicateRun):
     """Another run holds the account's lease: one run at a time per account, across processes."""
 

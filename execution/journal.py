@@ -449,9 +449,9 @@ class Journal:
         now = time.time()
         with self._transaction() as db:
             if submission is not None:
-                row = db.execute("SELECT run_id FROM runs WHERE submission=?", (submission,)).fetchone()
+                row = db.execute("SELECT * FROM runs WHERE submission=?", (submission,)).fetchone()
                 if row is not None:
-                    raise SameSubmission(f"This click already started run {row['run_id']}.", row["run_id"])
+                    raise SameSubmission(_placed(db, row, now), row["run_id"])
             _check_lease(db, account, run_id, now, lease_ttl_s)
             if repeat_window_s > 0:
                 row = db.execute(

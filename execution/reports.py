@@ -117,6 +117,7 @@ def leg_balance(orders: pd.DataFrame) -> pd.DataFrame:
 def to_csv(df: pd.DataFrame) -> bytes:
     out = df.copy()
     for col in ("start", "end"):
-        if col in out:
+        # A run that sent nothing has no times: its (empty) columns are not datetimes.
+        if col in out and pd.api.types.is_datetime64_any_dtype(out[col]):
             out[col] = out[col].dt.strftime("%Y-%m-%d %H:%M:%S.%f").str[:-3]
     return out.to_csv(index=False).encode()

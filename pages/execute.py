@@ -1,19 +1,23 @@
 """Set up a batched multi-leg order, preview it, execute it and watch it go out."""
 
+import secrets
 from datetime import date
 
 import streamlit as st
 
 from dashboard import state as S
 from dashboard.forms import legs_frame, legs_from_frame, plan_preview, units_per_leg
+from dashboard.lock import guard
 from dashboard.registry import engine, is_live, registry
 from execution.engine import Engine
-from execution.errors import DuplicateRun, PlanError
+from execution.errors import PlanError, RecentlyPlaced, SameSubmission, TraderError
 from execution.executor import Run
 from execution.instruments import BUNDLED
 from execution.model import Mode, OnLegFailure, Pacing, Plan, RunConfig, RunState
 from execution.planner import estimate_seconds
 from execution.presets import REFERENCE_LEVEL, STRIKE_STEP, Preset, check_preset, preset_legs
+
+guard()
 
 S.keep_form(st.session_state)
 st.title("Execute")
@@ -163,15 +167,38 @@ if plan is not None:
         confirmed = st.checkbox("I confirm sending LIVE orders: " + "; ".join(units_per_leg(plan)), key="live_ok")
 
 
-def start(eng: Engine, plan: Plan) -> None:
+def start(eng: Engine, plan: Plan, submission: str, again_of: str | None = None) -> None:
+    """One click, one run: a second delivery of the same click (its submission id was fixed when the button was
+    drawn) or a new click on the same plan is refused, and the trader is asked whether to place it again."""
+    st.session_state.pop(S.PLACE_AGAIN, None)
+    st.session_state[S.SUBMISSION] = secrets.token_hex(8)  # this click is used up
     try:
-        run = eng.start(plan)
-    except DuplicateRun as exc:
+        run = eng.start(plan, submission=submission, again_of=again_of)
+    except (RecentlyPlaced, SameSubmission) as exc:  # a double click, a second tab, the same plan again
+        st.session_state[S.PLACE_AGAIN] = (exc.run_id, str(exc))
+        return
+    except TraderError as exc:  # another run on the account, a journal that cannot be written, an unreadable book
         st.session_state[S.START_ERROR] = str(exc)
         return
     st.session_state[S.RUN_ID] = run.run_id
     st.query_params["run"] = run.run_id
 
+
+submission = st.session_state.setdefault(S.SUBMISSION, secrets.token_hex(8))
+again = st.session_state.get(S.PLACE_AGAIN)
+if again is not None and plan is not None:
+    earlier, message = again
+    st.warning(f"Place again? {message}", icon=":material/content_copy:")
+    a1, a2, _ = st.columns([1, 1, 4])
+    a1.button(
+        f"Place again (after {earlier})",
+        key="place_again",
+        on_click=start,
+        args=(eng, plan, submission, earlier),
+        icon=":material/replay:",
+        disabled=not confirmed,
+    )
+    a2.button("Cancel", key="cancel_again", on_click=lambda: st.session_state.pop(S.PLACE_AGAIN, None))
 
 busy = bool(registry().active())
 st.button(
@@ -179,7 +206,7 @@ st.button(
     type="primary",
     key="execute",
     on_click=start,
-    args=(eng, plan),
+    args=(eng, plan, submission),
     icon=":material/send:",
-    disabled=plan is None or busy or not confirmed,
+    disabled=plan is None or busy or not confirmed or again is not None,
 )

@@ -5,9 +5,12 @@ import streamlit as st
 
 from dashboard import state as S
 from dashboard.charts import batch_comparison, timeline
+from dashboard.lock import guard
 from dashboard.registry import registry
 from execution.errors import TraderError
 from execution.reports import batches_frame, events_frame, leg_balance, ok_count, orders_frame, to_csv
+
+guard()
 
 st.title("Results")
 reg = registry()
@@ -78,11 +81,23 @@ with run_tab:
             + "."
         )
     if record.state.resumable:
+        # A run resumes only on its own mode's engine: paper never touches a live run.
         engine = reg.paper if record.paper else reg.live
         st.info(f"This run is {record.state}. Resume places only the orders the order book proves missing.")
-        if st.button("Resume", key="resume", disabled=engine is None or bool(reg.active())) and engine is not None:
+        if engine is None:
+            st.caption(":material/lock: A live run resumes only in live mode, after the live login.")
+        new_day = record.day is not None and engine is not None and record.day < engine.today
+        confirmed = not new_day or st.checkbox(
+            f"Resume today a run placed on {record.day:%d %b %Y}: its contracts and lot sizes are checked again, "
+            "and orders never confirmed that day are not placed again",
+            key=f"new_day-{run_id}",
+        )
+        if (
+            st.button("Resume", key="resume", disabled=engine is None or bool(reg.active()) or not confirmed)
+            and engine is not None
+        ):
             try:
-                st.session_state[S.RUN_ID] = engine.resume(run_id).run_id
+                st.session_state[S.RUN_ID] = engine.resume(run_id, new_day=new_day).run_id
                 st.switch_page("pages/execute.py")
             except TraderError as exc:
                 st.error(str(exc))

@@ -4,9 +4,12 @@ from dataclasses import replace
 
 import streamlit as st
 
+from dashboard.lock import guard
 from dashboard.registry import is_live, registry
 from execution.errors import LoginError
 from paper.exchange import FAULT_KINDS
+
+guard()
 
 st.title("Session")
 reg = registry()

@@ -1,5 +1,6 @@
 """Page logic through streamlit.testing.v1.AppTest: validation, preview, a finished run, Stop, double submit."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard.registry import registry
 from execution.model import OrderStatus, RunState
 from execution.planner import plan
-from tests.helpers import config, fast, leg, wait_for
+from tests.helpers import TODAY, config, fast, leg, wait_for
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -116,6 +117,32 @@ def test_double_click_and_rerun_start_one_run(at):
     assert len(registry().journal.runs()) == 1
 
 
+def test_the_same_plan_again_from_a_second_tab_asks_place_again_naming_the_earlier_run(at):
+    at.button(key="execute").click().run()
+    first = wait_done(at)
+    run_id = registry().journal.runs()[0].run_id
+    second = AppTest.from_file(APP, default_timeout=30).run()
+    second.button(key="execute").click().run()
+    warning = next(w.value for w in second.warning if w.value.startswith("Place again?"))
+    assert run_id in warning and "18 complete" in warning and len(registry().journal.runs()) == 1
+    assert second.button(key="execute").disabled  # until the trader answers
+    second.button(key="place_again").click().run()
+    wait_done(second)
+    runs = registry().journal.runs()
+    assert len(runs) == 2 and all(r.state is RunState.COMPLETED for r in runs)
+    assert first.button(key="execute")
+
+
+def test_a_run_that_sent_nothing_opens_in_results(at):
+    journal = registry().journal
+    cfg = config(lots=2, per=1)
+    journal.begin_run("died-early", cfg, plan(cfg).fingerprint, paper=True, day=TODAY, account="paper:other")
+    journal.update_run("died-early", state=RunState.FAILED)
+    at.switch_page("pages/results.py").run()
+    assert not at.exception
+    assert any(b.label == "Download batches CSV" for b in at.get("download_button"))
+
+
 def test_a_second_tab_sees_the_running_run_and_cannot_start_it_again(at):
     at.number_input(key="delay_s").set_value(0.5).run()
     at.button(key="execute").click().run()
@@ -134,8 +161,43 @@ def test_session_page_applies_paper_knobs(at):
     assert registry().paper.exchange.config.order_ms == 42.0
 
 
-def test_live_mode_needs_a_login_and_names_missing_credentials(at):
+@pytest.fixture
+def live_token(capsys, at) -> str:
+    """The token the server printed in its terminal when it started."""
+    printed = capsys.readouterr().err
+    return re.findall(r"paste this token: (\S+)", printed)[-1]
+
+
+def unlock_live(at, token):
     at.sidebar.radio(key="mode_choice").set_value("Live").run()
+    at.text_input(key="live_token").input(token).run()
+
+
+def test_live_mode_shows_nothing_until_the_terminal_token_is_given(live_token, at):
+    token = live_token
+    at.sidebar.radio(key="mode_choice").set_value("Live").run()
+    assert [t.value for t in at.title] == ["Live mode is locked"] and not at.button
+    at.text_input(key="live_token").input("guess").run()
+    assert any("not this server's access token" in e for e in errors(at)) and not at.button
+    at.text_input(key="live_token").input(token).run()
+    assert [t.value for t in at.title] == ["Execute"]
+    assert at.session_state["live_token"] == ""  # the box was emptied once read
+    shown = " ".join(str(e.value) for kind in (at.markdown, at.caption, at.info, at.error, at.title) for e in kind)
+    assert token not in shown  # never drawn, and not kept in the session either
+    assert token not in " ".join(str(at.session_state[k]) for k in ("live_unlocked", "mode"))
+    # AppTest reruns only the page (it sees a pages/ folder), so the sidebar's radio is set through its state.
+    at.session_state["mode"] = "Paper"
+    at.session_state["live_unlocked"] = False
+    at.run()
+    assert [t.value for t in at.title] == ["Execute"]  # paper mode needs no token
+
+
+def test_paper_mode_needs_no_token(at):
+    assert [t.value for t in at.title] == ["Execute"] and at.button(key="execute")
+
+
+def test_live_mode_needs_a_login_and_names_missing_credentials(live_token, at):
+    unlock_live(at, live_token)
     assert any("log in on the Session page" in i.value for i in at.info)
     at.switch_page("pages/session.py").run()
     next(b for b in at.button if b.label == "Log in").click().run()

@@ -1,8 +1,8 @@
 """Every bad input is refused with a clear message before anything is sent."""
 
 import math
-from typing import Any, cast
 from dataclasses import replace
+from typing import Any, cast
 
 import httpx
 import pytest

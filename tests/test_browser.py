@@ -3,6 +3,7 @@
 import csv
 import io
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
+
+from execution.journal import Journal
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -48,8 +51,14 @@ STREAMLIT_FLAGS = (
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    port, data = free_port(), tmp_path_factory.mktemp("data")
+def data(tmp_path_factory):
+    """The server's data folder: its journal, and the log of its terminal."""
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(scope="module")
+def server(data):
+    port = free_port()
     with open(data / "streamlit.log", "w") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), *STREAMLIT_FLAGS],
@@ -74,14 +83,21 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(server):
+def browser():
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        pg = browser.new_page(viewport={"width": 1400, "height": 1600}, accept_downloads=True)
-        pg.goto(server)
-        pg.wait_for_selector("[data-testid='stApp']")
-        yield pg
-        browser.close()
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(server, browser):
+    """A new tab on the dashboard."""
+    pg = browser.new_page(viewport={"width": 1400, "height": 1600}, accept_downloads=True)
+    pg.goto(server)
+    pg.wait_for_selector("[data-testid='stApp']")
+    yield pg
+    pg.close()
 
 
 def fill(page, label, value):
@@ -141,3 +157,38 @@ def test_a_trader_executes_a_strangle_reviews_it_and_exports_csv(page):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "results.png"), full_page=True)
     assert (ARTIFACTS / "results.png").stat().st_size > 10_000
+
+
+def test_two_clicks_300_ms_apart_place_one_run_and_ask_place_again(page, data):
+    expect(page.get_by_role("button", name="Execute")).to_be_enabled(timeout=30000)
+    fill(page, "Total lots", 3)
+    fill(page, "Lots per batch", 3)  # one batch: the run is over before the second click lands
+    fill(page, "Delay between batches (s)", 0)
+    expect(page.get_by_test_id("stMetric").filter(has_text="Batches")).to_contain_text("1")
+    execute = page.get_by_role("button", name="Execute")
+    execute.click()
+    page.wait_for_timeout(300)
+    execute.click()  # wherever the button is by now: the page moved to show the first run's result
+    expect(page.get_by_text("Place again?")).to_be_visible(timeout=30000)
+    runs = [r for r in Journal(data / "journal.sqlite").runs() if r.config.total_lots == 3]
+    assert len(runs) == 1 and runs[0].run_id in page.get_by_text("Place again?").inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "place-again.png"), full_page=True)
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_role("button", name="Execute")).to_be_enabled(timeout=30000)
+    assert len([r for r in Journal(data / "journal.sqlite").runs() if r.config.total_lots == 3]) == 1
+
+
+def test_live_mode_is_locked_until_the_terminal_token_is_pasted(page, data):
+    token = re.findall(r"paste this token: (\S+)", (data / "streamlit.log").read_text())[-1]
+    page.get_by_text("Live", exact=True).click()
+    expect(page.get_by_role("heading", name="Live mode is locked")).to_be_visible(timeout=30000)
+    expect(page.get_by_role("button", name="Execute")).to_have_count(0)
+    box = page.get_by_label("Access token")
+    box.fill("a-guess")
+    box.press("Enter")
+    expect(page.get_by_text("not this server's access token")).to_be_visible(timeout=30000)
+    box.fill(token)
+    box.press("Enter")
+    expect(page.get_by_text("log in on the Session page first")).to_be_visible(timeout=30000)
+    assert token not in page.content()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from execution.errors import AccountBusy, NewDay, NotResumable, RecentlyPlaced
+from execution.errors import AccountBusy, NewDay, NotResumable, RecentlyPlaced, SameSubmission
 from execution.instruments import monthly_symbol
 from execution.journal import Journal
 from execution.model import Leg, OrderStatus, RunConfig, RunState, Side
@@ -111,7 +111,8 @@ def test_one_click_starts_one_run_and_the_same_plan_again_needs_place_again(tmp_
     eng = engine_on(tmp_path)
     p = plan(config(legs=LEGS, lots=2, per=1))
     first = eng.start(p, submission="click-1")
-    assert eng.start(p, submission="click-1") is first  # a double click, or a rerun of the same click
+    with pytest.raises(SameSubmission, match=f"as run {first.run_id}"):
+        eng.start(p, submission="click-1")  # a double click, or a rerun of the same click
     first.wait(30)
     with pytest.raises(RecentlyPlaced, match=rf"placed 0 min \d+ s ago as run {first.run_id} \(completed: 4 complete"):
         eng.start(p, submission="click-2")  # a second tab, or a click after the first run ended

@@ -207,13 +207,11 @@ def _stale(lease: Lease, now: float, ttl_s: float) -> bool:
     return lease.host == HOST and lease.pid != os.getpid() and not _pid_alive(lease.pid)
 
 
-def _check_lease(db: sqlite3.Connection, account: str, run_id: str, now: float, ttl_s: float) -> None:
+def _check_lease(db: sqlite3.Connection, account: str, now: float, ttl_s: float) -> None:
     row = db.execute("SELECT * FROM leases WHERE account=?", (account,)).fetchone()
     if row is None:
         return
     lease = _lease(row)
-    if lease.run_id == run_id and lease.pid == os.getpid():
-        return
     if _stale(lease, now, ttl_s):
         raise StaleLease(
             f"Run {lease.run_id} of {account} stopped mid-run (process {lease.pid} is gone); its orders must be "
@@ -452,7 +450,7 @@ class Journal:
                 row = db.execute("SELECT * FROM runs WHERE submission=?", (submission,)).fetchone()
                 if row is not None:
                     raise SameSubmission(_placed(db, row, now), row["run_id"])
-            _check_lease(db, account, run_id, now, lease_ttl_s)
+            # The same plan is named first, even while it still runs: the trader sees what it placed so far.
             if repeat_window_s > 0:
                 row = db.execute(
                     "SELECT * FROM runs WHERE account=? AND fingerprint=? AND created_wall>? "
@@ -461,6 +459,7 @@ class Journal:
                 ).fetchone()
                 if row is not None and row["run_id"] != again_of:
                     raise RecentlyPlaced(_placed(db, row, now), row["run_id"])
+            _check_lease(db, account, now, lease_ttl_s)
             db.execute(
                 "INSERT INTO runs (run_id, created_wall, state, paper, pid, config, fingerprint, day, account, "
                 "submission) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -484,7 +483,7 @@ class Journal:
         """Give an existing run (a Resume) the account's lease; refused like begin_run when another holds it."""
         now = time.time()
         with self._transaction() as db:
-            _check_lease(db, account, run_id, now, lease_ttl_s)
+            _check_lease(db, account, now, lease_ttl_s)
             _take_lease(db, account, run_id, now)
 
     def heartbeat(self, account: str, run_id: str) -> bool:

@@ -272,10 +272,11 @@ class Plan:
 
     @property
     def fingerprint(self) -> str:
-        """Identifies 'the same plan', so a second Execute of it can be refused."""
+        """Identifies 'the same plan': the same contracts, sides and lots, whatever the batching and pacing. Placed
+        again soon after, it doubles the position however it is sliced, so a second Execute of it must be asked."""
         c = self.config
-        legs = ",".join(f"{g.side}:{g.symbol}:{g.product}:{g.order_type}:{g.price}" for g in c.legs)
-        return f"{legs}|{c.total_lots}|{c.lots_per_batch}|{c.delay_s}|{c.mode}|{c.pacing}|{c.hedge_first}"
+        legs = ",".join(sorted(f"{g.side}:{g.symbol}:{g.product}:{g.order_type}:{g.price}" for g in c.legs))
+        return f"{legs}|{c.total_lots}"
 
 
 @dataclass(frozen=True)

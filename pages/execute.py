@@ -188,10 +188,11 @@ submission = st.session_state.setdefault(S.SUBMISSION, secrets.token_hex(8))
 again = st.session_state.get(S.PLACE_AGAIN)
 if again is not None and plan is not None:
     earlier, message = again
+    # `earlier` is the run the warning names: placing again says which run it knowingly adds to.
     st.warning(f"Place again? {message}", icon=":material/content_copy:")
     a1, a2, _ = st.columns([1, 1, 4])
     a1.button(
-        f"Place again (after {earlier})",
+        "Place again",
         key="place_again",
         on_click=start,
         args=(eng, plan, submission, earlier),

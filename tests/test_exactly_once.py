@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from execution.errors import AccountBusy, NewDay, NotResumable, RecentlyPlaced, SameSubmission
+from execution.errors import AccountBusy, NewDay, NotResumable, RecentlyPlaced, SameSubmission, TraderError
 from execution.instruments import monthly_symbol
 from execution.journal import Journal
 from execution.model import Leg, OrderStatus, RunConfig, RunState, Side
@@ -185,3 +185,35 @@ def test_the_command_line_honours_the_data_folder(tmp_path):
     assert subprocess.run(command, capture_output=True, timeout=60, env=env).returncode == 0
     assert len(Journal(tmp_path / "shared" / "journal.sqlite").runs()) == 1
     assert (tmp_path / "shared" / "paper_exchange.sqlite").exists()
+
+
+def test_two_processes_pressing_resume_on_one_run_resume_it_once(tmp_path):
+    run_id = killed(tmp_path, 3)
+    first, second = engine_on(tmp_path), engine_on(tmp_path)  # two dashboards on one data folder
+    first.recover()
+    slow = fast(login_ms=1, order_ms=300, query_ms=1, state_path=str(tmp_path / "paper_exchange.sqlite"))
+    first.exchange.reconfigure(slow)  # the resumed orders take a while, so the second press lands mid-resume
+    resumed = first.resume(run_id)
+    with pytest.raises(TraderError, match=f"{run_id} is (running|sending)"):  # by its state, or by the lease
+        second.resume(run_id)
+    # Two presses at the same moment both find the run interrupted; the lease lets one through.
+    with pytest.raises(AccountBusy, match=f"run {run_id} is sending"):
+        second.journal.claim(second.account, run_id)
+    result = resumed.wait(30)
+    assert result.state is RunState.COMPLETED
+    with pytest.raises(NotResumable, match="completed"):
+        second.resume(run_id)
+    tags = [r["GuiOrdId"] for r in books(tmp_path)]
+    assert len(tags) == len(set(tags)) == 8
+
+
+def test_the_same_legs_and_lots_sliced_or_paced_differently_are_the_same_plan(tmp_path):
+    eng = engine_on(tmp_path)
+    first = eng.start(plan(config(legs=LEGS, lots=2, per=2, delay=2.0))).wait(30)
+    for other in (
+        config(legs=LEGS[::-1], lots=2, per=1, delay=0.0),
+        config(legs=LEGS, lots=2, per=2, mode="sequential"),
+    ):
+        with pytest.raises(RecentlyPlaced, match=first.run_id):
+            eng.start(plan(other))
+    assert eng.start(plan(config(legs=LEGS, lots=3, per=1))).wait(30).ok  # more lots: another plan

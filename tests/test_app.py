@@ -118,13 +118,15 @@ def test_double_click_and_rerun_start_one_run(at):
 
 
 def test_the_same_plan_again_from_a_second_tab_asks_place_again_naming_the_earlier_run(at):
+    at.number_input(key="total_lots").set_value(2).run()
     at.button(key="execute").click().run()
     first = wait_done(at)
     run_id = registry().journal.runs()[0].run_id
     second = AppTest.from_file(APP, default_timeout=30).run()
+    second.number_input(key="total_lots").set_value(2).run()
     second.button(key="execute").click().run()
     warning = next(w.value for w in second.warning if w.value.startswith("Place again?"))
-    assert run_id in warning and "18 complete" in warning and len(registry().journal.runs()) == 1
+    assert run_id in warning and "2 complete" in warning and len(registry().journal.runs()) == 1
     assert second.button(key="execute").disabled  # until the trader answers
     second.button(key="place_again").click().run()
     wait_done(second)
@@ -218,3 +220,15 @@ def test_an_unsettled_run_is_shown_plainly_and_reconcile_now_settles_it(at):
     assert record is not None and record.state is RunState.COMPLETED
     assert [o.status for o in registry().journal.orders(result.run_id)] == [OrderStatus.COMPLETE]
     assert not any("not settled" in e for e in errors(at))
+
+
+def test_an_unusable_data_folder_is_one_line_on_the_page(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("NEO_BATCH_DATA", str(blocker / "data"))
+    st.cache_resource.clear()
+    app = AppTest.from_file(APP, default_timeout=30).run()
+    assert not app.exception
+    assert [e.value for e in app.error][0].startswith(f"The journal at {blocker / 'data'}")
+    assert not app.button  # nothing can be started
+    st.cache_resource.clear()

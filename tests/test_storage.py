@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from execution.errors import JournalError
+from execution.governor import Governor
 from execution.journal import Journal
 from execution.model import EventKind, RunState
 from execution.planner import plan
@@ -34,8 +35,8 @@ def test_a_full_disk_mid_run_ends_the_run_within_seconds_and_no_sent_order_goes_
 
 
 def _journal_with_a_run(tmp_path):
-    eng = engine(tmp_path)
-    eng.start(plan(config(lots=40, per=1))).wait(60)
+    eng = engine(tmp_path, fast(order_ms=1, login_ms=1, query_ms=1), governor=Governor(limit=1000))
+    eng.start(plan(config(lots=20, per=1))).wait(60)
     eng.journal.close()
     return tmp_path / "journal.sqlite"
 

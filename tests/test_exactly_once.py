@@ -9,8 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from execution.errors import AccountBusy, NewDay, NotResumable, RecentlyPlaced, SameSubmission, TraderError
-from execution.instruments import monthly_symbol
+from execution.errors import (
+    AccountBusy,
+    NewDay,
+    NotResumable,
+    PlanError,
+    RecentlyPlaced,
+    SameSubmission,
+    TraderError,
+)
+from execution.instruments import monthly_symbol, parse_symbol
 from execution.journal import Journal
 from execution.model import Leg, OrderStatus, RunConfig, RunState, Side
 from execution.planner import plan
@@ -217,3 +225,17 @@ def test_the_same_legs_and_lots_sliced_or_paced_differently_are_the_same_plan(tm
         with pytest.raises(RecentlyPlaced, match=first.run_id):
             eng.start(plan(other))
     assert eng.start(plan(config(legs=LEGS, lots=3, per=1))).wait(30).ok  # more lots: another plan
+
+
+def test_a_run_resumed_after_its_contract_expired_is_refused_before_anything_is_sent(tmp_path):
+    expiry = parse_symbol(LEGS[0].symbol).expiry
+    on_expiry_day = engine_on(tmp_path, expiry)
+    run = on_expiry_day.start(plan(config(legs=LEGS, lots=3, per=1, delay=0.3)))
+    wait_for(lambda: run.progress().batches_done >= 1, what="the first batch")
+    run.stop()
+    assert run.wait(30).state is RunState.STOPPED
+    next_day = engine_on(tmp_path, expiry + timedelta(days=1))
+    placed = len(next_day.exchange.book())
+    with pytest.raises(PlanError, match=f"{LEGS[0].symbol} expired on"):
+        next_day.resume(run.run_id, new_day=True)
+    assert len(next_day.exchange.book()) == placed == 0  # the new day's book: nothing was sent

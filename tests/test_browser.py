@@ -180,6 +180,7 @@ def test_two_clicks_300_ms_apart_place_one_run_and_ask_place_again(page, data):
 
 
 def test_live_mode_is_locked_until_the_terminal_token_is_pasted(page, data):
+    expect(page.get_by_role("heading", name="Execute")).to_be_visible(timeout=30000)  # the app has started
     token = re.findall(r"paste this token: (\S+)", (data / "streamlit.log").read_text())[-1]
     page.get_by_text("Live", exact=True).click()
     expect(page.get_by_role("heading", name="Live mode is locked")).to_be_visible(timeout=30000)
@@ -188,6 +189,8 @@ def test_live_mode_is_locked_until_the_terminal_token_is_pasted(page, data):
     box.fill("a-guess")
     box.press("Enter")
     expect(page.get_by_text("not this server's access token")).to_be_visible(timeout=30000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "live-locked.png"))
     box.fill(token)
     box.press("Enter")
     expect(page.get_by_text("log in on the Session page first")).to_be_visible(timeout=30000)

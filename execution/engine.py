@@ -119,7 +119,12 @@ class Engine:
         """
         mine = [r for r in self.journal.runs() if r.paper == self.paper]
         self._settle([r for r in mine if r.state in (RunState.INTERRUPTED, RunState.UNSETTLED)])
-        return [r.run_id for r in mine if r.state is RunState.INTERRUPTED]
+        interrupted = [r.run_id for r in mine if r.state is RunState.INTERRUPTED]
+        lease = self.journal.lease(self.account)
+        if lease is not None and lease.run_id in interrupted:
+            # Its holder died and its run is now settled: the account is free for the next run.
+            self.journal.release(self.account, lease.run_id, holder_gone=True)
+        return interrupted
 
     def reconcile(self, run_id: str) -> int:
         """Read the book for the run's orders still in flight and record what it shows; an unsettled run whose

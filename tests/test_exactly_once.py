@@ -145,6 +145,14 @@ def test_an_account_runs_one_plan_at_a_time_across_processes(tmp_path):
     assert b.start(plan(config(legs=LEGS[:1], lots=1, per=1))).wait(30).ok
 
 
+def test_start_up_recovery_frees_the_account_a_dead_run_held(tmp_path):
+    run_id = killed(tmp_path, 3)
+    eng = engine_on(tmp_path)
+    lease = eng.journal.lease(eng.account)
+    assert lease is not None and lease.run_id == run_id
+    assert eng.recover() == [run_id] and eng.journal.lease(eng.account) is None
+
+
 def test_a_dead_holders_lease_is_taken_over_after_its_run_is_settled(tmp_path):
     run_id = killed(tmp_path, 3)
     journal = Journal(tmp_path / "journal.sqlite")

@@ -7,6 +7,7 @@ import os
 import struct
 import threading
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -17,9 +18,9 @@ _STAMP = struct.Struct("d")
 
 
 class Window(Protocol):
-    def take(self, now: float, span: float, limit: int) -> float | None:
-        """Record a send at `now` if fewer than `limit` were sent in the `span` before it and return None;
-        else return when the oldest of them leaves the window."""
+    def take(self, now: Callable[[], float], span: float, limit: int) -> float | None:
+        """Record a send now (read from `now`) if fewer than `limit` were sent in the `span` before it and return
+        None; else return when the oldest of them leaves the window."""
         ...
 
 
@@ -29,11 +30,12 @@ class LocalWindow:
     def __init__(self) -> None:
         self._sent: deque[float] = deque()
 
-    def take(self, now: float, span: float, limit: int) -> float | None:
-        while self._sent and self._sent[0] + span <= now:
+    def take(self, now: Callable[[], float], span: float, limit: int) -> float | None:
+        t = now()
+        while self._sent and self._sent[0] + span <= t:
             self._sent.popleft()
         if len(self._sent) < limit:
-            self._sent.append(now)
+            self._sent.append(t)
             return None
         return self._sent[0] + span
 
@@ -50,16 +52,18 @@ class SharedWindow:
         except OSError as exc:
             raise JournalError(f"The rate window at {self.path} cannot be opened: {exc.strerror}.") from None
 
-    def take(self, now: float, span: float, limit: int) -> float | None:
+    def take(self, now: Callable[[], float], span: float, limit: int) -> float | None:
         fcntl.flock(self._fd, fcntl.LOCK_EX)
         try:
+            # Read under the lock: a time read before waiting for it could sort before another process's sends.
+            t = now()
             raw = os.pread(self._fd, _STAMP.size * 4096, 0)
             stamps: list[float] = [s for (s,) in _STAMP.iter_unpack(raw[: len(raw) - len(raw) % _STAMP.size])]
             # A stamp from the future was written before a reboot reset the clock: it says nothing now.
-            stamps = sorted(s for s in stamps if now - span < s <= now + span)
+            stamps = sorted(s for s in stamps if t - span < s <= t + span)
             if len(stamps) >= limit:
                 return stamps[-limit] + span
-            stamps.append(now)
+            stamps.append(t)
             data = b"".join(_STAMP.pack(s) for s in stamps)
             os.pwrite(self._fd, data, 0)
             os.ftruncate(self._fd, len(data))
@@ -102,7 +106,7 @@ class Governor:
             with self._lock:
                 if stop is not None and stop.is_set():
                     return False
-                free_at = self._window.take(self.clock.monotonic(), self._span, self.limit)
+                free_at = self._window.take(self.clock.monotonic, self._span, self.limit)
                 if free_at is None:
                     self.waits += waited
                     return True

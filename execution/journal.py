@@ -177,6 +177,20 @@ def config_from_json(text: str) -> RunConfig:
     return RunConfig(**{**_known(RunConfig, data, _ENUMS), "legs": legs})
 
 
+def use_wal(db: sqlite3.Connection, timeout_s: float = 10.0) -> None:
+    """Put `db` in WAL mode, waiting out another process that opens the same new file at the same moment: the
+    switch can fail as 'locked' without waiting, whatever the connection's busy timeout."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def data_dir() -> Path:
     """Where the journal, the paper book and the rate windows live: $NEO_BATCH_DATA, else data/."""
     return Path(os.environ.get("NEO_BATCH_DATA") or DEFAULT_PATH.parent)
@@ -329,7 +343,7 @@ class Journal:
         try:
             self._db.row_factory = sqlite3.Row
             self._check_integrity()
-            self._db.execute("PRAGMA journal_mode=WAL")
+            use_wal(self._db)
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
         except sqlite3.Error as exc:

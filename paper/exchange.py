@@ -38,6 +38,7 @@ import httpx
 import pyotp
 
 from execution.clock import sleep_until
+from execution.journal import use_wal
 from execution.planner import Latency
 
 from .contracts import Contract, listing, scrip_master_csv
@@ -208,7 +209,7 @@ class PaperExchange(httpx.BaseTransport):
             return None
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10.0)
-        db.execute("PRAGMA journal_mode=WAL")
+        use_wal(db)
         db.execute("CREATE TABLE IF NOT EXISTS book (order_no TEXT PRIMARY KEY, day TEXT, row TEXT)")
         return db
 

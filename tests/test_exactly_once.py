@@ -167,12 +167,20 @@ def test_a_dead_holders_lease_is_taken_over_after_its_run_is_settled(tmp_path):
 def test_two_processes_share_the_order_rate_window(tmp_path):
     script = textwrap.dedent(
         f"""
-        import time
-        from execution.governor import Governor
-        g = Governor(5, window_s=0.5, margin_s=0.0, shared={str(tmp_path / "w.window")!r})
+        from execution import governor
+        take = governor.SharedWindow.take
+
+        def recorded(self, now, span, limit):  # print each send's time as the shared window recorded it
+            seen = []
+            free_at = take(self, lambda: seen.append(now()) or seen[-1], span, limit)
+            if free_at is None:
+                print(seen[-1], flush=True)
+            return free_at
+
+        governor.SharedWindow.take = recorded
+        g = governor.Governor(5, window_s=0.5, margin_s=0.0, shared={str(tmp_path / "w.window")!r})
         for _ in range(15):
             g.acquire()
-            print(time.monotonic(), flush=True)
         """
     )
     procs = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True) for _ in range(2)]

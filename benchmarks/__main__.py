@@ -15,7 +15,7 @@ from pathlib import Path
 from .harness import Scale, tempdir, warm_up
 from .report import Results, goals, seed_markdown, write
 from .scaling import batches_sweep, footprints, legs_speedup, overhead
-from .seed import seed_table
+from .seed import governed_eta, seed_table
 
 
 def step(name: str) -> None:
@@ -44,11 +44,13 @@ def main(argv: list[str] | None = None) -> int:
     step("growth with orders")
     sizes = (100, 200, 300, 400) if args.quick else (1_000, 2_500, 5_000, 10_000)
     grown = footprints(sizes)
+    step("ETA at the account's order limit")
+    governed = governed_eta(scale, folder, calibration)
 
     command = "python -m benchmarks" + (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip()
     machine = f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
     res = Results(
-        command, date.today().isoformat(), machine, args.factor, seed, calibration, legs, batches, cost, grown
+        command, date.today().isoformat(), machine, args.factor, seed, calibration, legs, batches, cost, grown, governed
     )
     written, why_no_png = write(res, args.out)
     print(seed_markdown(res), end="\n\n")

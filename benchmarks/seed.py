@@ -10,10 +10,12 @@ from pathlib import Path
 import pyotp
 
 from execution.clock import sleep_until
+from execution.governor import Governor
 from execution.model import Mode, Pacing, RunConfig, RunResult
 from execution.planner import Latency, estimate_seconds, plan
 from execution.sdk import NeoAPI
 from paper.exchange import PaperExchange
+from paper.wiring import paper_engine
 
 from .harness import (
     SEED_DELAY_S,
@@ -188,3 +190,30 @@ def seed_table(scale: Scale, folder: Path, repeats: int) -> tuple[list[SeedRow],
             )
         )
     return rows, measured
+
+
+@dataclass(frozen=True)
+class GovernedEta:
+    """Four legs with no delay, held to the account's real 10 orders a second: the ETA against the run."""
+
+    measured_s: float
+    eta_s: float
+
+    @property
+    def error(self) -> float:
+        return abs(self.eta_s - self.measured_s) / self.measured_s
+
+
+def governed_eta(scale: Scale, folder: Path, calibration: Latency) -> GovernedEta:
+    """The seed's 167 lots in batches of 20, as a four-leg condor-like plan with delay 0: 36 orders that the
+    governor, not the exchange, paces (the order window here is the account's own second, not a scaled one)."""
+    config = RunConfig(legs=strikes(4), total_lots=SEED_LOTS, lots_per_batch=SEED_PER_BATCH, delay_s=0.0)
+    eng = paper_engine(
+        exchange_config(scale, SEED_LOGIN_S, SEED_ORDER_S),
+        folder / f"governed-{time.monotonic_ns()}.sqlite",
+        governor=Governor(limit=10, window_s=1.0),
+        reads=scale.reads(),
+        timeout_s=30,
+    )
+    result = run(eng, config)
+    return GovernedEta(result.wall_s, estimate_seconds(plan(config), calibration, orders_per_s=10.0))

@@ -170,9 +170,12 @@ class Engine:
         return o
 
     def latency(self) -> Latency:
-        """What the plan preview's estimate uses: the paper exchange's settings, or live medians so far."""
+        """What the plan preview's estimate uses: the paper exchange's settings, or live medians so far; no login
+        when the session is already open."""
         if self.exchange is not None:
-            return self.exchange.expected_latency()
+            expected = self.exchange.expected_latency()
+            # A session already open costs no login.
+            return replace(expected, login_s=0.0) if self.session.status().logged_in else expected
         measured = sorted(
             o.latency_ms
             for r in self.journal.runs(20)

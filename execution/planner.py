@@ -163,27 +163,60 @@ class Latency:
     order_s: float  # one place_order round trip
 
 
-def batch_seconds(plan: Plan, batch: Batch, lat: Latency, mode: Mode, orders_per_s: float) -> float:
-    """Time to place one batch: its slowest leg in parallel, their sum in sequential."""
-    c = plan.config
-    per_order = lat.order_s + (lat.login_s if c.login_per_order else 0.0)
-    k = len(batch.orders)
-    if mode is Mode.SEQUENTIAL:
-        return k * per_order
-    buys = sum(o.leg_spec.side is Side.BUY for o in batch.orders)
-    waves = 2 if c.hedge_first and 0 < buys < k else 1
-    # Legs beyond the per-second allowance wait for the next one-second window.
-    return waves * per_order + max(0, math.ceil(k / orders_per_s) - 1)
+class _Window:
+    """The account's order governor as the estimate sees it: at most `limit` sends in any `span` seconds."""
+
+    def __init__(self, orders_per_s: float, margin: float) -> None:
+        self.limit = max(1, round(orders_per_s))
+        self.span = self.limit / orders_per_s * (1.0 + margin)
+        self.sends: list[float] = []
+
+    def send(self, at: float) -> float:
+        """When an order ready at `at` leaves."""
+        if len(self.sends) >= self.limit:
+            at = max(at, self.sends[-self.limit] + self.span)
+        self.sends.append(at)
+        return at
+
+
+def _batch_end(batch: Batch, start: float, per_order: float, mode: Mode, hedge_first: bool, window: _Window) -> float:
+    """When a batch's last reply comes: legs leave together (parallel) or one after another, within the governor;
+    hedge-first sends the SELL legs once the BUY legs are done."""
+    buys = [o for o in batch.orders if o.leg_spec.side is Side.BUY]
+    sells = [o for o in batch.orders if o.leg_spec.side is Side.SELL]
+    waves = [buys, sells] if hedge_first and buys and sells else [list(batch.orders)]
+    t = start
+    for wave in waves:
+        if mode is Mode.SEQUENTIAL:
+            for _ in wave:
+                t = window.send(t) + per_order
+        else:
+            t = max(window.send(t) for _ in wave) + per_order
+    return t
 
 
 def estimate_seconds(
-    plan: Plan, lat: Latency, mode: Mode | None = None, pacing: Pacing | None = None, orders_per_s: float = 10.0
+    plan: Plan,
+    lat: Latency,
+    mode: Mode | None = None,
+    pacing: Pacing | None = None,
+    orders_per_s: float = 10.0,
+    margin: float = 0.05,
 ) -> float:
-    """Predicted time from start to the last acknowledgement, for the given mode and pacing."""
+    """Predicted time from start to the last acknowledgement, for the given mode and pacing.
+
+    The run is played through on paper: each batch's legs wait for the account's order window (`orders_per_s`,
+    widened by the governor's `margin`), so a plan that sends faster than the window allows is estimated at the
+    window's pace, not at the orders' latency.
+    """
     c = plan.config
     mode, pacing = mode or c.mode, pacing or c.pacing
-    times = [batch_seconds(plan, b, lat, mode, orders_per_s) for b in plan.batches]
+    per_order = lat.order_s + (lat.login_s if c.login_per_order else 0.0)
+    window = _Window(orders_per_s, margin)
     login = 0.0 if c.login_per_order else lat.login_s
-    if pacing is Pacing.GAP:
-        return login + sum(times) + (len(times) - 1) * c.delay_s
-    return login + sum(max(c.delay_s, t) for t in times[:-1]) + times[-1]
+    first = start = end = login
+    for n, batch in enumerate(plan.batches):
+        if n:
+            start = end + c.delay_s if pacing is Pacing.GAP else max(first + n * c.delay_s, end)
+        end = _batch_end(batch, start, per_order, mode, c.hedge_first, window)
+    return end

@@ -70,8 +70,17 @@ def test_estimate_hedge_first_costs_two_waves():
 def test_estimate_counts_the_governor_when_legs_exceed_the_limit():
     legs = tuple(leg(20000 + 100 * i, "CE") for i in range(12))
     p = plan(config(legs=legs, lots=1, per=1))
-    assert estimate_seconds(p, Latency(0, 0.1), orders_per_s=10) == pytest.approx(1.1)
+    # Ten leave at once; the other two when the first leaves the governor's window (1 s and its 5 % margin).
+    assert estimate_seconds(p, Latency(0, 0.1), orders_per_s=10) == pytest.approx(1.15)
     assert math.isclose(estimate_seconds(p, Latency(0, 0.1), orders_per_s=20), 0.1)
+
+
+def test_estimate_paces_many_batches_at_the_accounts_order_window():
+    legs = tuple(leg(25000 + 100 * i, "CE") for i in range(4))
+    p = plan(config(legs=legs, lots=9, per=1, delay=0))  # 36 orders, no delay: the governor sets the pace
+    estimate = estimate_seconds(p, Latency(0, 0.02), orders_per_s=10)
+    assert 3 * 1.05 <= estimate <= 3 * 1.05 + 0.2  # the 31st order waits three full windows
+    assert estimate_seconds(p, Latency(0, 0.02), orders_per_s=1000) == pytest.approx(9 * 0.02)
 
 
 def test_limit_leg_needs_price_but_market_does_not():

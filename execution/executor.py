@@ -78,6 +78,8 @@ BY_NUMBER_MAX = 4
 SETTLE_ROUNDS = 3
 # How often a run beats its account's lease; the journal takes a holder silent for LEASE_TTL_S as gone.
 HEARTBEAT_S = 1.0
+# The orders that open a batch are marked as leaving this long before the delay ends.
+MARK_LEAD_S = 0.005
 _NOT_SENT = "not sent: the run stopped first"
 _NEVER_LEFT = "never sent: the run died before this order's turn"
 _NAKED = "not sent: a hedge (BUY) leg of this batch did not fill, so the SELL legs would be naked"
@@ -212,12 +214,12 @@ class Run:
         if self._on_event is not None:
             self._on_event(event)
 
-    def _store(self, result: OrderResult, source: EventSource) -> OrderResult:
+    def _store(self, result: OrderResult, source: EventSource, leaving: tuple[str, ...] = ()) -> OrderResult:
         """Keep the order's new state, in memory first so the screen shows it even when the journal fails."""
         with self._lock:
             self._results[(result.batch, result.leg)] = result
         try:
-            self.journal.record(self.run_id, result, source)
+            self.journal.record(self.run_id, result, source, leaving)
         except JournalError as exc:
             self._journal_failed(exc)
         return result
@@ -277,13 +279,17 @@ class Run:
                 continue
             # Intents go in before the delay, so their commit is off the batch's critical path.
             self.journal.intents(self.run_id, [(o, self._tags[o.batch, o.leg]) for o in orders], self.today)
+            first = self._waves(orders)[0]
+            leading = first if self.plan.config.mode is Mode.PARALLEL else first[:1]
             if first_start is not None and last_end is not None:
                 target = (
                     last_end + self.plan.config.delay_s
                     if self.plan.config.pacing is Pacing.GAP
                     else first_start + ran * self.plan.config.delay_s
                 )
-                self._wait_for_batch(batch, target)
+                self._wait_for_batch(batch, target, leading)
+            else:
+                self._mark_leaving(leading)
             if self._stop.is_set():
                 return
             start = self.clock.monotonic()
@@ -291,10 +297,14 @@ class Run:
             last_end = self._one_batch(batch, orders, start, pool)
             ran += 1
 
-    def _wait_for_batch(self, batch: Batch, target: float) -> None:
+    def _wait_for_batch(self, batch: Batch, target: float, leading: list[PlannedOrder]) -> None:
+        """Wait out the delay; the orders that leave first are marked as leaving in its last moments, so that
+        journal write stays off the batch's path."""
         with self._lock:
             self._next_at = target
         self._emit(EventKind.WAITING, f"next batch in {max(0.0, target - self.clock.monotonic()):.2f} s", batch.number)
+        if sleep_until(target - MARK_LEAD_S, self._stop, clock=self.clock):
+            self._mark_leaving(leading)
         sleep_until(target, self._stop, clock=self.clock)
         with self._lock:
             self._next_at = None
@@ -357,11 +367,17 @@ class Run:
             **kw,
         )
 
-    def _run_batch(self, orders: list[PlannedOrder], pool: ThreadPoolExecutor) -> list[OrderResult]:
-        c = self.plan.config
+    def _waves(self, orders: list[PlannedOrder]) -> list[list[PlannedOrder]]:
+        """Hedge-first: the BUY legs, then the SELL legs; otherwise every leg at once."""
         buys = [o for o in orders if o.leg_spec.side is Side.BUY]
         sells = [o for o in orders if o.leg_spec.side is Side.SELL]
-        waves = [buys, sells] if c.hedge_first and buys and sells else [orders]
+        return [buys, sells] if self.plan.config.hedge_first and buys and sells else [orders]
+
+    def _run_batch(self, orders: list[PlannedOrder], pool: ThreadPoolExecutor) -> list[OrderResult]:
+        """The first wave's leading orders were marked as leaving before the batch began; every later order is
+        marked just before it goes (with the previous order's reply, in sequential mode)."""
+        c = self.plan.config
+        waves = self._waves(orders)
         results: list[OrderResult] = []
         for number, wave in enumerate(waves):
             if number:
@@ -371,23 +387,26 @@ class Run:
                     results += self._drop_naked(results, wave)
                     continue
             if c.mode is Mode.PARALLEL:
-                self._mark_sending(wave)
+                if number:
+                    self._mark_leaving(wave)
                 futures = [pool.submit(self._place, o) for o in wave]
                 results += [f.result() for f in futures]
             else:
-                for order in wave:
-                    self._mark_sending([order])
-                    results.append(self._place(order))
+                if number:
+                    self._mark_leaving(wave[:1])
+                for order, after in zip(wave, [*wave[1:], None], strict=True):
+                    results.append(self._place(order, then=after))
         return sorted(results, key=lambda r: r.leg)
 
-    def _mark_sending(self, wave: list[PlannedOrder]) -> None:
-        """In parallel, one journal write for the whole wave, so it stays off each leg's own path."""
+    def _mark_leaving(self, orders: list[PlannedOrder]) -> None:
         try:
-            self.journal.sending([self._tags[o.batch, o.leg] for o in wave])
+            self.journal.sending([self._tags[o.batch, o.leg] for o in orders])
         except JournalError as exc:
             self._journal_failed(exc)
 
-    def _place(self, order: PlannedOrder) -> OrderResult:
+    def _place(self, order: PlannedOrder, then: PlannedOrder | None = None) -> OrderResult:
+        """Send one order and record its reply; `then`, the order sent right after it, is marked as leaving in
+        the same journal write."""
         tag = self._tags[order.batch, order.leg]
         if self._after_intent is not None:
             self._after_intent(tag)
@@ -413,6 +432,7 @@ class Run:
                 ack_wall=submit_wall + (ack_mono - submit_mono),
             ),
             _source(sub),
+            leaving=() if then is None else (self._tags[then.batch, then.leg],),
         )
         if sub.exists:
             self._exists.add(tag)

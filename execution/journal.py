@@ -150,6 +150,7 @@ _UPSERT = (
     "ON CONFLICT(tag) DO UPDATE SET "
     + ", ".join(f"{c}=excluded.{c}" for c in _ORDER_COLUMNS if c not in ("tag", "run_id", "batch", "leg", "day"))
 )
+_SENDING = "UPDATE orders SET submit_wall=? WHERE tag IN ({marks})"
 _RUN_FIELDS = frozenset({"state", "logins", "wall_s", "start_wall", "end_wall", "warnings"})
 _ENUMS: dict[str, Callable[[Any], Any]] = {"mode": Mode, "pacing": Pacing, "on_leg_failure": OnLegFailure}
 _LEG_ENUMS: dict[str, Callable[[Any], Any]] = {
@@ -571,11 +572,11 @@ class Journal:
         """Mark orders as leaving now, in one write just before they go. On a later day, when the book that could
         settle them is gone, this is what tells an order that may have reached the exchange from one that never
         left."""
-        marks = ",".join("?" * len(tags))
-        self._exec(f"UPDATE orders SET submit_wall=? WHERE tag IN ({marks})", (time.time(), *tags))
+        self._exec(_SENDING.format(marks=",".join("?" * len(tags))), (time.time(), *tags))
 
-    def record(self, run_id: str, result: OrderResult, source: EventSource) -> None:
-        """The order's new state; the database appends a history event if anything changed.
+    def record(self, run_id: str, result: OrderResult, source: EventSource, leaving: Sequence[str] = ()) -> None:
+        """The order's new state; the database appends a history event if anything changed. `leaving`: orders
+        marked as leaving (see `sending`) in the same transaction.
 
         An order with no intent (skipped before it was journalled) is inserted. Raises IllegalTransition when the
         change is one the transition table forbids; nothing is written then.
@@ -605,7 +606,12 @@ class Journal:
             (result.day or date.today()).isoformat(),
         )
         try:
-            self._exec(_UPSERT, values)
+            if leaving:
+                with self._transaction() as db:
+                    db.execute(_UPSERT, values)
+                    db.execute(_SENDING.format(marks=",".join("?" * len(leaving))), (now, *leaving))
+            else:
+                self._exec(_UPSERT, values)
         except sqlite3.IntegrityError as exc:
             if "illegal order transition" not in str(exc):
                 raise

@@ -6,7 +6,6 @@ import fcntl
 import os
 import struct
 import threading
-from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
@@ -24,20 +23,25 @@ class Window(Protocol):
         ...
 
 
+def _admit(stamps: list[float], t: float, span: float, limit: int) -> tuple[list[float], float | None]:
+    """The sends still inside the window at `t`, with `t` added if it fits and None; else the same sends and
+    when the oldest that blocks leaves the window. A stamp from the future was written before a reboot reset the
+    clock: it says nothing now."""
+    kept = sorted(s for s in stamps if t - span < s <= t + span)
+    if len(kept) >= limit:
+        return kept, kept[-limit] + span
+    return [*kept, t], None
+
+
 class LocalWindow:
     """The window of one process."""
 
     def __init__(self) -> None:
-        self._sent: deque[float] = deque()
+        self._sent: list[float] = []
 
     def take(self, now: Callable[[], float], span: float, limit: int) -> float | None:
-        t = now()
-        while self._sent and self._sent[0] + span <= t:
-            self._sent.popleft()
-        if len(self._sent) < limit:
-            self._sent.append(t)
-            return None
-        return self._sent[0] + span
+        self._sent, free_at = _admit(self._sent, now(), span, limit)
+        return free_at
 
 
 class SharedWindow:
@@ -59,15 +63,12 @@ class SharedWindow:
             t = now()
             raw = os.pread(self._fd, _STAMP.size * 4096, 0)
             stamps: list[float] = [s for (s,) in _STAMP.iter_unpack(raw[: len(raw) - len(raw) % _STAMP.size])]
-            # A stamp from the future was written before a reboot reset the clock: it says nothing now.
-            stamps = sorted(s for s in stamps if t - span < s <= t + span)
-            if len(stamps) >= limit:
-                return stamps[-limit] + span
-            stamps.append(t)
-            data = b"".join(_STAMP.pack(s) for s in stamps)
-            os.pwrite(self._fd, data, 0)
-            os.ftruncate(self._fd, len(data))
-            return None
+            stamps, free_at = _admit(stamps, t, span, limit)
+            if free_at is None:
+                data = b"".join(_STAMP.pack(s) for s in stamps)
+                os.pwrite(self._fd, data, 0)
+                os.ftruncate(self._fd, len(data))
+            return free_at
         finally:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
 

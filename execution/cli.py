@@ -16,7 +16,6 @@ import httpx
 
 from .engine import Engine
 from .errors import TraderError
-from .governor import Governor
 from .instruments import BUNDLED, next_weekday, parse_symbol, weekly_symbol
 from .journal import DEFAULT_PATH, PAPER_BOOK, data_dir
 from .model import Mode, OnLegFailure, OrderEvent, OrderResult, Pacing, RunConfig, RunResult
@@ -35,8 +34,9 @@ class PaperWiring:
     imports the paper exchange."""
 
     fault_kinds: tuple[str, ...]
-    # (exchange options, journal path, governor, timeout) -> an engine on a fresh paper exchange
-    engine: Callable[[dict[str, Any], str, Governor, float], Engine]
+    # (exchange options, journal path, timeout) -> an engine on a fresh paper exchange; the command line then
+    # gives it the account's shared rate windows
+    engine: Callable[[dict[str, Any], str, float], Engine]
 
 
 def _fault_parser(kinds: tuple[str, ...]) -> Callable[[str], tuple[str, float]]:
@@ -209,7 +209,7 @@ def _engine(args: argparse.Namespace, paper: PaperWiring) -> Engine:
         "profile": args.profile,
         "today": args.paper_today,
     }
-    engine = paper.engine(options, args.journal, Governor(args.orders_per_s, window_s=window_s), args.timeout)
+    engine = paper.engine(options, args.journal, args.timeout)
     engine.share_rate_limits(folder, orders_per_s=args.orders_per_s, window_s=window_s)
     if args.crash_after == "send":
         engine.session.transport = _CrashAfterSend(engine.session.transport, args.crash_order)

@@ -8,7 +8,7 @@ from typing import Any
 from execution.cli import PaperWiring
 from execution.engine import Engine
 from execution.governor import Governor
-from execution.journal import DEFAULT_PATH, REPEAT_WINDOW_S, Journal
+from execution.journal import DEFAULT_PATH, Journal
 from execution.session import Credentials, Session
 
 from .exchange import FAULT_KINDS, ExchangeConfig, PaperCredentials, PaperExchange, fast
@@ -28,10 +28,8 @@ class PaperEngine(Engine):
 
     exchange: PaperExchange
 
-    def __init__(
-        self, session: Session, journal: Journal, exchange: PaperExchange, *, repeat_window_s: float = REPEAT_WINDOW_S
-    ) -> None:
-        super().__init__(session, journal, exchange, repeat_window_s=repeat_window_s)
+    def __init__(self, session: Session, journal: Journal, exchange: PaperExchange) -> None:
+        super().__init__(session, journal, exchange)
 
 
 def paper_engine(
@@ -41,17 +39,15 @@ def paper_engine(
     governor: Governor | None = None,
     timeout_s: float = 5.0,
     reads: Governor | None = None,
-    repeat_window_s: float = REPEAT_WINDOW_S,
 ) -> PaperEngine:
     exchange = PaperExchange(config, credentials)
-    session = paper_session(exchange, governor, timeout_s, reads)
-    return PaperEngine(session, Journal(journal_path), exchange, repeat_window_s=repeat_window_s)
+    return PaperEngine(paper_session(exchange, governor, timeout_s, reads), Journal(journal_path), exchange)
 
 
-def _command_line_engine(options: dict[str, Any], journal: str, governor: Governor, timeout_s: float) -> Engine:
+def _command_line_engine(options: dict[str, Any], journal: str, timeout_s: float) -> Engine:
     profile = options.pop("profile", "realistic")
     config = fast(**options) if profile == "fast" else ExchangeConfig(**options)
-    return paper_engine(config, journal, governor=governor, timeout_s=timeout_s)
+    return paper_engine(config, journal, timeout_s=timeout_s)
 
 
 COMMAND_LINE = PaperWiring(fault_kinds=FAULT_KINDS, engine=_command_line_engine)

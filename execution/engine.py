@@ -205,13 +205,14 @@ class Engine:
         """
         with self._lock:
             run_id = run_id or new_run_id()
+            today = self.today  # one day for the run's record and its orders, even across midnight
             self._with_lease(
                 lambda: self.journal.begin_run(
                     run_id,
                     plan.config,
                     plan.fingerprint,
                     paper=self.paper,
-                    day=self.today,
+                    day=today,
                     account=self.account,
                     submission=submission,
                     again_of=again_of,
@@ -227,7 +228,7 @@ class Engine:
                 after_intent=after_intent,
                 run_id=run_id,
                 clock=clock,
-                today=self.today,
+                today=today,
                 account=self.account,
             )
             self._runs[run.run_id] = run
@@ -240,6 +241,7 @@ class Engine:
         today's contracts; a run resumes only in its own mode (paper or live).
         """
         with self._lock:
+            today = self.today
             if run_id in self._runs and not self._runs[run_id].done:
                 raise DuplicateRun(f"{run_id} is still running.", run_id)
             record = self.journal.run(run_id)
@@ -249,7 +251,7 @@ class Engine:
                 raise NotResumable(f"{run_id} is {record.state}; only an interrupted or stopped run resumes.")
             if record.paper != self.paper:
                 raise NotResumable(_other_mode(record))
-            if record.day is not None and record.day < self.today and not new_day:
+            if record.day is not None and record.day < today and not new_day:
                 raise NewDay(
                     f"{run_id} was placed on {record.day:%d %b %Y}. Confirm to resume it today: its contracts and "
                     "lot sizes are checked again, and orders never confirmed that day are not placed again."
@@ -263,7 +265,7 @@ class Engine:
                 run_id=run_id,
                 paper=self.paper,
                 resume=True,
-                today=self.today,
+                today=today,
                 account=self.account,
             )
             self._runs[run_id] = run

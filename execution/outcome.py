@@ -1,0 +1,210 @@
+"""What a run came to, in one vocabulary for the banner, the run picker, History, the CSV and the command line.
+
+Counts are in lots per leg, because lots are what the trader planned and what balances a position across legs
+of different lot sizes (a NIFTY leg and a SENSEX leg are balanced at equal lots, never at equal units).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from .errors import SymbolError
+from .instruments import parse_symbol
+from .model import OrderResult, OrderStatus, RunConfig, RunState, Side
+
+
+class Outcome(StrEnum):
+    RUNNING = "running"
+    CLEAN = "clean"  # every planned lot of every leg filled
+    FAILURES = "completed with failures"  # everything was tried; some lots did not fill, the legs still balance
+    UNBALANCED = "unbalanced"  # the legs filled different numbers of lots: exposure the trader did not plan
+    STOPPED = "stopped"  # Stop, on-leg-failure, or an error ended the run before everything was sent
+    INTERRUPTED = "interrupted"  # the process died mid-run: Resume places what the book proves missing
+    UNSETTLED = "unsettled"  # some orders are still open or unknown on the book
+
+    @property
+    def tone(self) -> str:
+        """How loud a screen shows it: success, info, warning or error."""
+        return _TONES[self]
+
+
+_TONES = {
+    Outcome.RUNNING: "info",
+    Outcome.CLEAN: "success",
+    Outcome.FAILURES: "warning",
+    Outcome.STOPPED: "warning",
+    Outcome.INTERRUPTED: "error",
+    Outcome.UNSETTLED: "error",
+    Outcome.UNBALANCED: "error",
+}
+
+
+def lots_text(lots: float) -> str:
+    """Whole lots as a whole number; a partial fill to two places."""
+    return f"{round(lots, 2):g}"
+
+
+def plural(n: float, word: str) -> str:
+    """'1 order', '2 orders', '9 batches'."""
+    many = word + ("es" if word.endswith(("ch", "sh", "s", "x")) else "s")
+    return f"{lots_text(n)} {word if n == 1 else many}"
+
+
+@dataclass(frozen=True)
+class LegCount:
+    """One leg of a run, in lots: planned = filled + open + rejected + not sent."""
+
+    leg: int
+    symbol: str
+    side: Side
+    lot_size: int | None  # None when nothing of the leg was ever journalled
+    planned: float
+    filled: float
+    open: float  # sent and working, or sent with no answer yet: only the book can say
+    rejected: float  # refused, cancelled or failed on the way, unfilled
+    not_sent: float  # never left: skipped, stopped first, or not reached yet
+
+    @property
+    def placed(self) -> float:
+        return self.filled + self.open + self.rejected
+
+    @property
+    def label(self) -> str:
+        return f"{self.side.name} {self.symbol}"
+
+    @property
+    def underlying(self) -> str:
+        try:
+            return parse_symbol(self.symbol).underlying
+        except SymbolError:
+            return self.symbol
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """Per underlying, the lots some legs filled beyond the others: what a run left that the plan did not mean."""
+
+    underlying: str
+    naked_short: float  # SELL lots beyond the least-filled leg: short options with no matching leg
+    extra_long: float  # BUY lots beyond the least-filled leg
+    legs: tuple[tuple[str, float], ...]  # (leg label, lots beyond the others)
+
+    @property
+    def text(self) -> str:
+        parts = ", ".join(f"{label} {plural(lots, 'lot')} more" for label, lots in self.legs)
+        short = f"{plural(self.naked_short, 'lot')} naked short" if self.naked_short else ""
+        long = f"{plural(self.extra_long, 'lot')} extra long" if self.extra_long else ""
+        return f"{self.underlying}: {' and '.join(p for p in (short, long) if p)} ({parts})"
+
+
+@dataclass(frozen=True)
+class Summary:
+    outcome: Outcome
+    legs: tuple[LegCount, ...]
+    exposure: tuple[Exposure, ...]
+    orders: int  # orders planned: one per leg per batch
+    orders_filled: int
+    orders_failed: int  # settled without a full fill, sent or not
+
+    @property
+    def headline(self) -> str:
+        """One line: the outcome, then lots per leg; orders second."""
+        legs = "; ".join(
+            f"{g.label} {lots_text(g.filled)}/{plural(g.planned, 'lot')} filled"
+            + "".join(
+                f", {lots_text(n)} {what}"
+                for n, what in ((g.open, "open"), (g.rejected, "rejected"), (g.not_sent, "not sent"))
+                if n
+            )
+            for g in self.legs
+        )
+        orders = f"{self.orders_filled} of {plural(self.orders, 'order')} filled"
+        return f"{self.outcome.value.capitalize()}: {legs}. {orders}."
+
+    @property
+    def exposure_text(self) -> str:
+        return "; ".join(e.text for e in self.exposure)
+
+
+def _never_left(o: OrderResult) -> bool:
+    return o.status is OrderStatus.SKIPPED or (o.status is OrderStatus.PENDING and o.submit_wall is None)
+
+
+def _leg_count(number: int, config: RunConfig, orders: Sequence[OrderResult]) -> LegCount:
+    spec = config.legs[number - 1]
+    mine = [o for o in orders if o.leg == number]
+    lot = next((o.quantity // o.lots for o in mine if o.lots), None)
+    filled_units: dict[int, int] = {}
+    latest: dict[int, OrderResult] = {}
+    for o in mine:  # every attempt's fills count; the latest attempt says what became of the rest of its batch
+        filled_units[o.batch] = filled_units.get(o.batch, 0) + o.filled_qty
+        latest[o.batch] = o
+    open_ = rejected = not_sent = 0.0
+    for batch, o in latest.items():
+        rest = o.lots - filled_units[batch] / (lot or 1)
+        if _never_left(o):
+            not_sent += rest
+        elif o.status.active:
+            open_ += rest
+        elif not o.status.ok:
+            rejected += rest
+    planned = float(config.total_lots)
+    journalled = sum(o.lots for o in latest.values())
+    filled = sum(filled_units.values()) / (lot or 1)
+    not_sent += max(0.0, planned - journalled)  # batches a stop or a crash never reached
+    return LegCount(number, spec.symbol, spec.side, lot, planned, filled, open_, rejected, not_sent)
+
+
+def _exposure(legs: Sequence[LegCount]) -> tuple[Exposure, ...]:
+    if len(legs) < 2:
+        return ()
+    floor = min(g.filled for g in legs)
+    by_underlying: dict[str, list[LegCount]] = {}
+    for g in legs:
+        if round(g.filled - floor, 6) > 0:
+            by_underlying.setdefault(g.underlying, []).append(g)
+    return tuple(
+        Exposure(
+            underlying,
+            sum(g.filled - floor for g in extra if g.side is Side.SELL),
+            sum(g.filled - floor for g in extra if g.side is Side.BUY),
+            tuple((g.label, g.filled - floor) for g in extra),
+        )
+        for underlying, extra in by_underlying.items()
+    )
+
+
+def _outcome(state: RunState, legs: Sequence[LegCount], exposure: Sequence[Exposure]) -> Outcome:
+    if state.active:
+        return Outcome.RUNNING
+    if exposure:
+        return Outcome.UNBALANCED
+    if state is RunState.INTERRUPTED:
+        return Outcome.INTERRUPTED
+    if state is RunState.UNSETTLED or any(g.open for g in legs):
+        return Outcome.UNSETTLED
+    if state in (RunState.STOPPED, RunState.FAILED):
+        return Outcome.STOPPED
+    if any(g.filled < g.planned for g in legs):
+        return Outcome.FAILURES
+    return Outcome.CLEAN
+
+
+def summarize(config: RunConfig, state: RunState, orders: Iterable[OrderResult]) -> Summary:
+    """A run's outcome and its counts from its plan, its state and every order the journal holds for it."""
+    orders = list(orders)
+    legs = tuple(_leg_count(n, config, orders) for n in range(1, len(config.legs) + 1))
+    exposure = _exposure(legs) if not state.active else ()
+    latest = {(o.batch, o.leg): o for o in orders}.values()
+    planned = math.ceil(config.total_lots / max(1, config.lots_per_batch)) * len(config.legs)
+    return Summary(
+        _outcome(state, legs, exposure),
+        legs,
+        exposure,
+        max(planned, len(latest)),
+        sum(o.status.ok for o in latest),
+        sum(o.status.failed for o in latest),
+    )

@@ -10,9 +10,12 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta, timezone
 from typing import Protocol
 
 POLL_S = 0.002
+# Indian Standard Time: the exchange's clock, and every time the trader reads. It has no daylight saving.
+IST = timezone(timedelta(hours=5, minutes=30), "IST")
 
 
 class Clock(Protocol):

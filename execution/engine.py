@@ -267,6 +267,7 @@ class Engine:
                 resume=True,
                 today=today,
                 account=self.account,
+                earlier_warnings=record.warnings,
             )
             self._runs[run_id] = run
         return run.start()

@@ -5,16 +5,15 @@ from __future__ import annotations
 import itertools
 import secrets
 import threading
-import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from .broker import BookRow, Broker, Submission
-from .clock import SYSTEM, Clock, sleep_until
+from .clock import IST, SYSTEM, Clock, sleep_until
 from .errors import BookUnavailable, JournalError, TraderError
 from .journal import Journal
 from .model import (
@@ -38,7 +37,8 @@ Slot = tuple[int, int]  # (batch, leg): one planned order, whatever tags it was 
 
 
 def new_run_id() -> str:
-    return time.strftime("%y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+    """The date and time in IST, as the orders' times are shown, and a random suffix."""
+    return datetime.now(IST).strftime("%y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
 
 
 def tag_for(run_id: str, batch: int, leg: int, attempt: int = 1) -> str:
@@ -70,6 +70,7 @@ class Progress:
     next_batch_in_s: float | None
     events: tuple[Event, ...]  # newest first
     warnings: tuple[str, ...]
+    phase: str = ""  # what the run is doing now, in the trader's words
 
 
 # Up to this many in-flight orders are read by number, in parallel; more cost fewer reads as one whole book.
@@ -80,6 +81,7 @@ SETTLE_ROUNDS = 3
 HEARTBEAT_S = 1.0
 # The orders that open a batch are marked as leaving this long before the delay ends.
 MARK_LEAD_S = 0.005
+CHECKING_BOOK = "checking the order book"
 _NOT_SENT = "not sent: the run stopped first"
 _NEVER_LEFT = "never sent: the run died before this order's turn"
 _NAKED = "not sent: a hedge (BUY) leg of this batch did not fill, so the SELL legs would be naked"
@@ -102,6 +104,7 @@ class Run:
         clock: Clock = SYSTEM,
         today: date | None = None,
         account: str | None = None,
+        earlier_warnings: tuple[str, ...] = (),
     ):
         self.plan = plan
         self.broker = broker
@@ -122,6 +125,8 @@ class Run:
         self._timings: list[BatchTiming] = []
         self._events: deque[Event] = deque(maxlen=500)
         self._warnings: list[str] = []
+        self._earlier_warnings = earlier_warnings  # a resumed run's record keeps what its first part warned of
+        self._phase = "starting"
         self._next_at: float | None = None
         self._exists: set[str] = set()  # tags the exchange said it has, though its book did not show them
         self._logins0 = self.session.logins
@@ -176,17 +181,20 @@ class Run:
     def progress(self) -> Progress:
         with self._lock:
             nxt = None if self._next_at is None else max(0.0, self._next_at - self.clock.monotonic())
-            done = sum(r.status is not OrderStatus.PENDING for r in self._results.values())
+            settled = {slot for slot, r in self._results.items() if r.status is not OrderStatus.PENDING}
+            # A batch is done when each of its orders is: on Resume that counts the batches settled before.
+            batches = sum(all((o.batch, o.leg) in settled for o in b.orders) for b in self.plan.batches)
             return Progress(
                 self.run_id,
                 self._state,
                 len(self.plan.orders),
-                done,
+                len(settled),
                 len(self.plan.batches),
-                len(self._timings),
+                batches,
                 nxt,
                 tuple(reversed(self._events)),
                 tuple(self._warnings),
+                self._phase,
             )
 
     def result(self) -> RunResult:
@@ -204,6 +212,10 @@ class Run:
                 self._start_wall,
                 tuple(self._warnings),
             )
+
+    def _set_phase(self, phase: str) -> None:
+        with self._lock:
+            self._phase = phase
 
     def _emit(self, kind: EventKind, message: str, batch: int | None = None, leg: int | None = None) -> None:
         event = Event(kind, self.clock.wall(), message, batch, leg)
@@ -267,6 +279,7 @@ class Run:
         self.journal.update_run(self.run_id, state=RunState.RUNNING, start_wall=self._start_wall)
         self._emit(EventKind.STARTED, f"{len(self.plan.batches)} batches, {len(self.plan.orders)} orders, {c.mode}")
         if not c.login_per_order:
+            self._set_phase("logging in")
             self.session.client()
 
     def _run_batches(self, settled: set[Slot], pool: ThreadPoolExecutor) -> None:
@@ -292,6 +305,7 @@ class Run:
                 self._mark_leaving(leading)
             if self._stop.is_set():
                 return
+            self._set_phase(f"sending batch {batch.number} of {len(self.plan.batches)}")
             start = self.clock.monotonic()
             first_start = first_start if first_start is not None else start
             last_end = self._one_batch(batch, orders, start, pool)
@@ -302,6 +316,7 @@ class Run:
         journal write stays off the batch's path."""
         with self._lock:
             self._next_at = target
+            self._phase = "waiting for the next batch"
         self._emit(EventKind.WAITING, f"next batch in {max(0.0, target - self.clock.monotonic()):.2f} s", batch.number)
         if sleep_until(target - MARK_LEAD_S, self._stop, clock=self.clock):
             self._mark_leaving(leading)
@@ -335,6 +350,7 @@ class Run:
                 final = RunState.STOPPED
             with self._lock:
                 self._state = final
+                self._phase = "finished"
             self._emit(EventKind.FINISHED, f"run {final}")
             self.journal.update_run(
                 self.run_id,
@@ -342,7 +358,7 @@ class Run:
                 logins=self.session.logins - self._logins0,
                 wall_s=self._end_mono - self._start_mono,
                 end_wall=self.clock.wall(),
-                warnings=self._warnings,
+                warnings=[*self._earlier_warnings, *self._warnings],
             )
             if self._account is not None:
                 self.journal.release(self._account, self.run_id)
@@ -458,6 +474,7 @@ class Run:
         account's budget. Not cut short by Stop, since settling what was sent is part of finishing it.
         """
         deadline = self.clock.monotonic() + wait_s
+        self._set_phase(CHECKING_BOOK)
         for done in itertools.count(1):
             results = self._read_once(results, pool)
             now = self.clock.monotonic()
@@ -554,8 +571,10 @@ class Run:
         if failed and filled:
             have = ", ".join(f"{r.side.name} {r.symbol} {r.filled_qty} units" for r in filled)
             miss = ", ".join(f"{r.side.name} {r.symbol} {r.quantity} units {r.status}" for r in failed)
+            naked = any(r.side is Side.BUY for r in failed) and any(r.side is Side.SELL for r in filled)
+            what = "unbalanced, a short without its hedge" if naked else "unbalanced"
             self._emit(
-                EventKind.WARNING, f"Batch {batch.number} is unbalanced: filled {have}; missing {miss}.", batch.number
+                EventKind.WARNING, f"Batch {batch.number} is {what}: filled {have}; missing {miss}.", batch.number
             )
         return bool(failed)
 
@@ -571,6 +590,7 @@ class Run:
         for record in self.journal.orders(self.run_id):
             history.setdefault((record.batch, record.leg), []).append(record)
         latest = {slot: records[-1] for slot, records in history.items()}
+        self._set_phase(CHECKING_BOOK)
         book = self.broker.book()
         unclear = [
             r.tag

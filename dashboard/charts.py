@@ -42,9 +42,10 @@ def timeline(orders: pd.DataFrame, batches: pd.DataFrame, title: str = "") -> go
                 x=part["latency_ms"].clip(lower=0.001),
                 name=status,
                 marker_color=STATUS_COLORS.get(str(status), "#c0caf5"),
-                customdata=part[["symbol", "quantity", "order_no", "status", "latency_ms", "batch"]].to_numpy(),
+                customdata=part[["symbol", "units", "order_no", "status", "latency_ms", "batch", "lots"]].to_numpy(),
                 hovertemplate=(
-                    "<b>%{customdata[0]}</b><br>batch %{customdata[5]} · qty %{customdata[1]}<br>"
+                    "<b>%{customdata[0]}</b><br>batch %{customdata[5]} · "
+                    "%{customdata[6]} lots = %{customdata[1]} units<br>"
                     "order %{customdata[2]} · %{customdata[3]}<br>latency %{customdata[4]:.1f} ms"
                     "<br>sent %{base|%H:%M:%S.%L}<extra></extra>"
                 ),
@@ -52,7 +53,7 @@ def timeline(orders: pd.DataFrame, batches: pd.DataFrame, title: str = "") -> go
         )
     for _, b in batches.iterrows():
         start = _naive(pd.Series([b["start"]])).iloc[0]
-        end = start + pd.Timedelta(milliseconds=float(b["wall_ms"]))
+        end = start + pd.Timedelta(milliseconds=float(b["batch_ms"]))
         fig.add_vrect(
             x0=start,
             x1=end,
@@ -78,14 +79,14 @@ def batch_comparison(a: pd.DataFrame, b: pd.DataFrame, label_a: str, label_b: st
     """Per-batch wall time of two runs side by side."""
     fig = go.Figure(
         [
-            go.Bar(name=label_a, x=a["batch"], y=a["wall_ms"], marker_color="#3ddc97"),
-            go.Bar(name=label_b, x=b["batch"], y=b["wall_ms"], marker_color="#7aa2f7"),
+            go.Bar(name=label_a, x=a["batch"], y=a["batch_ms"], marker_color="#3ddc97"),
+            go.Bar(name=label_b, x=b["batch"], y=b["batch_ms"], marker_color="#7aa2f7"),
         ]
     )
     fig.update_layout(
         barmode="group",
         xaxis_title="batch",
-        yaxis_title="batch wall time (ms)",
+        yaxis_title="batch took (ms)",
         margin=dict(l=10, r=10, t=30, b=10),
         height=320,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable, Mapping
 
 import pandas as pd
 
@@ -29,35 +30,79 @@ def legs_frame(legs: tuple[Leg, ...]) -> pd.DataFrame:
     )
 
 
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or not str(value).strip()
+
+
+def _row_leg(i: int, row: Mapping[Hashable, object]) -> Leg:
+    """One row of the legs table as a leg; an incomplete row is refused by its number, never left out."""
+    missing = [name for column, name in _NAMES.items() if _blank(row.get(column))]
+    if missing:
+        raise PlanError(f"Row {i} of the legs table has no {' and no '.join(missing)}: fill it in or delete the row.")
+    symbol = str(row["symbol"]).strip().upper()
+    try:
+        side, product = Side(str(row["side"])), Product(str(row["product"]))
+        order_type = OrderType(str(row["order_type"]))
+    except ValueError:
+        raise PlanError(f"Row {i}: side must be B or S, product NRML or MIS, order type MKT or L.") from None
+    price = 0.0 if _blank(row.get("price")) else float(str(row["price"]))
+    try:
+        segment = BUNDLED[parse_symbol(symbol).underlying].segment
+    except SymbolError:
+        segment = Segment.NSE_FO  # the planner names what is wrong with the symbol
+    return Leg(symbol=symbol, side=side, segment=segment, product=product, order_type=order_type, price=price)
+
+
+# The columns a leg cannot do without, as the table names them.
+_NAMES = {"symbol": "trading symbol", "side": "side", "product": "product", "order_type": "order type"}
+
+
 def legs_from_frame(df: pd.DataFrame) -> tuple[Leg, ...]:
+    """Every row that holds anything is a leg, or is refused by its number: none is ever quietly left out."""
     legs = []
     for i, row in enumerate(df.to_dict("records"), start=1):
-        symbol = str(row.get("symbol") or "").strip().upper()
-        if not symbol:
-            if not any(str(row.get(c) or "").strip() for c in ("side", "product", "order_type")):
-                continue  # an empty row the editor added
-            raise PlanError(f"Leg {i} has no trading symbol.")
-        try:
-            side, product = Side(str(row.get("side") or "")), Product(row.get("product") or "NRML")
-            order_type = OrderType(row.get("order_type") or "MKT")
-        except ValueError:
-            raise PlanError(f"Leg {i}: side must be B or S, product NRML or MIS, order type MKT or L.") from None
-        price = row.get("price")
-        price = 0.0 if price is None or (isinstance(price, float) and math.isnan(price)) else float(price)
-        try:
-            segment = BUNDLED[parse_symbol(symbol).underlying].segment
-        except SymbolError:
-            segment = Segment.NSE_FO  # the planner names what is wrong with the symbol
-        legs.append(Leg(symbol=symbol, side=side, segment=segment, product=product, order_type=order_type, price=price))
+        if all(_blank(row.get(c)) for c in LEG_COLUMNS if c != "price"):
+            continue
+        legs.append(_row_leg(i, row))
     return tuple(legs)
 
 
+# What a row the trader adds starts with: the usual product and order type; the contract and side are theirs.
+NEW_PRODUCT, NEW_ORDER_TYPE, NEW_PRICE = Product.NRML.value, OrderType.MARKET.value, 0.0
+
+
+def _per_batch(values: list[int]) -> str:
+    """'20' when every batch is alike, else '20 (last 7)'."""
+    return f"{values[0]:,}" if len(set(values)) == 1 else f"{values[0]:,} (last {values[-1]:,})"
+
+
+def legs_preview(plan: Plan) -> pd.DataFrame:
+    """Per leg: what it is, its lot size, and lots and units per batch and in total."""
+    rows = []
+    for i, g in enumerate(plan.config.legs, start=1):
+        orders = [o for o in plan.orders if o.leg == i]
+        rows.append(
+            {
+                "Leg": i,
+                "Side": g.side.name,
+                "Symbol": g.symbol,
+                "Lot size": plan.lot_sizes[i - 1],
+                "Lots per batch": _per_batch([o.lots for o in orders]),
+                "Units per batch": _per_batch([o.quantity for o in orders]),
+                "Total lots": sum(o.lots for o in orders),
+                "Total units": sum(o.quantity for o in orders),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def plan_preview(plan: Plan) -> pd.DataFrame:
-    """One row per batch: its lots and the units each leg sends."""
+    """One row per batch: its lots and the units each leg sends, each column naming its leg."""
+    names = {i: f"Leg {i} units ({g.side.name} {g.symbol})" for i, g in enumerate(plan.config.legs, start=1)}
     rows = []
     for b in plan.batches:
-        row = {"batch": b.number, "lots": b.lots}
-        row.update({f"leg {o.leg} units": o.quantity for o in b.orders})
+        row: dict[str, object] = {"Batch": b.number, "Lots": b.lots}
+        row.update({names[o.leg]: o.quantity for o in b.orders})
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -66,4 +111,7 @@ def units_per_leg(plan: Plan) -> list[str]:
     totals: dict[int, int] = {}
     for o in plan.orders:
         totals[o.leg] = totals.get(o.leg, 0) + o.quantity
-    return [f"{g.side.name} {totals[i]:,} units of {g.symbol}" for i, g in enumerate(plan.config.legs, start=1)]
+    return [
+        f"{g.side.name} {plan.config.total_lots:,} lots = {totals[i]:,} units of {g.symbol}"
+        for i, g in enumerate(plan.config.legs, start=1)
+    ]

@@ -19,6 +19,7 @@ from .errors import TraderError
 from .instruments import BUNDLED, next_weekday, parse_symbol, weekly_symbol
 from .journal import DEFAULT_PATH, PAPER_BOOK, data_dir
 from .model import Mode, OnLegFailure, OrderEvent, OrderResult, Pacing, RunConfig, RunResult
+from .outcome import Outcome, summarize
 from .planner import parse_leg
 from .planner import plan as make_plan
 from .presets import REFERENCE_LEVEL, Preset, preset_legs
@@ -252,6 +253,7 @@ def report(result: RunResult, engine: Engine) -> dict[str, Any]:
     """What `run --json` prints: the run, each order with its history, and (paper) the exchange's own book."""
     tags = {o.tag for o in result.orders}
     events = engine.journal.events(result.run_id)
+    summary = summarize(result.config, result.state, engine.journal.orders(result.run_id) or result.orders)
     book = (
         None
         if engine.exchange is None
@@ -269,6 +271,29 @@ def report(result: RunResult, engine: Engine) -> dict[str, Any]:
     )
     return {
         "run_id": result.run_id,
+        "outcome": summary.outcome.value,
+        "headline": summary.headline,
+        "exposure": [
+            {"underlying": e.underlying, "naked_short_lots": e.naked_short, "extra_long_lots": e.extra_long}
+            for e in summary.exposure
+        ],
+        "legs": [
+            {
+                "leg": g.leg,
+                "symbol": g.symbol,
+                "side": g.side.value,
+                "lot_size": g.lot_size,
+                "lots": {
+                    "planned": g.planned,
+                    "placed": g.placed,
+                    "filled": g.filled,
+                    "open": g.open,
+                    "rejected": g.rejected,
+                    "not_sent": g.not_sent,
+                },
+            }
+            for g in summary.legs
+        ],
         "state": result.state.value,
         "mode": result.config.mode.value,
         "pacing": result.config.pacing.value,
@@ -282,15 +307,14 @@ def report(result: RunResult, engine: Engine) -> dict[str, Any]:
 
 
 def _print_text(out: dict[str, Any]) -> None:
+    """The orders, then the outcome in lots per leg; warnings on standard error."""
     for o in out["orders"]:
         print(
             f"batch {o['batch']:>3} leg {o['leg']} {o['side']} {o['symbol']:<22} {o['quantity']:>6} "
             f"{o['status']:<9} {o['order_id'] or '-':<16} {o['latency_ms'] or 0:8.1f} ms {o['error'] or ''}"
         )
-    print(
-        f"{out['state']}: {out['batches']} batches, {len(out['orders'])} orders, "
-        f"{out['logins']} login(s), {out['wall_s']:.3f} s"
-    )
+    print(out["headline"])
+    print(f"{out['batches']} batches, {out['logins']} login(s), {out['wall_s']:.3f} s")
     for w in out["warnings"]:
         print(f"warning: {w}", file=sys.stderr)
 
@@ -342,7 +366,7 @@ def _execute(args: argparse.Namespace, paper: PaperWiring) -> int:
         print(json.dumps(out))
     else:
         _print_text(out)
-    return 0 if result.ok else 1
+    return 0 if out["outcome"] == Outcome.CLEAN.value else 1
 
 
 def main(argv: Sequence[str] | None = None, *, paper: PaperWiring) -> int:

@@ -43,9 +43,25 @@ def _strike(underlying: str, level: float) -> int:
     return int(round(level / step) * step)
 
 
+def check_atm(underlying: str, atm: object) -> int:
+    """The ATM strike the trader typed, if the legs can be built around it; refused in one line otherwise, never
+    replaced by a default or moved to the nearest strike without a word."""
+    step = STRIKE_STEP[underlying]
+    if isinstance(atm, bool) or not isinstance(atm, (int, float)) or atm != atm:
+        raise PlanError(f"ATM strike must be a number, got {atm!r}.")
+    if atm <= 0:
+        raise PlanError(f"ATM strike must be a positive {underlying} strike, e.g. {REFERENCE_LEVEL[underlying]}.")
+    if atm % step:
+        low = int(atm // step * step)
+        raise PlanError(
+            f"ATM strike {atm:g} is not on {underlying}'s {step}-point grid: use {max(low, step)} or {low + step}."
+        )
+    return int(atm)
+
+
 def preset_legs(preset: Preset, underlying: str, on: date, atm: float | None = None) -> tuple[Leg, ...]:
     """Default legs on the nearest monthly expiry: strangle and condor bodies about 2% out of the money."""
-    atm = _strike(underlying, atm or REFERENCE_LEVEL[underlying])
+    atm = REFERENCE_LEVEL[underlying] if atm is None else check_atm(underlying, atm)
     seg = BUNDLED[underlying].segment
     otm, wing = _strike(underlying, atm * 0.02), _strike(underlying, atm * 0.04)
 

@@ -6,7 +6,10 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from .model import OrderEvent, OrderResult, OrderStatus
+from .errors import SymbolError
+from .instruments import parse_symbol
+from .model import OrderEvent, OrderResult, RunConfig, RunRecord
+from .outcome import Summary, lots_text
 
 TZ = "Asia/Kolkata"
 ORDER_COLUMNS = [
@@ -15,11 +18,12 @@ ORDER_COLUMNS = [
     "symbol",
     "side",
     "lots",
-    "quantity",
+    "units",
     "tag",
     "order_no",
     "status",
-    "filled_qty",
+    "filled_lots",
+    "filled_units",
     "avg_price",
     "start",
     "end",
@@ -27,8 +31,63 @@ ORDER_COLUMNS = [
     "attempts",
     "error",
 ]
-EVENT_COLUMNS = ["time", "status", "source", "filled_qty", "order_no", "note"]
-BATCH_COLUMNS = ["batch", "lots", "legs", "start", "wall_ms", "sum_leg_ms", "saving_ms", "saving_pct"]
+EVENT_COLUMNS = ["time", "status", "source", "filled_units", "order_no", "note"]
+HISTORY_COLUMNS = [
+    "when",
+    "run",
+    "account",
+    "outcome",
+    "underlying",
+    "contracts",
+    "lots",
+    "per_batch",
+    "delay_s",
+    "mode",
+    "filled",
+    "failures",
+    "total_s",
+]
+BATCH_COLUMNS = ["batch", "lots", "legs", "start", "batch_ms", "one_by_one_ms", "saved_ms", "saved_pct"]
+# What a screen calls each column: the trader's words, with units and the time zone.
+LABELS = {
+    "batch": "Batch",
+    "leg": "Leg",
+    "symbol": "Symbol",
+    "side": "Side",
+    "lots": "Lots",
+    "units": "Units",
+    "tag": "Tag",
+    "order_no": "Order no.",
+    "status": "Status",
+    "filled_lots": "Filled lots",
+    "filled_units": "Filled units",
+    "avg_price": "Avg price (₹)",
+    "start": "Sent (IST)",
+    "end": "Acknowledged (IST)",
+    "latency_ms": "Reply (ms)",
+    "attempts": "Attempts",
+    "error": "Error",
+    "time": "Time (IST)",
+    "source": "Said by",
+    "note": "Note",
+    "legs": "Legs",
+    "batch_ms": "Batch took (ms)",
+    "one_by_one_ms": "Legs one by one (ms)",
+    "saved_ms": "Parallel saved (ms)",
+    "saved_pct": "Saved (%)",
+    "when": "When (IST)",
+    "run": "Run",
+    "account": "Account",
+    "outcome": "Outcome",
+    "underlying": "Underlying",
+    "contracts": "Legs",
+    "per_batch": "Lots per batch",
+    "delay_s": "Delay (s)",
+    "mode": "Legs sent",
+    "filled": "Filled lots per leg",
+    "failures": "Failures",
+    "total_s": "Total (s)",
+}
 
 
 def _when(wall: pd.Series) -> pd.Series:
@@ -36,7 +95,7 @@ def _when(wall: pd.Series) -> pd.Series:
 
 
 def orders_frame(orders: Iterable[OrderResult]) -> pd.DataFrame:
-    """One row per order, in batch and leg order."""
+    """One row per order, in batch and leg order; quantities in lots and in units (lots x lot size)."""
     rows = [
         {
             "batch": o.batch,
@@ -44,11 +103,12 @@ def orders_frame(orders: Iterable[OrderResult]) -> pd.DataFrame:
             "symbol": o.symbol,
             "side": o.side.name,
             "lots": o.lots,
-            "quantity": o.quantity,
+            "units": o.quantity,
             "tag": o.tag,
             "order_no": o.order_no or "",
             "status": o.status.value,
-            "filled_qty": o.filled_qty,
+            "filled_lots": round(o.filled_qty * o.lots / o.quantity, 2) if o.quantity else 0.0,
+            "filled_units": o.filled_qty,
             "avg_price": o.avg_price,
             "start": o.submit_wall,
             "end": o.ack_wall,
@@ -64,11 +124,6 @@ def orders_frame(orders: Iterable[OrderResult]) -> pd.DataFrame:
     return df.sort_values(["batch", "leg"], kind="stable").reset_index(drop=True)
 
 
-def ok_count(orders: pd.DataFrame) -> int:
-    """Orders filled in full: a resting or merely accepted order is not done yet."""
-    return int(sum(OrderStatus(s).ok for s in orders["status"]))
-
-
 def events_frame(events: Iterable[OrderEvent]) -> pd.DataFrame:
     """An order's history, oldest first: when, what status, who said so, and any note."""
     rows = [
@@ -76,7 +131,7 @@ def events_frame(events: Iterable[OrderEvent]) -> pd.DataFrame:
             "time": e.wall,
             "status": e.status.value,
             "source": e.source.value,
-            "filled_qty": e.filled_qty,
+            "filled_units": e.filled_qty,
             "order_no": e.order_no or "",
             "note": e.note or "",
         }
@@ -88,7 +143,8 @@ def events_frame(events: Iterable[OrderEvent]) -> pd.DataFrame:
 
 
 def batches_frame(orders: pd.DataFrame) -> pd.DataFrame:
-    """Per batch: wall time (first send to last ack), the sum of its leg latencies and what parallel saved."""
+    """Per batch: how long it took (first send to last reply), what its legs one by one would have taken (the sum
+    of their reply times) and what sending them together saved."""
     sent = orders.dropna(subset=["latency_ms"])
     if sent.empty:
         return pd.DataFrame(columns=BATCH_COLUMNS)
@@ -98,26 +154,82 @@ def batches_frame(orders: pd.DataFrame) -> pd.DataFrame:
             "lots": g["lots"].first(),
             "legs": g.size(),
             "start": g["start"].min(),
-            "wall_ms": (g["end"].max() - g["start"].min()).dt.total_seconds() * 1000.0,
-            "sum_leg_ms": g["latency_ms"].sum(),
+            "batch_ms": (g["end"].max() - g["start"].min()).dt.total_seconds() * 1000.0,
+            "one_by_one_ms": g["latency_ms"].sum(),
         }
     ).reset_index()
-    df["saving_ms"] = df["sum_leg_ms"] - df["wall_ms"]
-    df["saving_pct"] = (100.0 * df["saving_ms"] / df["sum_leg_ms"]).where(df["sum_leg_ms"] > 0, 0.0)
-    return df[BATCH_COLUMNS].round({"wall_ms": 3, "sum_leg_ms": 3, "saving_ms": 3, "saving_pct": 1})
+    df["saved_ms"] = df["one_by_one_ms"] - df["batch_ms"]
+    df["saved_pct"] = (100.0 * df["saved_ms"] / df["one_by_one_ms"]).where(df["one_by_one_ms"] > 0, 0.0)
+    return df[BATCH_COLUMNS].round({"batch_ms": 3, "one_by_one_ms": 3, "saved_ms": 3, "saved_pct": 1})
 
 
-def leg_balance(orders: pd.DataFrame) -> pd.DataFrame:
-    """Filled quantity and lots per leg: legs that differ leave the position unbalanced."""
-    g = orders.groupby(["leg", "symbol", "side"])
-    out = pd.DataFrame({"planned_qty": g["quantity"].sum(), "filled_qty": g["filled_qty"].sum()}).reset_index()
-    return out
+def run_span_s(orders: pd.DataFrame) -> float | None:
+    """First send to last reply, from the orders themselves: a run that died never recorded its own time."""
+    sent = orders.dropna(subset=["latency_ms"])
+    if sent.empty:
+        return None
+    return float((sent["end"].max() - sent["start"].min()).total_seconds())
+
+
+def for_screen(df: pd.DataFrame) -> pd.DataFrame:
+    """The same frame with the trader's column names; times keep their IST zone."""
+    return df.rename(columns=LABELS)
 
 
 def to_csv(df: pd.DataFrame) -> bytes:
+    """Times with an explicit +05:30 offset, to the millisecond, so a spreadsheet cannot take them for UTC."""
     out = df.copy()
-    for col in ("start", "end"):
+    for col in out.columns:
         # A run that sent nothing has no times: its (empty) columns are not datetimes.
-        if col in out and pd.api.types.is_datetime64_any_dtype(out[col]):
-            out[col] = out[col].dt.strftime("%Y-%m-%d %H:%M:%S.%f").str[:-3]
+        if pd.api.types.is_datetime64_any_dtype(out[col]):
+            ms = out[col].dt.round("ms")
+            offset = ms.dt.strftime("%z").str.replace(r"(\d\d)$", r":\1", regex=True)
+            out[col] = ms.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:-3] + offset
     return out.to_csv(index=False).encode()
+
+
+def underlyings(config: RunConfig) -> list[str]:
+    out: list[str] = []
+    for leg in config.legs:
+        try:
+            name = parse_symbol(leg.symbol).underlying
+        except SymbolError:
+            name = leg.symbol
+        if name not in out:
+            out.append(name)
+    return out
+
+
+def _failures(summary: Summary) -> str:
+    """What went wrong, in lots per leg: the exposure first, then what did not fill."""
+    parts = [f"naked: {summary.exposure_text}"] if summary.exposure else []
+    for g in summary.legs:
+        missing = [(n, what) for n, what in ((g.rejected, "rejected"), (g.open, "open"), (g.not_sent, "not sent")) if n]
+        if missing:
+            parts.append(f"{g.label}: " + ", ".join(f"{lots_text(n)} {what}" for n, what in missing))
+    return "; ".join(parts)
+
+
+def history_frame(runs: Iterable[RunRecord], summaries: dict[str, Summary]) -> pd.DataFrame:
+    """One row per run, newest first: when (IST), what it traded, how it ended and what failed."""
+    rows = [
+        {
+            "when": r.created_wall,
+            "run": r.run_id,
+            "account": "paper" if r.paper else "LIVE",
+            "outcome": summaries[r.run_id].outcome.value,
+            "underlying": ", ".join(underlyings(r.config)),
+            "contracts": ", ".join(g.label for g in r.config.legs),
+            "lots": r.config.total_lots,
+            "per_batch": r.config.lots_per_batch,
+            "delay_s": r.config.delay_s,
+            "mode": r.config.mode.value,
+            "filled": " / ".join(lots_text(g.filled) for g in summaries[r.run_id].legs),
+            "failures": _failures(summaries[r.run_id]),
+            "total_s": None if r.wall_s is None else round(r.wall_s, 3),
+        }
+        for r in runs
+    ]
+    df = pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+    df["when"] = _when(df["when"].astype(float))
+    return df

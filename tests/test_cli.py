@@ -45,6 +45,13 @@ def test_the_readme_headline_command_runs_as_written(tmp_path):
     # unsettled (exit 1) rather than completed.
     assert out["state"] in ("completed", "unsettled") and p.returncode == (0 if out["state"] == "completed" else 1)
     assert out["batches"] == 9 and len(out["orders"]) == 18 and out["logins"] == 1
+    # The outcome in the dashboard's words, counted in lots per leg.
+    assert out["outcome"] in ("clean", "unsettled", "unbalanced") and (p.returncode == 0) == (out["outcome"] == "clean")
+    for g in out["legs"]:
+        lots = g["lots"]
+        assert lots["planned"] == 167 and g["lot_size"] == 65
+        assert lots["filled"] + lots["open"] + lots["rejected"] + lots["not_sent"] == pytest.approx(167)
+        assert lots["filled"] == pytest.approx(sum(o["filled_qty"] for o in out["orders"] if o["leg"] == g["leg"]) / 65)
     assert out["mode"] == "parallel" and out["pacing"] == "gap" and out["wall_s"] > 0
     last = [o for o in out["orders"] if o["batch"] == 9]
     assert [(o["lots"], o["quantity"]) for o in last] == [(7, 455), (7, 455)]
@@ -103,7 +110,10 @@ def test_failed_orders_exit_1(tmp_path):
         "--json",
     )
     assert p.returncode == 1
-    assert {o["status"] for o in json.loads(p.stdout)["orders"]} == {"rejected"}
+    out = json.loads(p.stdout)
+    assert {o["status"] for o in out["orders"]} == {"rejected"}
+    assert out["outcome"] == "completed with failures" and out["state"] == "completed"
+    assert [g["lots"]["rejected"] for g in out["legs"]] == [2] and not out["exposure"]
 
 
 @pytest.mark.parametrize(

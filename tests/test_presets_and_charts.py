@@ -1,4 +1,5 @@
 import io
+import re
 from dataclasses import replace
 
 import pandas as pd
@@ -9,9 +10,9 @@ from dashboard.forms import legs_frame, legs_from_frame
 from execution.errors import PlanError
 from execution.model import OrderResult, OrderStatus, Side
 from execution.planner import plan
-from execution.presets import Preset, check_preset, preset_legs
+from execution.presets import Preset, check_atm, check_preset, preset_legs
 from execution.reports import batches_frame, orders_frame, to_csv
-from tests.helpers import TODAY, config, leg
+from tests.helpers import TODAY, config, leg, sym
 
 
 @pytest.mark.parametrize("preset", list(Preset))
@@ -52,8 +53,19 @@ def test_legs_table_round_trips_and_names_a_missing_symbol():
     assert legs_from_frame(legs_frame(legs)) == legs
     df = legs_frame(legs)
     df.loc[1, "symbol"] = ""
-    with pytest.raises(PlanError, match="Leg 2 has no trading symbol"):
+    with pytest.raises(PlanError, match="Row 2 of the legs table has no trading symbol"):
         legs_from_frame(df)
+
+
+def test_an_incomplete_row_is_refused_by_its_number_never_left_out():
+    """B1: a new row with a symbol and a side but no product or order type made a one-legged 'strangle'."""
+    rows = legs_frame(preset_legs(Preset.STRANGLE, "NIFTY", TODAY)).to_dict("records")
+    added = {"symbol": sym("NIFTY", 26000, "PE"), "side": "S", "product": None, "order_type": None, "price": None}
+    with pytest.raises(PlanError, match="Row 3 of the legs table has no product and no order type"):
+        legs_from_frame(pd.DataFrame([*rows, added]))
+    empty = dict.fromkeys(added)
+    completed = {**added, "product": "NRML", "order_type": "MKT"}
+    assert len(legs_from_frame(pd.DataFrame([*rows, completed, empty]))) == 3  # an empty row is nothing
 
 
 def _orders():
@@ -100,9 +112,29 @@ def test_timeline_draws_a_bar_per_order_with_millisecond_lengths():
 def test_batches_frame_and_csv():
     orders = _orders()
     b = batches_frame(orders)
-    assert list(b["sum_leg_ms"]) == pytest.approx([150.4, 210.0])
-    assert list(b["wall_ms"]) == pytest.approx([150.0, 120.0], abs=0.01)
+    assert list(b["one_by_one_ms"]) == pytest.approx([150.4, 210.0])
+    assert list(b["batch_ms"]) == pytest.approx([150.0, 120.0], abs=0.01)
     text = to_csv(orders).decode()
-    assert text.splitlines()[0].startswith("batch,leg,symbol,side,lots,quantity,tag,order_no,status")
-    assert ".000," in text or ".001," in text  # millisecond timestamps
-    assert len(pd.read_csv(io.StringIO(text))) == 4
+    assert text.splitlines()[0].startswith("batch,leg,symbol,side,lots,units,tag,order_no,status")
+    rows = pd.read_csv(io.StringIO(text))
+    assert len(rows) == 4 and list(rows["units"]) == [65] * 4 and list(rows["filled_lots"]) == [1.0] * 4
+    # Milliseconds and an explicit IST offset: a spreadsheet cannot read these as UTC.
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+05:30", t) for t in rows["start"])
+    sent = pd.Timestamp(rows["start"][0])
+    assert sent.timestamp() == pytest.approx(1_795_000_000.0, abs=0.001)
+
+
+@pytest.mark.parametrize(
+    "atm, message",
+    [
+        (0, "ATM strike must be a positive NIFTY strike"),
+        (-500, "ATM strike must be a positive NIFTY strike"),
+        (26137, "ATM strike 26137 is not on NIFTY's 50-point grid: use 26100 or 26150."),
+        (float("nan"), "ATM strike must be a number"),
+    ],
+)
+def test_an_atm_strike_the_legs_cannot_use_is_refused_in_one_line(atm, message):
+    """B11: 0 built legs around 26000, -500 blamed a symbol the trader never typed, 26137 became 26150."""
+    with pytest.raises(PlanError, match=re.escape(message)):
+        preset_legs(Preset.STRANGLE, "NIFTY", TODAY, atm)
+    assert check_atm("NIFTY", 26150) == 26150

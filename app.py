@@ -5,7 +5,8 @@ import streamlit as st
 import execution  # noqa: F401  (silences the SDK's logging before anything imports it)
 from dashboard import state as S
 from dashboard.lock import guard, live_locked
-from dashboard.registry import engine, registry
+from dashboard.registry import engine, is_live, registry
+from dashboard.watchdog import server_watch
 from execution.errors import JournalError
 from execution.model import RunState
 
@@ -22,14 +23,17 @@ locked = live_locked()
 with st.sidebar:
     modes = ["Paper", "Live"]
     st.radio(
-        "Mode",
+        "Account",
         modes,
         index=modes.index(st.session_state.get(S.MODE, "Paper")),
         key=S.MODE_WIDGET,
         horizontal=True,
         on_change=lambda: st.session_state.update({S.MODE: st.session_state[S.MODE_WIDGET]}),
-        help="Paper runs the real SDK against a simulated Neo exchange and never touches the network.",
+        help="Paper: the real SDK against a simulated Neo exchange on this machine; nothing leaves it. "
+        "Live: real orders on your Kotak Neo account, after the terminal's token and a login.",
     )
+    if is_live():
+        st.error("LIVE ACCOUNT: orders placed here are real.", icon=":material/warning:")
     eng = None if locked else engine()
     if locked:
         st.caption(":material/lock: Live mode is locked.")
@@ -56,5 +60,8 @@ pages = st.navigation(
         st.Page("pages/session.py", title="Session", icon=":material/key:"),
     ]
 )
+server_watch()
+if is_live() and not locked:
+    st.error("LIVE ACCOUNT: every order placed from this page is real.", icon=":material/warning:")
 guard()
 pages.run()

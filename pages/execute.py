@@ -6,16 +6,27 @@ from datetime import date
 import streamlit as st
 
 from dashboard import state as S
-from dashboard.forms import legs_frame, legs_from_frame, plan_preview, units_per_leg
+from dashboard.forms import (
+    NEW_ORDER_TYPE,
+    NEW_PRICE,
+    NEW_PRODUCT,
+    legs_frame,
+    legs_from_frame,
+    legs_preview,
+    plan_preview,
+    units_per_leg,
+)
 from dashboard.lock import guard
+from dashboard.outcomes import banner, ist, journal_summary, legs_table
 from dashboard.registry import engine, is_live, registry
 from execution.engine import Engine
 from execution.errors import PlanError, RecentlyPlaced, SameSubmission, TraderError
 from execution.executor import Run
 from execution.instruments import BUNDLED
 from execution.model import Mode, OnLegFailure, Pacing, Plan, RunConfig, RunState
+from execution.outcome import plural, summarize
 from execution.planner import estimate_seconds
-from execution.presets import REFERENCE_LEVEL, STRIKE_STEP, Preset, check_preset, preset_legs
+from execution.presets import REFERENCE_LEVEL, STRIKE_STEP, Preset, check_atm, check_preset, preset_legs
 
 guard()
 
@@ -26,94 +37,117 @@ if eng is None:
     st.info("Live mode needs a session: log in on the Session page first.", icon=":material/lock:")
     st.stop()
 
-watched = eng.get(st.session_state.get(S.RUN_ID) or st.query_params.get("run", "")) or next(iter(eng.active()), None)
+mine_id = st.session_state.get(S.RUN_ID) or st.query_params.get("run")
+mine = eng.get(mine_id) if mine_id else None
+running = next(iter(eng.active()), None)
 
 
 @st.fragment(run_every=0.5)
-def live_panel(watched: Run) -> None:
+def live_panel(run: Run) -> None:
     """The running run, redrawn every half second; a full rerun once it ends redraws the page around it."""
-    p = watched.progress()
+    p = run.progress()
     st.progress(
         p.orders_done / max(1, p.orders_total),
-        text=f"{p.orders_done}/{p.orders_total} orders · {p.batches_done}/{p.batches_total} batches",
+        text=f"{p.batches_done}/{plural(p.batches_total, 'batch')} · {p.orders_done}/{plural(p.orders_total, 'order')}",
     )
+    st.info(f"Now: {p.phase}", icon=":material/sync:" if "book" in p.phase else ":material/bolt:")
     if p.next_batch_in_s is not None:
-        st.info(f"Next batch in {p.next_batch_in_s:.1f} s", icon=":material/timer:")
+        st.caption(f":material/timer: Next batch in {p.next_batch_in_s:.1f} s")
+    st.dataframe(legs_table(summarize(run.plan.config, p.state, run.result().orders)), hide_index=True)
     st.button(
         "Stop",
         key="stop",
-        on_click=watched.stop,
+        on_click=run.stop,
         icon=":material/stop_circle:",
         disabled=p.state is RunState.STOPPING,
+        help="No order starts after this; orders already on their way finish and are recorded.",
     )
-    st.code("\n".join(f"{e.kind:>8}  {e.message}" for e in p.events[:40]) or "starting…", language=None)
-    if watched.done:
+    log = "\n".join(f"{ist(e.wall)}  {e.kind:>8}  {e.message}" for e in p.events[:40])
+    st.code(log or "starting…", language=None)
+    if run.done:
         st.rerun()
 
 
-if watched is not None and not watched.done:
-    st.session_state[S.RUN_ID] = watched.run_id
-    st.subheader(f"Run {watched.run_id}")
-    live_panel(watched)
+if running is not None:
+    elsewhere = running.run_id != mine_id
+    st.subheader(f"Run {running.run_id}" + (" (started in another tab or window)" if elsewhere else ""))
+    live_panel(running)
+    S.forget_form(st.session_state)
     st.stop()
 
-if watched is not None and watched.done:
-    res = watched.result()
-    ok = sum(o.status.ok for o in res.orders)
-    (st.success if res.ok else st.warning)(
-        f"Run {res.run_id} {res.state.value}: {ok}/{len(res.orders)} orders ok in {res.wall_s:.2f} s, "
-        f"{res.logins} login(s)."
-    )
-    for w in res.warnings:
+refused = st.session_state.pop(S.START_ERROR, None)
+if refused is not None:
+    st.error(refused, icon=":material/block:")
+elif mine is not None and mine.done:
+    summary = journal_summary(registry().journal, mine.run_id)
+    if summary is not None:
+        banner(mine.run_id, summary)
+    for w in mine.result().warnings:
         st.warning(w)
-    st.page_link("pages/results.py", label="Open results", icon=":material/timeline:")
-
-if S.START_ERROR in st.session_state:
-    st.error(st.session_state.pop(S.START_ERROR))
-
-c1, c2, c3 = st.columns(3)
-preset = Preset(c1.selectbox("Strategy", [p.value for p in Preset], key="preset"))
+    if st.button("Open results", key="open_results", icon=":material/timeline:", help="This run's timeline, tables."):
+        st.session_state[S.RESULTS_RUN] = mine.run_id
+        st.session_state.pop(S.RESULTS_PICK, None)
+        S.forget_form(st.session_state)
+        st.switch_page("pages/results.py")
 
 
 def reset_atm() -> None:
     st.session_state["atm"] = REFERENCE_LEVEL[st.session_state["underlying"]]
 
 
-underlying = c2.selectbox("Underlying", list(BUNDLED), key="underlying", on_change=reset_atm)
-atm = c3.number_input("ATM strike", step=STRIKE_STEP[underlying], key="atm")
-source = (preset.value, underlying, atm)
-if st.session_state.get(S.LEGS_SOURCE) != source:
-    st.session_state[S.LEGS] = legs_frame(preset_legs(preset, underlying, date.today(), atm))
-    st.session_state[S.LEGS_SOURCE] = source
-edited = st.data_editor(
-    st.session_state[S.LEGS],
-    key=f"legs-{'-'.join(map(str, source))}",
-    num_rows="dynamic",
-    width="stretch",
-    column_config={
-        "symbol": st.column_config.TextColumn("Trading symbol", required=True),
-        "side": st.column_config.SelectboxColumn("Side", options=["B", "S"], required=True),
-        "product": st.column_config.SelectboxColumn("Product", options=["NRML", "MIS"], required=True),
-        "order_type": st.column_config.SelectboxColumn("Order type", options=["MKT", "L"], required=True),
-        "price": st.column_config.NumberColumn("Limit price", min_value=0.0, format="%.2f"),
-    },
-)
+def legs_edited() -> None:
+    """A preset is a starting point: editing one of its legs makes the plan Custom, with the legs kept."""
+    if st.session_state["preset"] != Preset.CUSTOM.value:
+        st.session_state["preset"] = Preset.CUSTOM.value
+        st.session_state[S.LEGS_SOURCE] = None
 
-c1, c2, c3 = st.columns(3)
-total = c1.number_input("Total lots", step=1, key="total_lots")
-per = c2.number_input("Lots per batch", step=1, key="lots_per_batch")
-delay = c3.number_input("Delay between batches (s)", step=0.5, format="%.2f", key="delay_s")
-c1, c2, c3, c4 = st.columns(4)
-mode = c1.radio("Mode", [m.value for m in Mode], horizontal=True, key="run_mode")
-pacing = c2.radio(
+
+c = st.columns([1.3, 1, 1, 1, 1, 1.1])
+preset = Preset(
+    c[0].selectbox(
+        "Strategy",
+        [p.value for p in Preset],
+        key="preset",
+        help="A starting point: its legs fill the table below. Editing a leg makes the plan Custom.",
+    )
+)
+underlying = c[1].selectbox(
+    "Underlying", list(BUNDLED), key="underlying", on_change=reset_atm, help="The index the preset's legs are on."
+)
+atm = c[2].number_input(
+    "ATM strike",
+    step=STRIKE_STEP[underlying],
+    key="atm",
+    help=f"The at-the-money strike the preset builds around, on {underlying}'s {STRIKE_STEP[underlying]}-point grid.",
+)
+total = c[3].number_input("Total lots", step=1, key="total_lots", help="Lots per leg over the whole run.")
+per = c[4].number_input(
+    "Lots per batch", step=1, key="lots_per_batch", help="Lots per leg in each batch; at most the freeze limit."
+)
+delay = c[5].number_input(
+    "Delay between batches (s)",
+    step=0.5,
+    format="%.3f",
+    key="delay_s",
+    help="Waited between batches, never between the legs of one batch.",
+)
+c2 = st.columns(4)
+mode = c2[0].radio(
+    "Legs",
+    [m.value for m in Mode],
+    horizontal=True,
+    key="run_mode",
+    help="Parallel sends the legs of a batch together; sequential one after another.",
+)
+pacing = c2[1].radio(
     "Pacing",
     [p.value for p in Pacing],
     horizontal=True,
     key="pacing",
     help="Gap waits the delay after a batch completes; cadence starts batches the delay apart.",
 )
-hedge_first = c3.toggle("Hedge first", key="hedge_first", help="BUY legs fill before SELL legs are sent.")
-hedge_wait = c3.number_input(
+hedge_first = c2[2].toggle("Hedge first", key="hedge_first", help="BUY legs fill before SELL legs are sent.")
+hedge_wait = c2[2].number_input(
     "Hedge fill wait (s)",
     min_value=0.0,
     step=1.0,
@@ -121,7 +155,55 @@ hedge_wait = c3.number_input(
     disabled=not hedge_first,
     help="How long the BUY legs may take to fill; after that the SELL legs of that batch are not sent.",
 )
-on_fail = c4.selectbox("On leg failure", [f.value for f in OnLegFailure], key="on_leg_failure")
+on_fail = c2[3].selectbox(
+    "On leg failure",
+    [f.value for f in OnLegFailure],
+    key="on_leg_failure",
+    help="Continue with the next batch, or stop sending when any leg of a batch fails.",
+)
+
+problems: list[str] = []
+strike: int | None = None
+try:
+    strike = check_atm(underlying, atm)
+except PlanError as exc:
+    problems.append(str(exc))
+source = None if preset is Preset.CUSTOM else (preset.value, underlying, strike)
+if source is not None and strike is not None and st.session_state.get(S.LEGS_SOURCE) != source:
+    st.session_state[S.LEGS] = legs_frame(preset_legs(preset, underlying, date.today(), strike))
+    st.session_state[S.LEGS_SOURCE] = source
+    st.session_state[S.LEGS_EDITED] = None
+    st.session_state[S.LEGS_VERSION] = st.session_state.get(S.LEGS_VERSION, 0) + 1
+editor_key = f"{S.LEGS_EDITOR}{st.session_state.setdefault(S.LEGS_VERSION, 0)}"
+if editor_key not in st.session_state and st.session_state.get(S.LEGS_EDITED) is not None:
+    # The editor was not drawn on the last pass (another page, a run): start it from the legs as last left.
+    st.session_state[S.LEGS] = st.session_state[S.LEGS_EDITED]
+if S.LEGS not in st.session_state:
+    st.session_state[S.LEGS] = legs_frame(preset_legs(Preset.CUSTOM, underlying, date.today()))
+edited = st.data_editor(
+    st.session_state[S.LEGS],
+    key=editor_key,
+    num_rows="dynamic",
+    width="stretch",
+    on_change=legs_edited,
+    column_config={
+        "symbol": st.column_config.TextColumn("Trading symbol", help="As in the scrip master, e.g. from the preset."),
+        "side": st.column_config.SelectboxColumn("Side", options=["B", "S"], help="B buys, S sells."),
+        "product": st.column_config.SelectboxColumn(
+            "Product", options=["NRML", "MIS"], default=NEW_PRODUCT, help="NRML carries; MIS is intraday."
+        ),
+        "order_type": st.column_config.SelectboxColumn(
+            "Order type",
+            options=["MKT", "L"],
+            default=NEW_ORDER_TYPE,
+            help="MKT: Kotak sends it as a limit at its protection price, which may rest. L: your limit price.",
+        ),
+        "price": st.column_config.NumberColumn(
+            "Limit price", min_value=0.0, format="%.2f", default=NEW_PRICE, help="For L orders, in ₹."
+        ),
+    },
+)
+st.session_state[S.LEGS_EDITED] = edited
 
 master = eng.scrip_master()
 if master.warning:
@@ -144,27 +226,23 @@ try:
         )
     )
 except PlanError as exc:
-    st.error(str(exc), icon=":material/error:")
+    problems.append(str(exc))
+for problem in problems:
+    st.error(problem, icon=":material/error:")
+if problems:
+    plan = None
 
 confirmed = True
+estimates: dict[Mode, float] = {}
 if plan is not None:
-    st.subheader("Plan")
-    lat = eng.latency()
     gov = eng.session.governor.orders_per_s
-    m1, m2, m3 = st.columns(3)
-    m1.metric("Batches", len(plan.batches), f"{len(plan.orders)} orders", delta_color="off")
-    m2.metric("Estimated time, parallel", f"{estimate_seconds(plan, lat, Mode.PARALLEL, orders_per_s=gov):.1f} s")
-    m3.metric("Estimated time, sequential", f"{estimate_seconds(plan, lat, Mode.SEQUENTIAL, orders_per_s=gov):.1f} s")
-    largest = max(b.lots for b in plan.batches)
-    st.caption(
-        f":material/check_circle: Freeze limit: the largest batch is {largest} lots; at most "
-        f"{plan.max_lots_per_batch} lots "
-        f"per order are allowed. Estimates use order latency {lat.order_s * 1000:.0f} ms and login "
-        f"{lat.login_s * 1000:.0f} ms."
-    )
-    st.dataframe(plan_preview(plan), hide_index=True, width="stretch", height=min(400, 38 + 35 * len(plan.batches)))
+    estimates = {m: estimate_seconds(plan, eng.latency(), m, orders_per_s=gov) for m in Mode}
     if is_live():
-        confirmed = st.checkbox("I confirm sending LIVE orders: " + "; ".join(units_per_leg(plan)), key="live_ok")
+        confirmed = st.checkbox(
+            "I confirm sending LIVE orders: " + "; ".join(units_per_leg(plan)),
+            key="live_ok",
+            help="Live orders are real: nothing is sent until this is ticked.",
+        )
 
 
 def start(eng: Engine, plan: Plan, submission: str, again_of: str | None = None) -> None:
@@ -198,11 +276,13 @@ if again is not None and plan is not None:
         args=(eng, plan, submission, earlier),
         icon=":material/replay:",
         disabled=not confirmed,
+        help="Places this plan once more, adding to the run named above.",
     )
     a2.button("Cancel", key="cancel_again", on_click=lambda: st.session_state.pop(S.PLACE_AGAIN, None))
 
 busy = bool(registry().active())
-st.button(
+e1, e2 = st.columns([1, 5], vertical_alignment="center")
+e1.button(
     "Execute",
     type="primary",
     key="execute",
@@ -210,4 +290,31 @@ st.button(
     args=(eng, plan, submission),
     icon=":material/send:",
     disabled=plan is None or busy or not confirmed or again is not None,
+    help="Places the plan below: batches of the legs together, the delay between batches.",
 )
+if plan is not None:
+    chosen = Mode(mode)
+    e2.markdown(
+        f"**{plural(plan.config.total_lots, 'lot')} per leg** in {plural(len(plan.batches), 'batch')} "
+        f"({plural(len(plan.orders), 'order')}), about **{estimates[chosen]:.1f} s** with {chosen.value} legs."
+    )
+
+if plan is not None:
+    st.subheader("Plan")
+    lat = eng.latency()
+    m = st.columns(4)
+    m[0].metric("Batches", len(plan.batches))
+    m[1].metric("Orders", len(plan.orders))
+    for col, each in zip(m[2:], Mode, strict=True):
+        mark = " (chosen)" if each is Mode(mode) else ""
+        col.metric(f"Estimated time, {each.value}{mark}", f"{estimates[each]:.1f} s")
+    login = "the session is open, so no login is counted" if not lat.login_s else f"login {lat.login_s * 1000:.0f} ms"
+    largest = plural(max(b.lots for b in plan.batches), "lot")
+    st.caption(
+        f":material/check_circle: Freeze limit: the largest batch is {largest}; "
+        f"at most {plural(plan.max_lots_per_batch, 'lot')} per order are allowed. Estimates use order latency "
+        f"{lat.order_s * 1000:.0f} ms, {login}, and the account's limit of "
+        f"{eng.session.governor.orders_per_s:g} orders a second."
+    )
+    st.dataframe(legs_preview(plan), hide_index=True, width="stretch")
+    st.dataframe(plan_preview(plan), hide_index=True, width="stretch", height=min(400, 38 + 35 * len(plan.batches)))

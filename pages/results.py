@@ -1,4 +1,4 @@
-"""Review a run: timeline, per-batch timing, parallel against sequential, history, comparison, CSV."""
+"""Review a run: its outcome in lots, timeline, per-batch timing, history, comparison, CSV."""
 
 import pandas as pd
 import streamlit as st
@@ -6,9 +6,21 @@ import streamlit as st
 from dashboard import state as S
 from dashboard.charts import batch_comparison, timeline
 from dashboard.lock import guard
+from dashboard.outcomes import banner, ist, legs_table
 from dashboard.registry import registry
 from execution.errors import TraderError
-from execution.reports import batches_frame, events_frame, leg_balance, ok_count, orders_frame, to_csv
+from execution.model import Mode, RunRecord
+from execution.outcome import Summary, plural, summarize
+from execution.reports import (
+    batches_frame,
+    events_frame,
+    for_screen,
+    history_frame,
+    orders_frame,
+    run_span_s,
+    to_csv,
+    underlyings,
+)
 
 guard()
 
@@ -21,69 +33,79 @@ if not runs:
 
 by_id = {r.run_id: r for r in runs}
 ids = list(by_id)
+orders_of = {r.run_id: reg.journal.orders(r.run_id) for r in runs}
+summaries: dict[str, Summary] = {r.run_id: summarize(r.config, r.state, orders_of[r.run_id]) for r in runs}
 
 
 def describe(run_id: str) -> str:
     r = by_id[run_id]
-    c = r.config
     kind = "paper" if r.paper else "LIVE"
-    return f"{run_id} · {kind} · {c.mode}/{c.pacing} · {c.total_lots} lots · {r.state}"
+    when = ist(r.created_wall, with_date=True)
+    return (
+        f"{when} · {kind} · {', '.join(underlyings(r.config))} · {plural(len(r.config.legs), 'leg')} · "
+        f"{plural(r.config.total_lots, 'lot')} · {summaries[run_id].outcome.value} · {run_id}"
+    )
 
 
 def frames(run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    orders = orders_frame(reg.journal.orders(run_id))
+    orders = orders_frame(orders_of[run_id])
     return orders, batches_frame(orders)
 
 
-wanted = st.session_state.get(S.RESULTS_RUN) or st.query_params.get("run") or st.session_state.get(S.RUN_ID)
+def total_s(record: RunRecord, orders: pd.DataFrame) -> float | None:
+    """The run's own time; for a run that died before recording it, first send to last reply."""
+    return record.wall_s if record.wall_s is not None else run_span_s(orders)
+
+
+if st.session_state.get(S.RESULTS_PICK) not in ids:
+    wanted = st.session_state.get(S.RESULTS_RUN) or st.query_params.get("run")
+    st.session_state[S.RESULTS_PICK] = wanted if wanted in ids else ids[0]
 run_tab, compare_tab, history_tab = st.tabs(["Run", "Compare", "History"])
 
 with run_tab:
-    run_id = st.selectbox(
-        "Run", ids, index=ids.index(wanted) if wanted in ids else 0, format_func=describe, key="results_pick"
-    )
+    run_id = st.selectbox("Run", ids, format_func=describe, key=S.RESULTS_PICK, help="Newest first; times in IST.")
     st.session_state[S.RESULTS_RUN] = run_id
     record = by_id[run_id]
+    summary = summaries[run_id]
     orders, batches = frames(run_id)
+    banner(run_id, summary)
     sent = orders.dropna(subset=["latency_ms"])
-    ok = ok_count(orders)
-    m = st.columns(6)
-    m[0].metric("Total time", f"{record.wall_s or 0:.2f} s")
+    took = total_s(record, orders)
+    m = st.columns(5)
+    m[0].metric("Total time", f"{took:.2f} s" if took is not None else "–", help="First order sent to last reply.")
     m[1].metric("Logins", record.logins)
-    m[2].metric("Orders ok", int(ok))
-    m[3].metric("Orders failed", int(len(orders) - ok))
-    m[4].metric("p50 latency", f"{sent['latency_ms'].quantile(0.5):.1f} ms" if len(sent) else "–")
-    m[5].metric("p95 latency", f"{sent['latency_ms'].quantile(0.95):.1f} ms" if len(sent) else "–")
+    m[2].metric("Orders filled", f"{summary.orders_filled} of {summary.orders}", help="Orders filled in full.")
+    m[3].metric("p50 reply", f"{sent['latency_ms'].quantile(0.5):.1f} ms" if len(sent) else "–")
+    m[4].metric("p95 reply", f"{sent['latency_ms'].quantile(0.95):.1f} ms" if len(sent) else "–")
+    st.dataframe(legs_table(summary), hide_index=True, width="stretch")
     for w in record.warnings:
         st.warning(w)
-    unsettled = [o for o in reg.journal.orders(run_id) if o.status.active]
+    unsettled = [o for o in orders_of[run_id] if o.status.active]
     if unsettled:
         engine = reg.paper if record.paper else reg.live
         st.error(
-            f"{len(unsettled)} orders of this run are not settled: the book has not said what became of them. "
-            "Reconcile reads the book again and records what it shows.",
+            f"{plural(len(unsettled), 'order')} of this run are not settled: the book has not said what became of "
+            "them. Reconcile reads the book again and records what it shows.",
             icon=":material/sync_problem:",
         )
-        if st.button("Reconcile now", key="reconcile", disabled=engine is None) and engine is not None:
+        if (
+            st.button(
+                "Reconcile now", key="reconcile", disabled=engine is None, help="Read the order book for these orders."
+            )
+            and engine is not None
+        ):
             try:
                 left = engine.reconcile(run_id)
                 st.toast(
-                    f"Reconciled: {left} orders still unsettled." if left else "Reconciled: every order is settled."
+                    f"Reconciled: {plural(left, 'order')} still unsettled." if left else "Reconciled: all settled."
                 )
             except TraderError as exc:
                 st.error(str(exc))
             st.rerun()
-    balance = leg_balance(orders)
-    if balance["filled_qty"].nunique() > 1:
-        st.error(
-            "Position is unbalanced: filled "
-            + ", ".join(f"{r.side} {r.symbol} {r.filled_qty:,} of {r.planned_qty:,}" for r in balance.itertuples())
-            + "."
-        )
     if record.state.resumable:
         # A run resumes only on its own mode's engine: paper never touches a live run.
         engine = reg.paper if record.paper else reg.live
-        st.info(f"This run is {record.state}. Resume places only the orders the order book proves missing.")
+        st.info(f"This run is {summary.outcome.value}. Resume places only the orders the order book proves missing.")
         if engine is None:
             st.caption(":material/lock: A live run resumes only in live mode, after the live login.")
         new_day = record.day is not None and engine is not None and record.day < engine.today
@@ -93,7 +115,12 @@ with run_tab:
             key=f"new_day-{run_id}",
         )
         if (
-            st.button("Resume", key="resume", disabled=engine is None or bool(reg.active()) or not confirmed)
+            st.button(
+                "Resume",
+                key="resume",
+                disabled=engine is None or bool(reg.active()) or not confirmed,
+                help="Place the orders of this run that the order book proves were never placed.",
+            )
             and engine is not None
         ):
             try:
@@ -102,12 +129,12 @@ with run_tab:
             except TraderError as exc:
                 st.error(str(exc))
     st.plotly_chart(timeline(orders, batches, f"Run {run_id}"), width="stretch", key="timeline")
-    st.subheader("Batches: parallel against sequential")
+    st.subheader("Batches: parallel against one by one")
     st.caption(
-        "Wall time is first send to last acknowledgement. The sum of leg latencies is what placing the "
-        "legs one after another would have cost."
+        "Batch took: first order sent to last reply. Legs one by one: the sum of the legs' reply times, what "
+        "sending them one after another would have cost. Times in IST."
     )
-    st.dataframe(batches.drop(columns=["start"]), hide_index=True, width="stretch")
+    st.dataframe(for_screen(batches.drop(columns=["start"])), hide_index=True, width="stretch")
     d1, d2 = st.columns(2)
     d1.download_button(
         "Download orders CSV",
@@ -116,6 +143,7 @@ with run_tab:
         "text/csv",
         on_click="ignore",
         icon=":material/download:",
+        help="Every order, in lots and units, times in IST with their +05:30 offset.",
     )
     d2.download_button(
         "Download batches CSV",
@@ -124,49 +152,56 @@ with run_tab:
         "text/csv",
         on_click="ignore",
         icon=":material/download:",
+        help="Per batch: lots, how long it took, and what parallel legs saved.",
     )
     with st.expander("Orders"):
-        st.dataframe(orders, hide_index=True, width="stretch")
+        st.dataframe(for_screen(orders), hide_index=True, width="stretch")
     st.subheader("Order history")
     history = reg.journal.events(run_id)
     if history:
         tag = st.selectbox(
-            "Order", list(history), key=f"history_tag-{run_id}", format_func=lambda t: f"{t} · {history[t][-1].status}"
+            "Order",
+            list(history),
+            key=f"history_tag-{run_id}",
+            format_func=lambda t: f"{t} · {history[t][-1].status}",
+            help="Every status the order went through, when, and who said so.",
         )
-        st.dataframe(events_frame(history[tag]), hide_index=True, width="stretch", key="history_table")
+        st.dataframe(for_screen(events_frame(history[tag])), hide_index=True, width="stretch", key="history_table")
+
+
+def latest(mode: Mode) -> int:
+    """The newest run of a mode that sent something, else the newest run."""
+    return next((i for i, r in enumerate(runs) if r.config.mode is mode and summaries[r.run_id].orders_filled), 0)
+
 
 with compare_tab:
     c1, c2 = st.columns(2)
-    a = c1.selectbox("Run A", ids, index=0, format_func=describe, key="compare_a")
-    b = c2.selectbox("Run B", ids, index=min(1, len(ids) - 1), format_func=describe, key="compare_b")
+    a = c1.selectbox("Run A", ids, index=latest(Mode.PARALLEL), format_func=describe, key="compare_a")
+    b = c2.selectbox("Run B", ids, index=latest(Mode.SEQUENTIAL), format_func=describe, key="compare_b")
     (oa, ba), (ob, bb) = frames(a), frames(b)
-    ta, tb = by_id[a].wall_s or 0.0, by_id[b].wall_s or 0.0
+    ta, tb = total_s(by_id[a], oa), total_s(by_id[b], ob)
     h = st.columns(3)
-    h[0].metric("Run A total", f"{ta:.2f} s")
-    h[1].metric("Run B total", f"{tb:.2f} s")
-    h[2].metric("A saves against B", f"{100 * (tb - ta) / tb:.1f} %" if tb else "–")
+    h[0].metric(f"Run A ({by_id[a].config.mode.value} legs)", f"{ta:.2f} s" if ta is not None else "–")
+    h[1].metric(f"Run B ({by_id[b].config.mode.value} legs)", f"{tb:.2f} s" if tb is not None else "–")
+    if ta and tb and a != b:
+        faster, slower, fast_s, slow_s = ("A", "B", ta, tb) if ta <= tb else ("B", "A", tb, ta)
+        saved = f"{slow_s - fast_s:.2f} s ({100 * (slow_s - fast_s) / slow_s:.0f} %)"
+        h[2].metric("Faster", f"Run {faster} by {saved}")
+        st.caption(f"Run {faster} took {fast_s:.2f} s against {slow_s:.2f} s for run {slower}: {saved} less time.")
     st.plotly_chart(batch_comparison(ba, bb, f"A {a}", f"B {b}"), width="stretch", key="compare_batches")
     c1.plotly_chart(timeline(oa, ba, f"A {a}"), width="stretch", key="timeline_a")
     c2.plotly_chart(timeline(ob, bb, f"B {b}"), width="stretch", key="timeline_b")
 
 with history_tab:
-    table = pd.DataFrame(
-        [
-            {
-                "run": r.run_id,
-                "mode": "paper" if r.paper else "LIVE",
-                "state": r.state.value,
-                "legs": len(r.config.legs),
-                "lots": r.config.total_lots,
-                "per batch": r.config.lots_per_batch,
-                "delay s": r.config.delay_s,
-                "execution": r.config.mode.value,
-                "pacing": r.config.pacing.value,
-                "logins": r.logins,
-                "total s": r.wall_s,
-            }
-            for r in runs
-        ]
+    table = history_frame(runs, summaries)
+    st.dataframe(for_screen(table), hide_index=True, width="stretch")
+    st.download_button(
+        "Download history CSV",
+        to_csv(table),
+        "runs.csv",
+        "text/csv",
+        on_click="ignore",
+        icon=":material/download:",
+        help="Every run with its outcome, in IST.",
     )
-    st.dataframe(table, hide_index=True, width="stretch")
     st.caption("Open any run with the Run picker on the Run tab.")

@@ -46,10 +46,21 @@ def errors(app):
 
 def test_plan_preview_for_the_default_strangle(at):
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Batches"] == "9"
-    preview = frame(at, "leg 1 units")
-    assert list(preview["lots"]) == [20] * 8 + [7]
-    assert list(preview.iloc[-1][["leg 1 units", "leg 2 units"]]) == [455, 455]
+    assert metrics["Batches"] == "9" and metrics["Orders"] == "18"
+    # The chosen mode's estimate is marked; the other is there to compare.
+    assert "Estimated time, parallel (chosen)" in metrics and "Estimated time, sequential" in metrics
+    preview = frame(at, "Batch")
+    assert list(preview["Lots"]) == [20] * 8 + [7]
+    last = preview.iloc[-1]
+    assert [last[c] for c in preview.columns if c.startswith("Leg ")] == [455, 455]
+    assert all("(SELL NIFTY" in c for c in preview.columns if c.startswith("Leg "))
+    legs = frame(at, "Lot size")  # per leg: symbol, side, lot size, lots and units per batch and in total
+    assert list(legs["Side"]) == ["SELL", "SELL"] and list(legs["Lot size"]) == [65, 65]
+    assert (
+        list(legs["Lots per batch"]) == ["20 (last 7)"] * 2
+        and list(legs["Units per batch"]) == ["1,300 (last 455)"] * 2
+    )
+    assert list(legs["Total lots"]) == [167, 167] and list(legs["Total units"]) == [10855, 10855]
     assert not at.button(key="execute").disabled
 
 
@@ -67,25 +78,30 @@ def test_validation_errors_show_inline_and_block_execute(at, key, value, message
     at.number_input(key=key).set_value(value).run()
     assert any(message in e for e in errors(at))
     assert at.button(key="execute").disabled
-    assert frame(at, "leg 1 units") is None  # no preview of a plan that cannot be sent
+    assert frame(at, "Batch") is None  # no preview of a plan that cannot be sent
 
 
 def test_a_finished_run_shows_its_tables_on_the_results_page(at):
     at.number_input(key="delay_s").set_value(0.0).run()
     at.button(key="execute").click().run()
     at = wait_done(at)
-    assert "18/18 orders ok" in at.success[0].value
+    assert "Clean: SELL" in at.success[0].value and "167/167 lots filled" in at.success[0].value
+    assert "18 of 18 orders filled" in at.success[0].value
     at.switch_page("pages/results.py").run()
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Logins"] == "1" and metrics["Orders ok"] == "18" and metrics["Orders failed"] == "0"
-    batches = frame(at, "sum_leg_ms")
-    assert list(batches["batch"]) == list(range(1, 10))
-    assert (batches["sum_leg_ms"] > batches["wall_ms"]).all()
-    assert [b.label for b in at.get("download_button")] == ["Download orders CSV", "Download batches CSV"]
+    assert metrics["Logins"] == "1" and metrics["Orders filled"] == "18 of 18"
+    batches = frame(at, "Legs one by one (ms)")
+    assert list(batches["Batch"]) == list(range(1, 10))
+    assert (batches["Legs one by one (ms)"] > batches["Batch took (ms)"]).all()
+    assert [b.label for b in at.get("download_button")] == [
+        "Download orders CSV",
+        "Download batches CSV",
+        "Download history CSV",
+    ]
     # Each order's history: journalled, acknowledged, confirmed from the book; any order can be picked.
-    history = frame(at, "source")
-    assert list(zip(history["status"], history["source"], strict=True)) == [
+    history = frame(at, "Said by")
+    assert list(zip(history["Status"], history["Said by"], strict=True)) == [
         ("pending", "intent"),
         ("placed", "ack"),
         ("complete", "book"),
@@ -94,7 +110,7 @@ def test_a_finished_run_shows_its_tables_on_the_results_page(at):
     picker = at.selectbox(key=f"history_tag-{run_id}")
     assert len(picker.options) == 18
     picker.set_value(f"{run_id}-9-2").run()
-    assert frame(at, "source")["order_no"].iloc[-1] == registry().journal.orders(run_id)[-1].order_no
+    assert frame(at, "Said by")["Order no."].iloc[-1] == registry().journal.orders(run_id)[-1].order_no
 
 
 def test_stop_halts_the_run_before_its_next_order(at):
@@ -232,3 +248,44 @@ def test_an_unusable_data_folder_is_one_line_on_the_page(tmp_path, monkeypatch):
     assert [e.value for e in app.error][0].startswith(f"The journal at {blocker / 'data'}")
     assert not app.button  # nothing can be started
     st.cache_resource.clear()
+
+
+def test_a_tab_whose_click_lost_the_race_shows_no_green_for_the_other_tabs_run(at):
+    """B7: the second tab showed the first tab's green 'completed' beside its own red refusal."""
+    at.number_input(key="total_lots").set_value(4).run()
+    at.number_input(key="delay_s").set_value(0.3).run()
+    second = AppTest.from_file(APP, default_timeout=30).run()
+    second.number_input(key="total_lots").set_value(4).run()
+    second.number_input(key="delay_s").set_value(0.3).run()
+    at.button(key="execute").click().run()  # the first tab's click lands first
+    second.button(key="execute").click().run()  # the second tab's button was drawn before the run began
+    assert any("started in another tab" in h.value for h in second.subheader)
+    wait_done(at)
+    second.run()
+    assert len(registry().journal.runs()) == 1
+    assert not second.success, [s.value for s in second.success]
+    assert any(w.value.startswith("Place again?") for w in second.warning)
+    assert at.run().success  # the tab that placed it sees its outcome
+
+
+def test_counts_read_as_english_and_small_delays_keep_their_digits(at):
+    """B16: '1 orders', the order count drawn as an up-arrow badge, a 0.001 s delay shown as 0.00."""
+    at.number_input(key="total_lots").set_value(1).run()
+    at.number_input(key="delay_s").set_value(0.001).run()
+    line = next(m.value for m in at.markdown if "per leg" in m.value)
+    assert line.startswith("**1 lot per leg** in 1 batch (2 orders)"), line
+    assert all(m.proto.delta == "" for m in at.metric)  # no badges
+    assert at.number_input(key="delay_s").format == "%.3f" and at.number_input(key="delay_s").value == 0.001
+
+
+def test_compare_picks_a_parallel_and_a_sequential_run_and_says_which_was_faster(at):
+    eng = registry().paper
+    eng.start(plan(config(lots=2, per=1, mode="parallel"))).wait(30)
+    eng.start(plan(config(lots=3, per=1, mode="sequential"))).wait(30)
+    eng.start(plan(config(lots=4, per=1, mode="sequential"))).wait(30)  # the newest run is sequential too
+    at.switch_page("pages/results.py").run()
+    runs = registry().journal.runs()
+    assert at.selectbox(key="compare_a").value == runs[2].run_id  # the newest parallel run
+    assert at.selectbox(key="compare_b").value == runs[0].run_id  # the newest sequential run
+    said = next(c.value for c in at.caption if " less time." in c.value)
+    assert said.startswith("Run A took") or said.startswith("Run B took")

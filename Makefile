@@ -37,7 +37,7 @@ lint: $(DEV_STAMP)
 	$(VENV)/bin/mypy
 
 test: lint chromium
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 bench: $(DEV_STAMP)
 	$(PY) -m benchmarks

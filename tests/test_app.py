@@ -252,11 +252,11 @@ def test_an_unusable_data_folder_is_one_line_on_the_page(tmp_path, monkeypatch):
 
 def test_a_tab_whose_click_lost_the_race_shows_no_green_for_the_other_tabs_run(at):
     """B7: the second tab showed the first tab's green 'completed' beside its own red refusal."""
-    at.number_input(key="total_lots").set_value(4).run()
-    at.number_input(key="delay_s").set_value(0.3).run()
     second = AppTest.from_file(APP, default_timeout=30).run()
-    second.number_input(key="total_lots").set_value(4).run()
-    second.number_input(key="delay_s").set_value(0.3).run()
+    for tab in (at, second):
+        tab.number_input(key="total_lots").set_value(4).run()
+        tab.number_input(key="lots_per_batch").set_value(1).run()
+        tab.number_input(key="delay_s").set_value(0.5).run()  # four batches: still running when the second click lands
     at.button(key="execute").click().run()  # the first tab's click lands first
     second.button(key="execute").click().run()  # the second tab's button was drawn before the run began
     assert any("started in another tab" in h.value for h in second.subheader)

@@ -28,7 +28,13 @@ def _lock_screen() -> None:
         "Live mode places real orders. Paste the access token printed in the terminal where the dashboard was "
         "started. Paper mode needs no token."
     )
-    st.text_input("Access token", type="password", key=S.TOKEN_WIDGET, on_change=_unlock)
+    st.text_input(
+        "Access token",
+        type="password",
+        key=S.TOKEN_WIDGET,
+        on_change=_unlock,
+        help="Printed where the dashboard was started; it changes at every start.",
+    )
     if st.session_state.pop(S.TOKEN_REFUSED, False):
         st.error("That is not this server's access token.", icon=":material/lock:")
     st.stop()

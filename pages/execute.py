@@ -278,7 +278,12 @@ if again is not None and plan is not None:
         disabled=not confirmed,
         help="Places this plan once more, adding to the run named above.",
     )
-    a2.button("Cancel", key="cancel_again", on_click=lambda: st.session_state.pop(S.PLACE_AGAIN, None))
+    a2.button(
+        "Cancel",
+        key="cancel_again",
+        on_click=lambda: st.session_state.pop(S.PLACE_AGAIN, None),
+        help="Place nothing.",
+    )
 
 busy = bool(registry().active())
 e1, e2 = st.columns([1, 5], vertical_alignment="center")

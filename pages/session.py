@@ -26,14 +26,36 @@ if not is_live():
     with st.form("paper_knobs"):
         st.subheader("Simulated exchange")
         k = st.columns(4)
-        login_ms = k[0].number_input("Login latency (ms)", 0.0, 60000.0, float(c.login_ms), 50.0)
-        order_ms = k[1].number_input("Order latency (ms)", 0.0, 60000.0, float(c.order_ms), 10.0)
-        query_ms = k[2].number_input("Order-book latency (ms)", 0.0, 60000.0, float(c.query_ms), 10.0)
-        jitter_ms = k[3].number_input("Jitter (ms)", 0.0, 10000.0, float(c.jitter_ms), 10.0)
+        login_ms = k[0].number_input(
+            "Login latency (ms)", 0.0, 60000.0, float(c.login_ms), 50.0, help="A whole TOTP login and validate."
+        )
+        order_ms = k[1].number_input(
+            "Order latency (ms)", 0.0, 60000.0, float(c.order_ms), 10.0, help="One place_order round trip."
+        )
+        query_ms = k[2].number_input(
+            "Order-book latency (ms)", 0.0, 60000.0, float(c.query_ms), 10.0, help="Book, history, cancel, positions."
+        )
+        jitter_ms = k[3].number_input(
+            "Jitter (ms)", 0.0, 10000.0, float(c.jitter_ms), 10.0, help="Each call adds up to this much at random."
+        )
         k2 = st.columns(3)
-        reject = k2[0].slider("RMS reject rate", 0.0, 1.0, float(c.reject_rate), 0.01)
-        limit = k2[1].number_input("Exchange order limit (orders/s)", 0.0, 1000.0, float(c.orders_per_s), 1.0)
-        seed = k2[2].number_input("Seed", 0, 10**6, int(c.seed), 1)
+        reject = k2[0].slider(
+            "RMS reject rate",
+            0.0,
+            1.0,
+            float(c.reject_rate),
+            0.01,
+            help="The share of orders the exchange accepts and its risk check then rejects, as on Neo.",
+        )
+        limit = k2[1].number_input(
+            "Exchange order limit (orders/s)",
+            0.0,
+            1000.0,
+            float(c.orders_per_s),
+            1.0,
+            help="Orders above this rate get Neo's 429; 0 turns the limit off.",
+        )
+        seed = k2[2].number_input("Seed", 0, 10**6, int(c.seed), 1, help="The same seed draws the same market.")
         k4 = st.columns(2)
         lag_ms = k4[0].number_input(
             "Book lag, most (ms)",
@@ -44,7 +66,12 @@ if not is_live():
             help="An accepted order shows in the book up to this much later, as on Neo.",
         )
         depth = k4[1].number_input(
-            "Liquidity (depth multiplier; 0 fills everything at once)", 0.0, 100.0, float(c.liquidity or 0.0), 0.1
+            "Liquidity (depth multiplier; 0 fills everything at once)",
+            0.0,
+            100.0,
+            float(c.liquidity or 0.0),
+            0.1,
+            help="How much the book holds at each price: thin books leave big MKT orders resting or part filled.",
         )
         st.caption("Fault injection: the probability of each fault on every order (book-failure: on every read).")
         per_row = 4
@@ -53,9 +80,15 @@ if not is_live():
             row = st.columns(per_row)
             for i, kind in enumerate(FAULT_KINDS[start : start + per_row]):
                 faults[kind] = row[i].number_input(
-                    kind, 0.0, 1.0, float(c.faults.get(kind, 0.0)), 0.05, key=f"fault-{kind}"
+                    kind,
+                    0.0,
+                    1.0,
+                    float(c.faults.get(kind, 0.0)),
+                    0.05,
+                    key=f"fault-{kind}",
+                    help=f"The chance of a {kind} fault on each order.",
                 )
-        if st.form_submit_button("Apply"):
+        if st.form_submit_button("Apply", help="The next order uses these settings; the book and session stay."):
             eng.exchange.reconfigure(
                 replace(
                     c,
@@ -73,10 +106,10 @@ if not is_live():
             )
             st.success("Applied. The next order uses these settings.")
     b1, b2 = st.columns(2)
-    if b1.button("Log in now", disabled=s.logged_in):
+    if b1.button("Log in now", disabled=s.logged_in, help="Open the paper session before a run."):
         eng.session.client()
         st.rerun()
-    if b2.button("Log out", disabled=not s.logged_in):
+    if b2.button("Log out", disabled=not s.logged_in, help="End the paper session."):
         eng.session.logout()
         st.rerun()
     st.stop()
@@ -90,12 +123,17 @@ if live is not None:
     s = live.session.status()
     if s.logged_in:
         st.success(f"Logged in as {s.ucc}. Logins today: {s.logins}; session age {(s.age_s or 0) / 60:.0f} min.")
-        if st.button("Log out"):
+        if st.button("Log out", help="End the live session; the next order logs in again."):
             reg.logout_live()
             st.rerun()
         st.stop()
-totp = st.text_input("TOTP (6 digits; leave empty when NEO_TOTP_SECRET is set)", type="password", max_chars=6)
-if st.button("Log in", type="primary"):
+totp = st.text_input(
+    "TOTP (6 digits; leave empty when NEO_TOTP_SECRET is set)",
+    type="password",
+    max_chars=6,
+    help="From your authenticator app; used once and never stored.",
+)
+if st.button("Log in", type="primary", help="One login for the day; every order reuses it."):
     try:
         reg.login_live(totp.strip() or None)
         st.rerun()

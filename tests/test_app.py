@@ -119,6 +119,11 @@ def test_stop_halts_the_run_before_its_next_order(at):
     run = registry().active()[0]
     wait_for(lambda: run.progress().batches_done >= 1, what="the first batch")
     at.run()
+    # The live view: what the run is doing now, lots per leg, and a log whose lines carry the IST time in ms.
+    assert any(i.value.startswith("Now: ") for i in at.info)
+    assert frame(at, "Filled lots") is not None
+    log = at.code[0].value.splitlines()
+    assert log and all(re.match(r"\d\d:\d\d:\d\d\.\d{3}  ", line) for line in log), log
     at.button(key="stop").click().run()
     assert run.wait(2).state is RunState.STOPPED
     assert len(registry().paper.exchange.book()) == 2
@@ -289,3 +294,16 @@ def test_compare_picks_a_parallel_and_a_sequential_run_and_says_which_was_faster
     assert at.selectbox(key="compare_b").value == runs[0].run_id  # the newest sequential run
     said = next(c.value for c in at.caption if " less time." in c.value)
     assert said.startswith("Run A took") or said.startswith("Run B took")
+
+
+def test_every_control_says_what_it_does(at):
+    at.number_input(key="total_lots").set_value(5).run()
+    at.button(key="execute").click().run()
+    at = wait_done(at)
+    kinds = ("number_input", "selectbox", "radio", "toggle", "checkbox", "button", "slider", "text_input")
+    for page in ("execute", "results", "session"):
+        at.switch_page(f"pages/{page}.py").run()
+        controls = [w for kind in kinds for w in at.get(kind)]
+        assert len(controls) > 3
+        for w in controls:
+            assert w.proto.help, f"{page}: {w.proto.label!r} has no help text"

@@ -2,13 +2,14 @@
 counts and time (issue 13: B8, B9, B14, B15)."""
 
 import threading
+import time
 from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
 
 from execution.clock import IST
-from execution.executor import new_run_id
+from execution.executor import CHECKING_BOOK, new_run_id
 from execution.model import EventSource, OnLegFailure, OrderStatus, RunState, Side
 from execution.outcome import Outcome, summarize
 from execution.planner import plan
@@ -102,3 +103,16 @@ def test_a_missing_hedge_is_named_as_such_and_the_outcome_names_the_naked_lots(t
     assert any("a short without its hedge" in w for w in result.warnings)
     s = summarize(result.config, result.state, eng.journal.orders(result.run_id))
     assert s.outcome is Outcome.UNBALANCED and s.exposure[0].naked_short == 2
+
+
+def test_the_run_says_when_it_is_checking_the_order_book(tmp_path):
+    """The live view's 'checking the order book' state: on a book that lags, the run is seen reading it."""
+    eng = engine(tmp_path, fast(order_ms=10, book_lag_ms=(300.0, 300.0)))
+    run = eng.start(plan(config(lots=2, per=1, delay=0.2)))
+    phases = set()
+    while not run.done:
+        phases.add(run.progress().phase)
+        time.sleep(0.001)
+    assert run.wait(30).state is RunState.COMPLETED
+    assert CHECKING_BOOK in phases and "waiting for the next batch" in phases and run.progress().phase == "finished"
+    assert any(p.startswith("sending batch") for p in phases)

@@ -44,11 +44,3 @@ def keep_form(session_state) -> None:
             saved[key] = session_state[key]
         else:
             session_state[key] = saved[key]
-
-
-def forget_form(session_state) -> None:
-    """For a pass that stops before drawing the form (a run in progress): drop its widgets' keys, so the form is
-    drawn afresh from FORM next time. A kept key would outlive its widget in the browser, which then shows and
-    sends back its own default instead."""
-    for key in [*FORM_DEFAULTS, *(k for k in session_state if str(k).startswith(LEGS_EDITOR))]:
-        session_state.pop(key, None)

@@ -53,6 +53,14 @@ def plural(n: float, word: str) -> str:
     return f"{lots_text(n)} {word if n == 1 else many}"
 
 
+def underlying_of(symbol: str) -> str:
+    """The index a contract is on; a symbol that does not parse stands for itself."""
+    try:
+        return parse_symbol(symbol).underlying
+    except SymbolError:
+        return symbol
+
+
 @dataclass(frozen=True)
 class LegCount:
     """One leg of a run, in lots: planned = filled + open + rejected + not sent."""
@@ -77,10 +85,7 @@ class LegCount:
 
     @property
     def underlying(self) -> str:
-        try:
-            return parse_symbol(self.symbol).underlying
-        except SymbolError:
-            return self.symbol
+        return underlying_of(self.symbol)
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,8 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from .errors import SymbolError
-from .instruments import parse_symbol
 from .model import OrderEvent, OrderResult, RunConfig, RunRecord
-from .outcome import Summary, lots_text
+from .outcome import Summary, lots_text, underlying_of
 
 TZ = "Asia/Kolkata"
 ORDER_COLUMNS = [
@@ -189,15 +187,8 @@ def to_csv(df: pd.DataFrame) -> bytes:
 
 
 def underlyings(config: RunConfig) -> list[str]:
-    out: list[str] = []
-    for leg in config.legs:
-        try:
-            name = parse_symbol(leg.symbol).underlying
-        except SymbolError:
-            name = leg.symbol
-        if name not in out:
-            out.append(name)
-    return out
+    """The indices a run's legs are on, in the legs' order."""
+    return list(dict.fromkeys(underlying_of(leg.symbol) for leg in config.legs))
 
 
 def _failures(summary: Summary) -> str:

@@ -68,15 +68,14 @@ def live_panel(run: Run) -> None:
         st.rerun()
 
 
+# The form stays drawn under a running run (Execute disabled): a widget that left the page and came back would
+# show its own default in the browser, not the trader's value.
+refused = st.session_state.pop(S.START_ERROR, None)
 if running is not None:
     elsewhere = running.run_id != mine_id
     st.subheader(f"Run {running.run_id}" + (" (started in another tab or window)" if elsewhere else ""))
     live_panel(running)
-    S.forget_form(st.session_state)
-    st.stop()
-
-refused = st.session_state.pop(S.START_ERROR, None)
-if refused is not None:
+elif refused is not None:
     st.error(refused, icon=":material/block:")
 elif mine is not None and mine.done:
     summary = journal_summary(registry().journal, mine.run_id)
@@ -87,7 +86,6 @@ elif mine is not None and mine.done:
     if st.button("Open results", key="open_results", icon=":material/timeline:", help="This run's timeline, tables."):
         st.session_state[S.RESULTS_RUN] = mine.run_id
         st.session_state.pop(S.RESULTS_PICK, None)
-        S.forget_form(st.session_state)
         st.switch_page("pages/results.py")
 
 

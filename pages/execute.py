@@ -71,13 +71,13 @@ def live_panel(run: Run) -> None:
 # The form stays drawn under a running run (Execute disabled): a widget that left the page and came back would
 # show its own default in the browser, not the trader's value.
 refused = st.session_state.pop(S.START_ERROR, None)
+if refused is not None:
+    st.error(refused, icon=":material/block:")
 if running is not None:
     elsewhere = running.run_id != mine_id
     st.subheader(f"Run {running.run_id}" + (" (started in another tab or window)" if elsewhere else ""))
     live_panel(running)
-elif refused is not None:
-    st.error(refused, icon=":material/block:")
-elif mine is not None and mine.done:
+elif refused is None and mine is not None and mine.done:
     summary = journal_summary(registry().journal, mine.run_id)
     if summary is not None:
         banner(mine.run_id, summary)

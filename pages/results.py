@@ -176,21 +176,16 @@ def latest(mode: Mode) -> int:
 
 with compare_tab:
     c1, c2 = st.columns(2)
-    a = c1.selectbox(
-        "Run A",
-        ids,
-        index=latest(Mode.PARALLEL),
-        format_func=describe,
-        key="compare_a",
-        help="The newest parallel run.",
-    )
-    b = c2.selectbox(
-        "Run B",
-        ids,
-        index=latest(Mode.SEQUENTIAL),
-        format_func=describe,
-        key="compare_b",
-        help="The newest sequential.",
+    a, b = (
+        col.selectbox(
+            f"Run {name}",
+            ids,
+            index=latest(mode),
+            format_func=describe,
+            key=f"compare_{name.lower()}",
+            help=f"By default the newest {mode.value} run.",
+        )
+        for col, name, mode in ((c1, "A", Mode.PARALLEL), (c2, "B", Mode.SEQUENTIAL))
     )
     (oa, ba), (ob, bb) = frames(a), frames(b)
     ta, tb = total_s(by_id[a], oa), total_s(by_id[b], ob)

@@ -273,7 +273,8 @@ def test_two_clicks_300_ms_apart_place_one_run(page, data):
     if prompt.count():
         assert runs[0].run_id in prompt.inner_text()
         page.get_by_role("button", name="Cancel").click()
-    expect(page.get_by_role("button", name="Execute")).to_be_enabled(timeout=30000)
+    # On a busy machine the page can briefly hold the previous pass's disabled Execute beside the new one.
+    expect(page.get_by_role("button", name="Execute", disabled=False).first).to_be_visible(timeout=30000)
     assert len([r for r in Journal(data / "journal.sqlite").runs() if r.config.total_lots == 3]) == 1
 
 

@@ -40,6 +40,7 @@ from .model import (
     Segment,
     Side,
 )
+from .outcome import plural
 
 DEFAULT_PATH = Path("data") / "journal.sqlite"
 # The paper account's book, beside the journal, shared by every process on the data folder.
@@ -245,17 +246,22 @@ def _take_lease(db: sqlite3.Connection, account: str, run_id: str, now: float) -
 
 
 def _placed(db: sqlite3.Connection, run: sqlite3.Row, now: float) -> str:
-    """What the earlier run of this plan placed, for the trader deciding whether to place it again."""
-    rows = db.execute(
-        "SELECT status, COUNT(*) AS n, SUM(filled_qty) AS units FROM orders WHERE run_id=? GROUP BY status",
+    """What the earlier run of this plan placed, in lots per leg and then orders, for the trader deciding whether to
+    place it again."""
+    legs = db.execute(
+        "SELECT side, symbol, SUM(CASE WHEN quantity > 0 THEN CAST(filled_qty AS REAL) * lots / quantity ELSE 0 END)"
+        " AS lots FROM orders WHERE run_id=? GROUP BY leg ORDER BY leg",
         (run["run_id"],),
     ).fetchall()
+    filled = ", ".join(f"{Side(r['side']).name} {r['symbol']} {plural(r['lots'], 'lot')}" for r in legs)
+    rows = db.execute(
+        "SELECT status, COUNT(*) AS n FROM orders WHERE run_id=? GROUP BY status", (run["run_id"],)
+    ).fetchall()
     counts = ", ".join(f"{r['n']} {r['status']}" for r in rows) or "no orders yet"
-    units = sum(r["units"] or 0 for r in rows)
     ago = max(0.0, now - run["created_wall"])
     return (
         f"This plan was placed {int(ago // 60)} min {int(ago % 60)} s ago as run {run['run_id']} ({run['state']}: "
-        f"{counts}; {units:,} units filled). Place again only if you mean to add to it."
+        f"filled {filled or 'nothing yet'}; orders {counts}). Place again only if you mean to add to it."
     )
 
 

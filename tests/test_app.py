@@ -149,6 +149,8 @@ def test_the_same_plan_again_from_a_second_tab_asks_place_again_naming_the_earli
     second.button(key="execute").click().run()
     warning = next(w.value for w in second.warning if w.value.startswith("Place again?"))
     assert run_id in warning and "2 complete" in warning and len(registry().journal.runs()) == 1
+    ce, pe = (g.symbol for g in registry().journal.runs()[0].config.legs)
+    assert f"filled SELL {ce} 2 lots, SELL {pe} 2 lots; orders 2 complete" in warning  # lots per leg first
     assert second.button(key="execute").disabled  # until the trader answers
     second.button(key="place_again").click().run()
     wait_done(second)

@@ -122,7 +122,8 @@ def test_one_click_starts_one_run_and_the_same_plan_again_needs_place_again(tmp_
     with pytest.raises(SameSubmission, match=f"as run {first.run_id}"):
         eng.start(p, submission="click-1")  # a double click, or a rerun of the same click
     first.wait(30)
-    with pytest.raises(RecentlyPlaced, match=rf"placed 0 min \d+ s ago as run {first.run_id} \(completed: 4 complete"):
+    placed = rf"ago as run {first.run_id} \(completed: filled SELL \S+ 2 lots, SELL \S+ 2 lots; orders 4 complete"
+    with pytest.raises(RecentlyPlaced, match=placed):
         eng.start(p, submission="click-2")  # a second tab, or a click after the first run ended
     other = engine_on(tmp_path)  # another process on the same data folder
     with pytest.raises(RecentlyPlaced):

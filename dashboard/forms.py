@@ -12,6 +12,10 @@ from execution.instruments import BUNDLED, parse_symbol
 from execution.model import Leg, OrderType, Plan, Product, Segment, Side
 
 LEG_COLUMNS = ["symbol", "side", "product", "order_type", "price"]
+# The columns a leg cannot do without, as the table names them.
+_NAMES = {"symbol": "trading symbol", "side": "side", "product": "product", "order_type": "order type"}
+# What a row the trader adds starts with: the usual product and order type; the contract and side are theirs.
+NEW_PRODUCT, NEW_ORDER_TYPE, NEW_PRICE = Product.NRML.value, OrderType.MARKET.value, 0.0
 
 
 def legs_frame(legs: tuple[Leg, ...]) -> pd.DataFrame:
@@ -53,10 +57,6 @@ def _row_leg(i: int, row: Mapping[Hashable, object]) -> Leg:
     return Leg(symbol=symbol, side=side, segment=segment, product=product, order_type=order_type, price=price)
 
 
-# The columns a leg cannot do without, as the table names them.
-_NAMES = {"symbol": "trading symbol", "side": "side", "product": "product", "order_type": "order type"}
-
-
 def legs_from_frame(df: pd.DataFrame) -> tuple[Leg, ...]:
     """Every row that holds anything is a leg, or is refused by its number: none is ever quietly left out."""
     legs = []
@@ -65,10 +65,6 @@ def legs_from_frame(df: pd.DataFrame) -> tuple[Leg, ...]:
             continue
         legs.append(_row_leg(i, row))
     return tuple(legs)
-
-
-# What a row the trader adds starts with: the usual product and order type; the contract and side are theirs.
-NEW_PRODUCT, NEW_ORDER_TYPE, NEW_PRICE = Product.NRML.value, OrderType.MARKET.value, 0.0
 
 
 def _per_batch(values: list[int]) -> str:

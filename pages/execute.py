@@ -69,24 +69,26 @@ def live_panel(run: Run) -> None:
 
 
 # The form stays drawn under a running run (Execute disabled): a widget that left the page and came back would
-# show its own default in the browser, not the trader's value.
+# show its own default in the browser, not the trader's value. What sits above it lives in one container, so the
+# form keeps its place on the page whatever is shown there (a shifted button can linger as a stale copy).
 refused = st.session_state.pop(S.START_ERROR, None)
-if refused is not None:
-    st.error(refused, icon=":material/block:")
-if running is not None:
-    elsewhere = running.run_id != mine_id
-    st.subheader(f"Run {running.run_id}" + (" (started in another tab or window)" if elsewhere else ""))
-    live_panel(running)
-elif refused is None and mine is not None and mine.done:
-    summary = journal_summary(registry().journal, mine.run_id)
-    if summary is not None:
-        banner(mine.run_id, summary)
-    for w in mine.result().warnings:
-        st.warning(w)
-    if st.button("Open results", key="open_results", icon=":material/timeline:", help="This run's timeline, tables."):
-        st.session_state[S.RESULTS_RUN] = mine.run_id
-        st.session_state.pop(S.RESULTS_PICK, None)
-        st.switch_page("pages/results.py")
+with st.container():
+    if refused is not None:
+        st.error(refused, icon=":material/block:")
+    if running is not None:
+        elsewhere = running.run_id != mine_id
+        st.subheader(f"Run {running.run_id}" + (" (started in another tab or window)" if elsewhere else ""))
+        live_panel(running)
+    elif refused is None and mine is not None and mine.done:
+        summary = journal_summary(registry().journal, mine.run_id)
+        if summary is not None:
+            banner(mine.run_id, summary)
+        for w in mine.result().warnings:
+            st.warning(w)
+        if st.button("Open results", key="open_results", icon=":material/timeline:", help="This run's timeline."):
+            st.session_state[S.RESULTS_RUN] = mine.run_id
+            st.session_state.pop(S.RESULTS_PICK, None)
+            st.switch_page("pages/results.py")
 
 
 def reset_atm() -> None:
@@ -203,9 +205,11 @@ edited = st.data_editor(
 )
 st.session_state[S.LEGS_EDITED] = edited
 
+# Everything between the legs and Execute sits in one container, so Execute keeps its place as notices come and go.
+notices = st.container()
 master = eng.scrip_master()
 if master.warning:
-    st.warning(master.warning, icon=":material/inventory_2:")
+    notices.warning(master.warning, icon=":material/inventory_2:")
 plan = None
 try:
     legs = legs_from_frame(edited)
@@ -226,7 +230,7 @@ try:
 except PlanError as exc:
     problems.append(str(exc))
 for problem in problems:
-    st.error(problem, icon=":material/error:")
+    notices.error(problem, icon=":material/error:")
 if problems:
     plan = None
 
@@ -236,7 +240,7 @@ if plan is not None:
     gov = eng.session.governor.orders_per_s
     estimates = {m: estimate_seconds(plan, eng.latency(), m, orders_per_s=gov) for m in Mode}
     if is_live():
-        confirmed = st.checkbox(
+        confirmed = notices.checkbox(
             "I confirm sending LIVE orders: " + "; ".join(units_per_leg(plan)),
             key="live_ok",
             help="Live orders are real: nothing is sent until this is ticked.",
@@ -265,8 +269,9 @@ again = st.session_state.get(S.PLACE_AGAIN)
 if again is not None and plan is not None:
     earlier, message = again
     # `earlier` is the run the warning names: placing again says which run it knowingly adds to.
-    st.warning(f"Place again? {message}", icon=":material/content_copy:")
-    a1, a2, _ = st.columns([1, 1, 4])
+    with notices:
+        st.warning(f"Place again? {message}", icon=":material/content_copy:")
+        a1, a2, _ = st.columns([1, 1, 4])
     a1.button(
         "Place again",
         key="place_again",

@@ -236,9 +236,10 @@ if problems:
 
 confirmed = True
 estimates: dict[Mode, float] = {}
+lat = eng.latency()  # live: the median of recent runs' replies, read from the journal once per pass
 if plan is not None:
     gov = eng.session.governor.orders_per_s
-    estimates = {m: estimate_seconds(plan, eng.latency(), m, orders_per_s=gov) for m in Mode}
+    estimates = {m: estimate_seconds(plan, lat, m, orders_per_s=gov) for m in Mode}
     if is_live():
         confirmed = notices.checkbox(
             "I confirm sending LIVE orders: " + "; ".join(units_per_leg(plan)),
@@ -309,7 +310,6 @@ if plan is not None:
 
 if plan is not None:
     st.subheader("Plan")
-    lat = eng.latency()
     m = st.columns(4)
     m[0].metric("Batches", len(plan.batches))
     m[1].metric("Orders", len(plan.orders))

@@ -16,6 +16,8 @@ from .harness import Scale, tempdir, warm_up
 from .report import Results, goals, seed_markdown, write
 from .scaling import batches_sweep, footprints, legs_speedup, overhead
 from .seed import governed_eta, seed_table
+from .slippage import SIZES, measure, rises
+from .slippage import markdown as slippage_markdown
 
 
 def step(name: str) -> None:
@@ -46,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     grown = footprints(sizes)
     step("ETA at the account's order limit")
     governed = governed_eta(scale, folder, calibration)
+    step("slippage against batch size")
+    slipped = measure(folder, (5, 20) if args.quick else SIZES, lots=40 if args.quick else 167)
 
     command = "python -m benchmarks" + (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip()
     machine = f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
@@ -53,8 +57,13 @@ def main(argv: list[str] | None = None) -> int:
         command, date.today().isoformat(), machine, args.factor, seed, calibration, legs, batches, cost, grown, governed
     )
     written, why_no_png = write(res, args.out)
+    slippage_md = args.out / "slippage.md"
+    slippage_md.write_text(slippage_markdown(slipped))
+    written.append(slippage_md)
     print(seed_markdown(res), end="\n\n")
-    verdicts = goals(res)
+    print(slippage_markdown(slipped))
+    slipping = ", ".join(f"{r.lots_per_batch} lots {r.slippage_pct:.3f} %" for r in slipped)
+    verdicts = [*goals(res), ("larger batches slip more in the same seeded market", slipping, rises(slipped))]
     for goal, measured, met in verdicts:
         print(f"{'met   ' if met else 'MISSED'}  {goal}: {measured}")
     print("\nwrote " + ", ".join(str(p) for p in written) + (f"; {why_no_png}" if why_no_png else ""))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping
+from typing import Any
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -21,6 +24,20 @@ def _naive(ts: pd.Series) -> pd.Series:
     return ts.dt.tz_localize(None) if ts.dt.tz is not None else ts
 
 
+def _money(value: Any) -> str:
+    return "–" if value is None or pd.isna(value) else f"₹{float(value):,.2f}"
+
+
+def _prices(order: Mapping[Hashable, Any]) -> str:
+    """The hover's price line: limit, fill, the mid at send and the slippage."""
+    limit = "market" if order.get("price") is None or pd.isna(order.get("price")) else _money(order["price"])
+    moves = f" ({order['modifies']} moves)" if order.get("modifies") else ""
+    return (
+        f"limit {limit}{moves} · filled at {_money(order.get('avg_price') or None)} · mid at send "
+        f"{_money(order.get('arrival_mid'))} · slippage {_money(order.get('slippage_rs'))}"
+    )
+
+
 def timeline(orders: pd.DataFrame, batches: pd.DataFrame, title: str = "") -> go.Figure:
     """A row per leg and a bar per order, submit to acknowledge, with each batch shaded.
 
@@ -33,6 +50,7 @@ def timeline(orders: pd.DataFrame, batches: pd.DataFrame, title: str = "") -> go
         return fig
     sent["start_naive"] = _naive(sent["start"])
     sent["row"] = "Leg " + sent["leg"].astype(str) + " · " + sent["side"] + " " + sent["symbol"]
+    sent["prices"] = [_prices(r) for r in sent.to_dict("records")]
     for status, part in sent.groupby("status", sort=False):
         fig.add_trace(
             go.Bar(
@@ -42,12 +60,14 @@ def timeline(orders: pd.DataFrame, batches: pd.DataFrame, title: str = "") -> go
                 x=part["latency_ms"].clip(lower=0.001),
                 name=status,
                 marker_color=STATUS_COLORS.get(str(status), "#c0caf5"),
-                customdata=part[["symbol", "units", "order_no", "status", "latency_ms", "batch", "lots"]].to_numpy(),
+                customdata=part[
+                    ["symbol", "units", "order_no", "status", "latency_ms", "batch", "lots", "prices"]
+                ].to_numpy(),
                 hovertemplate=(
                     "<b>%{customdata[0]}</b><br>batch %{customdata[5]} · "
                     "%{customdata[6]} lots = %{customdata[1]} units<br>"
                     "order %{customdata[2]} · %{customdata[3]}<br>latency %{customdata[4]:.1f} ms"
-                    "<br>sent %{base|%H:%M:%S.%L}<extra></extra>"
+                    "<br>%{customdata[7]}<br>sent %{base|%H:%M:%S.%L}<extra></extra>"
                 ),
             )
         )

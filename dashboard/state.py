@@ -17,6 +17,8 @@ LIVE_UNLOCKED = "live_unlocked"  # this tab gave the server's live-mode token; t
 TOKEN_WIDGET = "live_token"  # the password box for the token, emptied as soon as it is read
 TOKEN_REFUSED = "live_token_refused"  # the last token given was wrong, shown once
 
+FUNDS = "funds"  # (plan fingerprint, the margin check's text) of the last check, shown in the plan
+CHAIN_ERROR = "chain_error"  # why "Use live ATM" could not read the chain, shown once
 FORM = "form"  # the Execute form's values, kept outside any widget key
 
 # Execute-page inputs and their defaults. Streamlit deletes a widget's key when its page is left, so the values
@@ -33,6 +35,16 @@ FORM_DEFAULTS = {
     "pacing": "gap",
     "hedge_first": False,
     "on_leg_failure": "continue",
+    "price_mode": "market",
+    "price_from": "mid",
+    "buffer_pct": 1.0,
+    "chase_s": 2.0,
+    "chase_steps": 3,
+    "chase_step_pct": 1.0,
+    "chase_max_pct": 5.0,
+    "on_unfilled": "cancel",
+    "ignore_funds": False,
+    "show_chain": False,
 }
 
 

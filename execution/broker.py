@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import threading
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any
@@ -11,8 +12,9 @@ from typing import Any
 import httpx
 
 from .clock import SYSTEM, Clock, sleep_until
-from .errors import BookUnavailable
+from .errors import BookUnavailable, MarketDataUnavailable
 from .model import OrderResult, OrderStatus, OrderType, PlannedOrder
+from .quotes import QUOTES_PER_CALL, Quote, parse_quotes
 from .sdk import ApiValueError, NeoAPI
 from .session import Session
 
@@ -100,6 +102,7 @@ class BookRow:
     filled_qty: int
     avg_price: float
     reason: str
+    price: float = 0.0  # the limit it works at on the exchange
 
     def applied_to(self, result: OrderResult, keep_error: bool = False) -> OrderResult:
         """`result` as the book shows it. With keep_error, an order the book did not reject keeps its own note."""
@@ -122,8 +125,17 @@ def book_status(ord_st: str) -> OrderStatus:
     return _STATES.get((ord_st or "").strip().lower(), OrderStatus.OPEN)
 
 
+# Neo rewrites a modified or cancelled order's GuiOrdId as "<tag>-<epoch seconds>" or "<tag>-ADMINAPI".
+_REWRITTEN = re.compile(r"-(?:\d{10}|ADMINAPI)$")
+
+
+def original_tag(gui_ord_id: str) -> str:
+    return _REWRITTEN.sub("", gui_ord_id)
+
+
 def parse_book(reply: Any) -> dict[str, BookRow]:
-    """Order-book rows keyed by tag (Neo's GuiOrdId). Raises BookUnavailable on anything unreadable."""
+    """Order-book rows keyed by tag (Neo's GuiOrdId, read back to the tag it was placed with). Raises
+    BookUnavailable on anything unreadable."""
     if not isinstance(reply, dict):
         raise BookUnavailable("unreadable order book")
     code = _code(reply)
@@ -136,7 +148,7 @@ def parse_book(reply: Any) -> dict[str, BookRow]:
     rows: dict[str, BookRow] = {}
     try:
         for r in reply["data"]:
-            tag = str(r.get("GuiOrdId") or "")
+            tag = original_tag(str(r.get("GuiOrdId") or ""))
             if tag:
                 rows[tag] = BookRow(
                     str(r["nOrdNo"]),
@@ -146,7 +158,8 @@ def parse_book(reply: Any) -> dict[str, BookRow]:
                     int(float(r.get("qty") or 0)),
                     int(float(r.get("fldQty") or 0)),
                     float(r.get("avgPrc") or 0),
-                    str(r.get("rejRsn") or ""),
+                    "" if str(r.get("rejRsn") or "").strip() in ("", "--") else str(r["rejRsn"]),
+                    float(r.get("prc") or 0),
                 )
     except (AttributeError, KeyError, TypeError, ValueError):
         raise BookUnavailable("malformed order book") from None
@@ -222,6 +235,22 @@ class Broker:
             )
         )
 
+    def _send_price(self, client: NeoAPI, order: PlannedOrder, tag: str, price: float) -> Reply:
+        leg = order.leg_spec
+        return classify_place(
+            client.place_order(
+                exchange_segment=leg.segment.value,
+                product=leg.product.value,
+                price=f"{price:.2f}",
+                order_type=OrderType.LIMIT.value,
+                quantity=str(order.quantity),
+                validity="DAY",
+                trading_symbol=leg.symbol,
+                transaction_type=leg.side.value,
+                tag=tag,
+            )
+        )
+
     def _read(self, fetch: Callable[[NeoAPI], Any]) -> dict[str, BookRow]:
         """A book read inside the account's read budget, re-logging in once if the session has expired."""
         last = "order book not available"
@@ -274,13 +303,16 @@ class Broker:
             return self.session.fresh_client(), -1
         return self.session.client()
 
-    def submit(self, order: PlannedOrder, tag: str, stop: threading.Event | None = None) -> Submission:
-        """Place `order` once; after an unclear reply, look its tag up and resend only if proved absent, once."""
+    def submit(
+        self, order: PlannedOrder, tag: str, stop: threading.Event | None = None, price: float | None = None
+    ) -> Submission:
+        """Place `order` once (at limit `price` when given); after an unclear reply, look its tag up and resend
+        only if proved absent, once."""
         attempts, resent, relogged = 0, False, False
         while True:
             client, generation = self._client()
             attempts += 1
-            reply = self._send(client, order, tag)
+            reply = self._send(client, order, tag) if price is None else self._send_price(client, order, tag, price)
             if reply.outcome is Outcome.ACCEPTED:
                 return Submission(OrderStatus.PLACED, reply.order_no, None, attempts)
             if reply.outcome is Outcome.REJECTED:
@@ -304,6 +336,79 @@ class Broker:
             if not self.session.governor.acquire(stop):
                 return Submission(OrderStatus.FAILED, None, f"not placed ({reply.message}); run stopped", attempts)
             resent = True
+
+    # ----- prices, margin, funds, and changing an order -----------------------------------
+    def _call(self, call: Callable[[NeoAPI], Any]) -> Any:
+        """One read inside the account's read budget on the shared session."""
+        self.session.reads.acquire()
+        client, _ = self.session.client()
+        return call(client)
+
+    def quotes(self, instruments: Sequence[tuple[str, str]]) -> dict[str, Quote]:
+        """Quotes for (segment, token) pairs, by token, 50 a call. Raises MarketDataUnavailable."""
+        out: dict[str, Quote] = {}
+        for start in range(0, len(instruments), QUOTES_PER_CALL):
+            chunk = [
+                {"instrument_token": t, "exchange_segment": s} for s, t in instruments[start : start + QUOTES_PER_CALL]
+            ]
+            out.update(self._quote_chunk(chunk))
+        return out
+
+    def _quote_chunk(self, chunk: list[dict[str, str]]) -> dict[str, Quote]:
+        try:
+            reply = self._call(lambda c: c.quotes(instrument_tokens=chunk, quote_type="all"))
+        except httpx.HTTPError as exc:
+            raise MarketDataUnavailable(f"quotes not available ({type(exc).__name__})") from None
+        return parse_quotes(reply, self.clock.wall())
+
+    def margin(self, order: PlannedOrder, token: str, units: int, price: float | None) -> float:
+        """The margin Neo asks for one order of `units` (its check takes one order at a time)."""
+        leg = order.leg_spec
+        reply = self._call(
+            lambda c: c.margin_required(
+                exchange_segment=leg.segment.value,
+                price=f"{price:.2f}" if price else "0",
+                order_type=OrderType.LIMIT.value if price else OrderType.MARKET.value,
+                product=leg.product.value,
+                quantity=str(units),
+                instrument_token=token,
+                transaction_type=leg.side.value,
+            )
+        )
+        data = reply.get("data") if isinstance(reply, dict) else None
+        try:
+            return float(data["ordMrgn"])  # type: ignore[index]
+        except (KeyError, TypeError, ValueError):
+            raise MarketDataUnavailable(f"the margin for {leg.symbol} could not be read") from None
+
+    def funds(self) -> float:
+        """What the account has for new margin: limits' Net (docs/functions/portfolio/limits.md)."""
+        reply = self._call(lambda c: c.limits())
+        try:
+            return float(reply["Net"])
+        except (KeyError, TypeError, ValueError):
+            raise MarketDataUnavailable("the account's funds (limits) could not be read") from None
+
+    def modify(self, order_no: str, price: float, quantity: int) -> Reply:
+        """Move a working order's limit. Acknowledged at once; the book says later whether the exchange took it."""
+        self.session.governor.acquire()
+        client, _ = self.session.client()
+        reply = client.modify_order(
+            order_id=order_no, price=f"{price:.2f}", order_type="L", quantity=str(quantity), validity="DAY"
+        )
+        return classify_change(reply)
+
+    def cancel(self, order_no: str) -> Reply:
+        self.session.governor.acquire()
+        client, _ = self.session.client()
+        return classify_change(client.cancel_order(order_id=order_no))
+
+
+def classify_change(reply: Any) -> Reply:
+    """A modify or cancel reply. 1021 says the order is already final: the book tells how."""
+    if isinstance(reply, dict) and _code(reply) == 1021:
+        return Reply(Outcome.REJECTED, message=str(reply.get("errMsg") or "order is no longer working"))
+    return classify_place(reply)
 
 
 class GuardedTransport(httpx.BaseTransport):

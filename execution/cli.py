@@ -16,13 +16,28 @@ import httpx
 
 from .engine import Engine
 from .errors import TraderError
+from .fills import fills, order_slippage
 from .instruments import BUNDLED, next_weekday, parse_symbol, weekly_symbol
 from .journal import DEFAULT_PATH, PAPER_BOOK, data_dir
-from .model import Mode, OnLegFailure, OrderEvent, OrderResult, Pacing, RunConfig, RunResult
+from .model import (
+    Mode,
+    OnLegFailure,
+    OnUnfilled,
+    OrderEvent,
+    OrderResult,
+    Pacing,
+    Plan,
+    PriceFrom,
+    PriceMode,
+    Pricing,
+    RunConfig,
+    RunResult,
+)
 from .outcome import Outcome, summarize
 from .planner import parse_leg
 from .planner import plan as make_plan
 from .presets import REFERENCE_LEVEL, Preset, preset_legs
+from .quotes import Quote
 
 
 class _Refused(TraderError):
@@ -92,7 +107,13 @@ def _parser(paper: PaperWiring) -> argparse.ArgumentParser:
     resume.add_argument(
         "--new-day", action="store_true", help="confirm resuming a run placed on an earlier trading day"
     )
-    for q in (run, resume):
+    quote = sub.add_parser("quote", help="quotes for trading symbols: LTP, bid, ask, band, open interest")
+    quote.add_argument("symbols", nargs="+", metavar="SYMBOL")
+    chain = sub.add_parser("chain", help="an option chain around the money, from the scrip master and quotes")
+    chain.add_argument("underlying", choices=sorted(BUNDLED))
+    chain.add_argument("--expiry", type=date.fromisoformat, help="YYYY-MM-DD (default: the nearest)")
+    chain.add_argument("--strikes", type=int, default=10, help="strikes either side of the money")
+    for q in (run, resume, quote, chain):
         _paper_options(q, _fault_parser(paper.fault_kinds))
         q.add_argument("--live", action="store_true", help="send real orders through Kotak Neo")
         q.add_argument("--yes-send-live-orders", action="store_true", help="confirm live mode")
@@ -106,6 +127,19 @@ def _parser(paper: PaperWiring) -> argparse.ArgumentParser:
     run.add_argument("--hedge-first", action="store_true")
     run.add_argument("--hedge-wait", default="10", help="hedge-first: seconds the BUY legs may take to fill")
     run.add_argument("--login-per-order", action="store_true", help="the seed's baseline: log in for every order")
+    run.add_argument("--price", choices=[m.value for m in PriceMode], default="market")
+    run.add_argument("--price-from", choices=[m.value for m in PriceFrom], default="mid")
+    buffer = run.add_mutually_exclusive_group()
+    buffer.add_argument("--buffer-pct", type=_non_negative, default=1.0, help="limit: % beyond the quote's price")
+    buffer.add_argument("--buffer-ticks", type=int, default=0, help="limit: ticks beyond the quote's price")
+    run.add_argument("--chase-s", type=_non_negative, default=2.0, help="limit: seconds before a step")
+    run.add_argument("--chase-steps", type=int, default=3, help="limit: steps at most (0: not chased)")
+    run.add_argument("--chase-step-pct", type=_non_negative, default=1.0)
+    run.add_argument("--chase-max-pct", type=_non_negative, default=5.0, help="limit: furthest from the first price")
+    run.add_argument("--on-unfilled", choices=[m.value for m in OnUnfilled], default="cancel")
+    run.add_argument(
+        "--ignore-funds", action="store_true", help="paper only: send even when the margin exceeds the funds"
+    )
     run.add_argument(
         "--again",
         metavar="RUN_ID",
@@ -132,6 +166,7 @@ def _paper_options(q: argparse.ArgumentParser, fault: Callable[[str], tuple[str,
     q.add_argument("--seed", type=int, default=0)
     q.add_argument("--fault", type=fault, action="append", default=[], metavar="KIND=RATE")
     q.add_argument("--reject-rate", type=_non_negative, default=0.0)
+    q.add_argument("--funds", type=_non_negative, default=None, help="paper account's funds in rupees")
     q.add_argument("--orders-per-s", type=int, default=10, help="governor: orders per rolling second")
     q.add_argument(
         "--time-scale",
@@ -210,6 +245,8 @@ def _engine(args: argparse.Namespace, paper: PaperWiring) -> Engine:
         "profile": args.profile,
         "today": args.paper_today,
     }
+    if args.funds is not None:
+        options["funds"] = args.funds
     engine = paper.engine(options, args.journal, args.timeout)
     engine.share_rate_limits(folder, orders_per_s=args.orders_per_s, window_s=window_s)
     if args.crash_after == "send":
@@ -225,6 +262,7 @@ def _event_json(e: OrderEvent) -> dict[str, Any]:
         "source": e.source.value,
         "filled_qty": e.filled_qty,
         "order_id": e.order_no,
+        "price": e.price,
         "note": e.note,
     }
 
@@ -242,6 +280,10 @@ def _order_json(o: OrderResult, events: tuple[OrderEvent, ...]) -> dict[str, Any
         "status": o.status.value,
         "filled_qty": o.filled_qty,
         "avg_price": o.avg_price,
+        "price": o.price,
+        "arrival_mid": o.arrival_mid,
+        "slippage": order_slippage(o),
+        "modifies": o.modifies,
         "attempts": o.attempts,
         "latency_ms": None if o.latency_ms is None else round(o.latency_ms, 3),
         "error": o.error,
@@ -253,7 +295,9 @@ def report(result: RunResult, engine: Engine) -> dict[str, Any]:
     """What `run --json` prints: the run, each order with its history, and (paper) the exchange's own book."""
     tags = {o.tag for o in result.orders}
     events = engine.journal.events(result.run_id)
-    summary = summarize(result.config, result.state, engine.journal.orders(result.run_id) or result.orders)
+    journalled = engine.journal.orders(result.run_id) or list(result.orders)
+    summary = summarize(result.config, result.state, journalled)
+    filled = fills(journalled)
     book = (
         None
         if engine.exchange is None
@@ -294,6 +338,21 @@ def report(result: RunResult, engine: Engine) -> dict[str, Any]:
             }
             for g in summary.legs
         ],
+        "net_premium": filled.net_premium,
+        "slippage_total": filled.slippage_total,
+        "fills": [
+            {
+                "leg": g.leg,
+                "symbol": g.symbol,
+                "side": g.side.value,
+                "filled_qty": g.filled_units,
+                "avg_price": g.avg_price,
+                "premium": g.premium,
+                "slippage": g.slippage,
+            }
+            for g in filled.legs
+        ],
+        "pricing": result.config.pricing.text,
         "state": result.state.value,
         "mode": result.config.mode.value,
         "pacing": result.config.pacing.value,
@@ -314,6 +373,9 @@ def _print_text(out: dict[str, Any]) -> None:
             f"{o['status']:<9} {o['order_id'] or '-':<16} {o['latency_ms'] or 0:8.1f} ms {o['error'] or ''}"
         )
     print(out["headline"])
+    slip = "not measured" if out["slippage_total"] is None else f"₹{out['slippage_total']:,.2f}"
+    kind = "credit" if out["net_premium"] >= 0 else "debit"
+    print(f"net {kind} ₹{abs(out['net_premium']):,.2f}, slippage {slip} against the mid at each batch's send")
     print(f"{out['batches']} batches, {out['logins']} login(s), {out['wall_s']:.3f} s")
     for w in out["warnings"]:
         print(f"warning: {w}", file=sys.stderr)
@@ -350,13 +412,28 @@ def _execute(args: argparse.Namespace, paper: PaperWiring) -> int:
             on_leg_failure=args.on_leg_failure,
             login_per_order=args.login_per_order,
             hedge_wait_s=args.hedge_wait,
+            pricing=Pricing(
+                mode=args.price,
+                source=args.price_from,
+                buffer_pct=args.buffer_pct,
+                buffer_ticks=args.buffer_ticks,
+                chase_s=args.chase_s,
+                chase_steps=args.chase_steps,
+                chase_step_pct=args.chase_step_pct,
+                chase_max_pct=args.chase_max_pct,
+                on_unfilled=args.on_unfilled,
+            ),
         )
         make_plan(config, today=date.today())  # malformed input is refused before anything is opened
+        if args.ignore_funds and args.live:
+            raise _Refused("--ignore-funds is for paper mode only")
         engine = _engine(args, paper)
         master = engine.scrip_master()
         if master.warning:
             print(f"warning: {master.warning}", file=sys.stderr)
-        run = engine.start(engine.plan(config), after_intent=_crash_hook(args, engine), again_of=args.again)
+        plan = engine.plan(config)
+        _check_before_sending(engine, plan, ignore_funds=args.ignore_funds)
+        run = engine.start(plan, after_intent=_crash_hook(args, engine), again_of=args.again)
     else:
         engine = _engine(args, paper)
         run = engine.resume(args.run_id, new_day=args.new_day)
@@ -369,6 +446,66 @@ def _execute(args: argparse.Namespace, paper: PaperWiring) -> int:
     return 0 if out["outcome"] == Outcome.CLEAN.value else 1
 
 
+def _check_before_sending(engine: Engine, plan: Plan, *, ignore_funds: bool) -> None:
+    """Prices inside the band and enough funds for the margin, or nothing is sent."""
+    funds = engine.check_before_sending(plan, ignore_funds=ignore_funds)
+    if funds is None:
+        print("warning: no scrip master: margin and funds are not checked", file=sys.stderr)
+    elif not funds.enough:
+        print(f"warning: {funds.text} Sent anyway (--ignore-funds, paper).", file=sys.stderr)
+
+
+def _market_data(args: argparse.Namespace, paper: PaperWiring) -> int:
+    """`quote` and `chain`: read-only, on the paper exchange unless --live."""
+    engine = _engine(args, paper)
+    if args.command == "quote":
+        quotes = engine.quotes(args.symbols)
+        rows = [{"symbol": symbol, **_quote_json(q)} for symbol, q in quotes.items()]
+        out: dict[str, Any] = {"quotes": rows}
+        lines = [
+            f"{r['symbol']:<24} ltp {r['ltp']:>10.2f}  bid {r['bid'] or 0:>10.2f}  ask {r['ask'] or 0:>10.2f}  "
+            f"band {r['low'] or 0:.2f}-{r['high'] or 0:.2f}  oi {r['oi']}"
+            for r in rows
+        ]
+    else:
+        expiry, spot, chain = engine.chain(args.underlying, args.expiry, args.strikes)
+        out = {"underlying": args.underlying, "expiry": expiry.isoformat(), "spot": spot, "rows": []}
+        for c in chain:
+            out["rows"].append(
+                {
+                    "symbol": c.symbol,
+                    "strike": c.strike,
+                    "right": c.right,
+                    "ltp": c.ltp,
+                    "bid": c.bid,
+                    "ask": c.ask,
+                    "oi": c.oi,
+                    "low": c.low,
+                    "high": c.high,
+                }
+            )
+        lines = [f"{args.underlying} {expiry:%d %b %Y}, spot {spot:.2f}"] + [
+            f"{r['strike']:>9.0f} {r['right']}  {r['symbol']:<24} ltp {r['ltp']:>9.2f}  bid {r['bid'] or 0:>9.2f}  "
+            f"ask {r['ask'] or 0:>9.2f}  oi {r['oi']}"
+            for r in out["rows"]
+        ]
+    print(json.dumps(out) if args.json else "\n".join(lines))
+    return 0
+
+
+def _quote_json(q: Quote) -> dict[str, Any]:
+    return {
+        "ltp": q.ltp,
+        "bid": q.bid,
+        "ask": q.ask,
+        "mid": q.mid,
+        "low": q.low,
+        "high": q.high,
+        "oi": q.oi,
+        "depth": {"buy": [list(level) for level in q.bids], "sell": [list(level) for level in q.asks]},
+    }
+
+
 def main(argv: Sequence[str] | None = None, *, paper: PaperWiring) -> int:
     """Exit 0 when every order filled, 1 when any did not, 2 for bad input (then nothing is sent)."""
     try:
@@ -376,6 +513,8 @@ def main(argv: Sequence[str] | None = None, *, paper: PaperWiring) -> int:
         if args.command == "symbols":
             print(symbols_text(args.underlying, args.legs, date.today()))
             return 0
+        if args.command in ("quote", "chain"):
+            return _market_data(args, paper)
         return _execute(args, paper)
     except TraderError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -7,7 +7,7 @@ expects and its own view of the book. The command line and the dashboard hand on
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -16,13 +16,26 @@ from typing import Any, Protocol
 from . import scrip
 from .broker import LIVE_BOOK_LAG_S, BookRow, Broker, GuardedTransport
 from .clock import SYSTEM, Clock
-from .errors import BookUnavailable, DuplicateRun, NewDay, NotResumable, StaleLease, TraderError
+from .errors import (
+    BookUnavailable,
+    DuplicateRun,
+    InsufficientFunds,
+    MarketDataUnavailable,
+    NewDay,
+    NotResumable,
+    PlanError,
+    StaleLease,
+    TraderError,
+)
 from .executor import Event, Run, earlier_day, never_left, new_run_id, on_day
 from .governor import Governor
 from .journal import DEFAULT_PATH, REPEAT_WINDOW_S, Journal
-from .model import EventSource, OrderResult, OrderStatus, Plan, RunConfig, RunRecord, RunState
+from .market import ChainRow, Funds, LegMargin, chain_rows, chain_window, plan_units
+from .model import EventSource, OrderResult, OrderStatus, OrderType, Plan, RunConfig, RunRecord, RunState
 from .planner import Latency
 from .planner import plan as make_plan
+from .pricing import check_band, limit_price
+from .quotes import INDEX_QUOTE, Quote
 from .scrip import ScripMaster
 from .session import READS_PER_S, Credentials, Session
 
@@ -103,9 +116,102 @@ class Engine:
             return self._scrip
 
     def plan(self, config: RunConfig) -> Plan:
-        """`config` checked against today's scrip master (or the bundled table) and split into batches."""
+        """`config` checked against today's scrip master (or the bundled table) and split into batches, with each
+        leg's instrument token when the scrip master lists it, for quotes and margin."""
         master = self.scrip_master()
-        return make_plan(config, today=master.day, instruments=master.contracts)
+        made = make_plan(config, today=master.day, instruments=master.contracts)
+        listed = [master.listed.get(leg.symbol) for leg in made.config.legs]
+        if all(listed):
+            return replace(made, tokens=tuple(row.token for row in listed if row is not None))
+        if config.pricing.limit:
+            raise PlanError(
+                "Limit pricing needs quotes, and quotes need today's scrip master, which could not be read: "
+                "use market pricing, or try again."
+            )
+        return made
+
+    # ----- prices and margin, before sending ----------------------------------------------
+    def quotes(self, symbols: Sequence[str]) -> dict[str, Quote]:
+        """Quotes by trading symbol. Raises PlanError for a symbol not listed, MarketDataUnavailable otherwise."""
+        master = self.scrip_master()
+        rows = []
+        for symbol in symbols:
+            row = master.listed.get(symbol.strip().upper())
+            if row is None:
+                raise PlanError(f"{symbol} is not in today's scrip master.")
+            rows.append(row)
+        by_token = self.broker().quotes([(r.segment.value, r.token) for r in rows])
+        return {r.symbol: by_token[r.token] for r in rows if r.token in by_token}
+
+    def spot(self, underlying: str) -> float:
+        """The underlying index's level from its own quote."""
+        segment, name = INDEX_QUOTE[underlying]
+        quote = self.broker().quotes([(segment, name)]).get(name)
+        if quote is None:
+            raise MarketDataUnavailable(f"no quote for the {underlying} index")
+        return quote.ltp
+
+    def chain(
+        self, underlying: str, expiry: date | None = None, strikes: int = 10
+    ) -> tuple[date, float, list[ChainRow]]:
+        """(expiry, spot, rows): `strikes` strikes either side of the money on `expiry` (the nearest by default)."""
+        master = self.scrip_master()
+        expiries = master.expiries(underlying)
+        if not expiries:
+            raise PlanError(f"Today's scrip master lists no {underlying} options.")
+        expiry = expiry or expiries[0]
+        if expiry not in expiries:
+            listed = ", ".join(f"{d:%Y-%m-%d}" for d in expiries)
+            raise PlanError(f"{underlying} has no expiry on {expiry:%Y-%m-%d}; listed: {listed}.")
+        level = self.spot(underlying)
+        window = chain_window(master.chain(underlying, expiry), level, strikes)
+        by_token = self.broker().quotes([(c.segment.value, c.token) for c in window])
+        return expiry, level, chain_rows(window, by_token)
+
+    def funds(self, plan: Plan) -> Funds:
+        """The plan's margin leg by leg (each leg's whole quantity as one order, at its quote's price for limit
+        pricing) against the account's available funds."""
+        if not plan.tokens:
+            raise MarketDataUnavailable("margin needs today's scrip master, which could not be read")
+        broker = self.broker()
+        units = plan_units(plan)
+        quotes = broker.quotes([(leg.segment.value, t) for leg, t in zip(plan.config.legs, plan.tokens, strict=True)])
+        legs = []
+        for i, leg in enumerate(plan.config.legs):
+            quote = quotes.get(plan.tokens[i])
+            price = None
+            if quote is not None and plan.config.pricing.limit:
+                price = limit_price(quote, leg.side, plan.config.pricing, plan.ticks[i])
+            elif leg.order_type is OrderType.LIMIT:
+                price = leg.price
+            first = next(o for o in plan.orders if o.leg == i + 1)
+            legs.append(
+                LegMargin(leg.symbol, leg.side, units[i], broker.margin(first, plan.tokens[i], units[i], price))
+            )
+        return Funds(tuple(legs), broker.funds())
+
+    def check_before_sending(self, plan: Plan, *, ignore_funds: bool = False) -> Funds | None:
+        """Fixed limits inside the band and enough funds for the margin, or InsufficientFunds / PlanError and
+        nothing is sent. `ignore_funds` (paper only) lets a short plan go. None when there is no scrip master to
+        check against."""
+        if not plan.tokens:
+            return None
+        self.check_prices(plan)
+        funds = self.funds(plan)
+        if not funds.enough and not (ignore_funds and self.paper):
+            raise InsufficientFunds(f"Not sent: {funds.text}")
+        return funds
+
+    def check_prices(self, plan: Plan) -> None:
+        """A limit the trader fixed must sit inside today's band: refused before sending, never moved."""
+        fixed = [(i, leg) for i, leg in enumerate(plan.config.legs) if leg.order_type is OrderType.LIMIT]
+        if not fixed or not plan.tokens:
+            return
+        quotes = self.broker().quotes([(leg.segment.value, plan.tokens[i]) for i, leg in fixed])
+        for i, leg in fixed:
+            quote = quotes.get(plan.tokens[i])
+            if quote is not None:
+                check_band(leg.price, quote)
 
     def broker(self, *, login_per_order: bool = False) -> Broker:
         return Broker(self.session, login_per_order=login_per_order, book_lag_s=self.book_lag_s)

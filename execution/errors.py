@@ -65,3 +65,11 @@ class RecentlyPlaced(DuplicateRun):
 
 class SameSubmission(DuplicateRun):
     """This click (its submission id) already started a run: a double click or a rerun of one click."""
+
+
+class MarketDataUnavailable(TraderError):
+    """Quotes, margin or funds could not be read: nothing is priced or sent from a guess."""
+
+
+class InsufficientFunds(PlanError):
+    """The plan needs more margin than the account has."""

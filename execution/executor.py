@@ -12,9 +12,9 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from .broker import BookRow, Broker, Submission
+from .broker import BookRow, Broker, Outcome, Submission
 from .clock import IST, SYSTEM, Clock, sleep_until
-from .errors import BookUnavailable, JournalError, TraderError
+from .errors import BookUnavailable, JournalError, MarketDataUnavailable, TraderError
 from .journal import Journal
 from .model import (
     Batch,
@@ -23,8 +23,10 @@ from .model import (
     EventSource,
     Mode,
     OnLegFailure,
+    OnUnfilled,
     OrderResult,
     OrderStatus,
+    OrderType,
     Pacing,
     Plan,
     PlannedOrder,
@@ -32,6 +34,8 @@ from .model import (
     RunState,
     Side,
 )
+from .pricing import chase_prices, limit_price
+from .quotes import Quote
 
 Slot = tuple[int, int]  # (batch, leg): one planned order, whatever tags it was sent under
 
@@ -81,6 +85,9 @@ SETTLE_ROUNDS = 3
 HEARTBEAT_S = 1.0
 # The orders that open a batch are marked as leaving this long before the delay ends.
 MARK_LEAD_S = 0.005
+# A batch's quotes are read this long before it leaves, so the price and the arrival mid are fresh and the read
+# (Neo's quotes take 250 to 350 ms, docs/functions/market_data/quotes.md) stays inside the delay.
+QUOTE_LEAD_S = 0.5
 CHECKING_BOOK = "checking the order book"
 _NOT_SENT = "not sent: the run stopped first"
 _NEVER_LEFT = "never sent: the run died before this order's turn"
@@ -129,6 +136,8 @@ class Run:
         self._phase = "starting"
         self._next_at: float | None = None
         self._exists: set[str] = set()  # tags the exchange said it has, though its book did not show them
+        self._quotes: dict[Slot, Quote] = {}  # each order's quote when its batch was priced
+        self._limits: dict[Slot, float] = {}  # each limit-priced order's first price
         self._logins0 = self.session.logins
         self._start_mono = self._end_mono = clock.monotonic()
         self._start_wall = clock.wall()
@@ -300,8 +309,9 @@ class Run:
                     if self.plan.config.pacing is Pacing.GAP
                     else first_start + ran * self.plan.config.delay_s
                 )
-                self._wait_for_batch(batch, target, leading)
+                self._wait_for_batch(batch, target, leading, orders)
             else:
+                self._price(batch, orders)
                 self._mark_leaving(leading)
             if self._stop.is_set():
                 return
@@ -311,18 +321,57 @@ class Run:
             last_end = self._one_batch(batch, orders, start, pool)
             ran += 1
 
-    def _wait_for_batch(self, batch: Batch, target: float, leading: list[PlannedOrder]) -> None:
-        """Wait out the delay; the orders that leave first are marked as leaving in its last moments, so that
-        journal write stays off the batch's path."""
+    def _wait_for_batch(
+        self, batch: Batch, target: float, leading: list[PlannedOrder], orders: list[PlannedOrder]
+    ) -> None:
+        """Wait out the delay; the batch is priced, and the orders that leave first are marked as leaving, in its
+        last moments, so those reads and that journal write stay off the batch's path."""
         with self._lock:
             self._next_at = target
             self._phase = "waiting for the next batch"
         self._emit(EventKind.WAITING, f"next batch in {max(0.0, target - self.clock.monotonic()):.2f} s", batch.number)
+        if self.plan.tokens and not sleep_until(target - QUOTE_LEAD_S, self._stop, clock=self.clock):
+            return
+        self._price(batch, orders)
         if sleep_until(target - MARK_LEAD_S, self._stop, clock=self.clock):
             self._mark_leaving(leading)
         sleep_until(target, self._stop, clock=self.clock)
         with self._lock:
             self._next_at = None
+
+    @property
+    def _chased(self) -> bool:
+        """Limit pricing: each batch's orders are worked (moved, then cancelled or left) before the next batch."""
+        return self.plan.config.pricing.limit and bool(self.plan.tokens)
+
+    def _price(self, batch: Batch, orders: list[PlannedOrder]) -> None:
+        """Read the batch's quotes: the mid each order's slippage is measured from and, for limit pricing, its
+        price. A limit-priced batch with no quote is not sent: nothing is priced from a guess."""
+        if not self.plan.tokens:
+            return
+        c = self.plan.config
+        pairs = sorted({(c.legs[o.leg - 1].segment.value, self.plan.tokens[o.leg - 1]) for o in orders})
+        try:
+            quotes = self.broker.quotes(pairs)
+            missing = [o.leg_spec.symbol for o in orders if self.plan.tokens[o.leg - 1] not in quotes]
+            if missing:
+                raise MarketDataUnavailable(f"no quote for {', '.join(missing)}")
+        except MarketDataUnavailable as exc:
+            if c.pricing.limit:
+                self._emit(
+                    EventKind.WARNING, f"Stopped: batch {batch.number} could not be priced: {exc}.", batch.number
+                )
+                self._stop.set()
+            else:
+                self._emit(EventKind.WARNING, f"Batch {batch.number}: {exc}; its slippage is not measured.")
+            return
+        for o in orders:
+            quote = quotes[self.plan.tokens[o.leg - 1]]
+            self._quotes[o.batch, o.leg] = quote
+            if c.pricing.limit:
+                self._limits[o.batch, o.leg] = limit_price(
+                    quote, o.leg_spec.side, c.pricing, self.plan.ticks[o.leg - 1]
+                )
 
     def _one_batch(self, batch: Batch, orders: list[PlannedOrder], start: float, pool: ThreadPoolExecutor) -> float:
         """Place one batch, confirm it from the book and check its legs; return when its last reply came."""
@@ -333,10 +382,13 @@ class Run:
             self._timings.append(BatchTiming(batch.number, start, self._end_mono))
         self._emit(EventKind.BATCH, f"batch {batch.number}/{len(self.plan.batches)} done", batch.number)
         results = self._confirm(results, pool)
+        if self._chased:
+            results = self._chase(results, pool)
         if self._check_legs(batch, results) and self.plan.config.on_leg_failure is OnLegFailure.STOP:
             self._emit(EventKind.WARNING, "Stopped: a leg failed and on-leg-failure is 'stop'. Nothing more is sent.")
             self._stop.set()
-        return self._end_mono
+        # With a chase the batch lasts until its orders are filled or given up: the delay counts from then.
+        return self.clock.monotonic() if self._chased else self._end_mono
 
     def _finish(self, final: RunState) -> None:
         """Record how the run ended and let go of the account. Always marks the run done, whatever fails."""
@@ -370,6 +422,11 @@ class Run:
 
     def _result(self, order: PlannedOrder, status: OrderStatus, **kw: Any) -> OrderResult:
         leg = order.leg_spec
+        slot = (order.batch, order.leg)
+        quote = self._quotes.get(slot)
+        fixed = leg.price if leg.order_type is OrderType.LIMIT else None
+        kw.setdefault("price", self._limits.get(slot, fixed))
+        kw.setdefault("arrival_mid", None if quote is None else quote.mid)
         return OrderResult(
             order.batch,
             order.leg,
@@ -398,7 +455,11 @@ class Run:
         for number, wave in enumerate(waves):
             if number:
                 # The hedge must be filled, not just accepted, before anything is sold against it.
-                results = self._confirm(results, pool, wait_s=c.hedge_wait_s)
+                results = (
+                    self._chase(self._confirm(results, pool), pool)
+                    if self._chased
+                    else self._confirm(results, pool, wait_s=c.hedge_wait_s)
+                )
                 if not all(r.status.ok for r in results):
                     results += self._drop_naked(results, wave)
                     continue
@@ -429,8 +490,10 @@ class Run:
         if self._stop.is_set() or not self.session.governor.acquire(self._stop):
             return self._store(self._result(order, OrderStatus.SKIPPED, error=_NOT_SENT), EventSource.SEND)
         submit_mono, submit_wall = self.clock.monotonic(), self.clock.wall()
-        self._emit(EventKind.SENT, f"{order.leg_spec.label} {order.quantity} units", order.batch, order.leg)
-        sub = self.broker.submit(order, tag, self._stop)
+        limit = self._limits.get((order.batch, order.leg))
+        at = "" if limit is None else f" at ₹{limit:.2f}"
+        self._emit(EventKind.SENT, f"{order.leg_spec.label} {order.quantity} units{at}", order.batch, order.leg)
+        sub = self.broker.submit(order, tag, self._stop, price=self._limits.get((order.batch, order.leg)))
         ack_mono = self.clock.monotonic()
         row = sub.row
         result = self._store(
@@ -463,6 +526,82 @@ class Run:
             order.leg,
         )
         return result
+
+    def _chase(self, results: list[OrderResult], pool: ThreadPoolExecutor) -> list[OrderResult]:
+        """Limit orders not filled within chase_s are moved a step towards a fill, up to the policy's steps and
+        distance; one still unfilled after its last wait is cancelled or left resting, as the trader chose.
+
+        A price is only moved on an order the book shows working; one not yet shown is waited for. Every move and
+        cancel is journalled with its price. Not cut short by Stop: an order already working is finished."""
+        p = self.plan.config.pricing
+        start = self.clock.monotonic()
+        due = {r.tag: start + p.chase_s for r in results}
+        ladder = {r.tag: self._ladder(r) for r in results}
+        given_up: set[str] = set()
+        cancelled: list[str] = []
+        # However the book lags, the chase ends: every step's wait, and a settle window for the last reads.
+        deadline = start + (p.chase_steps + 1) * p.chase_s + self.broker.settle_s
+        self._set_phase("chasing unfilled orders")
+        while True:
+            working = [r for r in results if r.status.in_flight and r.tag not in given_up]
+            now = self.clock.monotonic()
+            if not working or now >= deadline:
+                break
+            wait = max(0.0, min(due[r.tag] for r in working) - now)
+            results = self._confirm(results, pool, wait_s=wait)
+            now = self.clock.monotonic()
+            for i, r in enumerate(results):
+                if r.status is not OrderStatus.OPEN or r.tag in given_up or now < due[r.tag] or not r.order_no:
+                    continue
+                if ladder[r.tag]:
+                    results[i] = self._move(r, ladder[r.tag].pop(0))
+                    due[r.tag] = self.clock.monotonic() + p.chase_s
+                else:
+                    given_up.add(r.tag)
+                    if self._give_up(r):
+                        cancelled.append(r.tag)
+        if not cancelled:
+            return results
+        # What the cancels did, as the book shows it; an order left resting is not waited for.
+        settled = {
+            r.tag: r for r in self._confirm([r for r in results if r.tag in cancelled], pool, self.broker.settle_s)
+        }
+        return [settled.get(r.tag, r) for r in results]
+
+    def _ladder(self, r: OrderResult) -> list[float]:
+        slot = (r.batch, r.leg)
+        if slot not in self._limits or slot not in self._quotes:
+            return []
+        p = self.plan.config.pricing
+        return list(chase_prices(self._limits[slot], r.side, p, self.plan.ticks[r.leg - 1], self._quotes[slot]))
+
+    def _move(self, r: OrderResult, price: float) -> OrderResult:
+        """One step of the chase: the modify, and its record whatever the reply (the book settles the rest)."""
+        reply = self.broker.modify(str(r.order_no), price, r.quantity)
+        label = f"{r.side.name} {r.symbol}"
+        if reply.outcome is Outcome.REJECTED:
+            self._emit(EventKind.DONE, f"{label}: not moved ({reply.message})", r.batch, r.leg)
+            return r
+        note = None if reply.outcome is Outcome.ACCEPTED else f"moved to ₹{price:.2f}? {reply.message}"
+        moved = replace(r, price=price, modifies=r.modifies + 1, error=note or r.error)
+        self._emit(
+            EventKind.SENT, f"{label} moved to ₹{price:.2f} (filled {r.filled_qty}/{r.quantity})", r.batch, r.leg
+        )
+        return self._store(moved, EventSource.MODIFY)
+
+    def _give_up(self, r: OrderResult) -> bool:
+        """The chase is over for this order: cancel what is unfilled (True), or leave it resting, as chosen."""
+        label = f"{r.side.name} {r.symbol} {r.filled_qty} of {r.quantity} units filled at ₹{r.price or 0:.2f}"
+        if self.plan.config.pricing.on_unfilled is OnUnfilled.LEAVE:
+            self._emit(EventKind.WARNING, f"Batch {r.batch}: {label}; the rest is left resting.", r.batch, r.leg)
+            return False
+        reply = self.broker.cancel(str(r.order_no))
+        self._emit(EventKind.WARNING, f"Batch {r.batch}: {label}; the rest is cancelled.", r.batch, r.leg)
+        note = "the chase ended unfilled: cancel sent" + (
+            "" if reply.outcome is Outcome.ACCEPTED else f" ({reply.message})"
+        )
+        self._store(replace(r, error=note), EventSource.CANCEL)
+        return True
 
     def _confirm(
         self, results: list[OrderResult], pool: ThreadPoolExecutor, wait_s: float = 0.0, rounds: int = 1

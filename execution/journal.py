@@ -33,6 +33,7 @@ from .model import (
     OrderType,
     Pacing,
     PlannedOrder,
+    Pricing,
     Product,
     RunConfig,
     RunRecord,
@@ -119,7 +120,30 @@ CREATE TABLE leases (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+# Version 3: prices. Each order's working limit, the mid when its batch was sent (what slippage is measured from)
+# and how often the chase moved it; a price change is history too, so the trigger that writes history is rebuilt.
+_V3 = """
+ALTER TABLE orders ADD COLUMN price REAL;
+ALTER TABLE orders ADD COLUMN arrival_mid REAL;
+ALTER TABLE orders ADD COLUMN modifies INTEGER DEFAULT 0;
+ALTER TABLE order_events ADD COLUMN price REAL;
+DROP TRIGGER orders_history_new;
+DROP TRIGGER orders_history_change;
+CREATE TRIGGER orders_history_new AFTER INSERT ON orders
+    BEGIN INSERT INTO order_events (tag, wall, status, source, filled_qty, order_no, note, price)
+    VALUES (NEW.tag, NEW.updated_wall, NEW.status, NEW.source, COALESCE(NEW.filled_qty, 0), NEW.order_no, NEW.error,
+        NEW.price);
+    END;
+CREATE TRIGGER orders_history_change AFTER UPDATE ON orders
+    WHEN OLD.status IS NOT NEW.status OR OLD.filled_qty IS NOT NEW.filled_qty OR OLD.order_no IS NOT NEW.order_no
+        OR OLD.error IS NOT NEW.error OR OLD.price IS NOT NEW.price
+    BEGIN INSERT INTO order_events (tag, wall, status, source, filled_qty, order_no, note, price)
+    VALUES (NEW.tag, NEW.updated_wall, NEW.status, NEW.source, COALESCE(NEW.filled_qty, 0), NEW.order_no, NEW.error,
+        NEW.price);
+    END;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _ORDER_COLUMNS = (
@@ -144,6 +168,9 @@ _ORDER_COLUMNS = (
     "updated_wall",
     "source",
     "day",
+    "price",
+    "arrival_mid",
+    "modifies",
 )
 # An upsert keeps the row (and its rowid, the order in which a leg's tags were made) in place.
 _UPSERT = (
@@ -153,7 +180,12 @@ _UPSERT = (
 )
 _SENDING = "UPDATE orders SET submit_wall=? WHERE tag IN ({marks})"
 _RUN_FIELDS = frozenset({"state", "logins", "wall_s", "start_wall", "end_wall", "warnings"})
-_ENUMS: dict[str, Callable[[Any], Any]] = {"mode": Mode, "pacing": Pacing, "on_leg_failure": OnLegFailure}
+_ENUMS: dict[str, Callable[[Any], Any]] = {
+    "mode": Mode,
+    "pacing": Pacing,
+    "on_leg_failure": OnLegFailure,
+    "pricing": lambda stored: Pricing(**_known(Pricing, dict(stored), {})),
+}
 _LEG_ENUMS: dict[str, Callable[[Any], Any]] = {
     "side": Side,
     "segment": Segment,
@@ -315,6 +347,9 @@ def _order_record(r: sqlite3.Row) -> OrderResult:
         r["ack_wall"],
         r["attempts"] or 0,
         date.fromisoformat(r["day"]) if r["day"] else None,
+        r["price"],
+        r["arrival_mid"],
+        r["modifies"] or 0,
     )
 
 
@@ -328,6 +363,7 @@ def _event(r: sqlite3.Row) -> OrderEvent:
         r["filled_qty"],
         r["order_no"],
         r["note"],
+        r["price"],
     )
 
 
@@ -610,6 +646,9 @@ class Journal:
             now,
             source.value,
             (result.day or date.today()).isoformat(),
+            result.price,
+            result.arrival_mid,
+            result.modifies,
         )
         try:
             if leaving:

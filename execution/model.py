@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import date
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -80,6 +80,23 @@ class OnLegFailure(StrEnum):
     STOP = "stop"
 
 
+class PriceMode(StrEnum):
+    MARKET = "market"  # MKT: Kotak makes it a limit at its protection price, which may rest or fill partly
+    LIMIT = "limit"  # a protected limit from the quote, chased if it does not fill
+
+
+class PriceFrom(StrEnum):
+    BID = "bid"
+    ASK = "ask"
+    MID = "mid"
+    LTP = "ltp"
+
+
+class OnUnfilled(StrEnum):
+    CANCEL = "cancel"
+    LEAVE = "leave"
+
+
 class OrderStatus(StrEnum):
     PENDING = "pending"  # intent journalled, not yet known to the exchange
     PLACED = "placed"  # accepted by the exchange, outcome not yet confirmed
@@ -154,6 +171,8 @@ class EventSource(StrEnum):
     RECONCILE = "reconcile"  # the tag looked up after an unclear reply
     RESUME = "resume"  # Resume settled it against the book
     RECOVERY = "recovery"  # start-up settled a run that died
+    MODIFY = "modify"  # the chase moved the order's limit price
+    CANCEL = "cancel"  # the chase gave up and cancelled what had not filled
     MIGRATION = "migration"  # the state an order had when its journal was upgraded
 
 
@@ -216,6 +235,71 @@ class Leg:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Pricing:
+    """How each leg is priced. A limit is the quote's `source` moved by the buffer towards a fill (up for a BUY,
+    down for a SELL), on the tick and inside the band. An order not filled within `chase_s` is moved a step, up to
+    `chase_steps` times and never past `chase_max_pct` from its first price; then it is cancelled or left resting."""
+
+    mode: PriceMode = PriceMode.MARKET
+    source: PriceFrom = PriceFrom.MID
+    buffer_pct: float = 1.0
+    buffer_ticks: int = 0  # when set, the buffer is this many ticks instead of a percentage
+    chase_s: float = 2.0
+    chase_steps: int = 3
+    chase_step_pct: float = 1.0
+    chase_max_pct: float = 5.0
+    on_unfilled: OnUnfilled = OnUnfilled.CANCEL
+
+    def __post_init__(self) -> None:
+        _strict(
+            self,
+            {
+                "mode": (PriceMode, "Price"),
+                "source": (PriceFrom, "Price from"),
+                "on_unfilled": (OnUnfilled, "If unfilled"),
+            },
+            {},
+        )
+        for name, what in (
+            ("buffer_pct", "Buffer %"),
+            ("chase_s", "Chase seconds"),
+            ("chase_step_pct", "Chase step %"),
+            ("chase_max_pct", "Chase limit %"),
+        ):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1000:
+                raise PlanError(f"{what} must be a number from 0, got {value!r}.")
+        for name, what in (("buffer_ticks", "Buffer ticks"), ("chase_steps", "Chase steps")):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
+                raise PlanError(f"{what} must be a whole number from 0 to 100, got {value!r}.")
+        if self.mode is PriceMode.LIMIT and self.chase_steps and self.chase_s <= 0:
+            raise PlanError("Chase seconds must be above 0 when the order is chased.")
+
+    @property
+    def limit(self) -> bool:
+        return self.mode is PriceMode.LIMIT
+
+    @property
+    def buffer_text(self) -> str:
+        return f"{self.buffer_ticks} ticks" if self.buffer_ticks else f"{self.buffer_pct:g} %"
+
+    @property
+    def text(self) -> str:
+        """The policy in one line, as the plan preview shows it."""
+        if not self.limit:
+            return "Market: Kotak sends each order as a limit at its protection price (1 to 10 % from the LTP)."
+        end = "cancel what is left" if self.on_unfilled is OnUnfilled.CANCEL else "leave it resting"
+        chase = f"if not filled in {self.chase_s:g} s, {end}"
+        if self.chase_steps:
+            chase = (
+                f"if not filled in {self.chase_s:g} s, move it {self.chase_step_pct:g} % towards a fill, up to "
+                f"{self.chase_steps} times and at most {self.chase_max_pct:g} % from its first price; then {end}"
+            )
+        return f"Limit at the {self.source.value} ± {self.buffer_text}, on the tick, inside the band; {chase}."
+
+
+@dataclass(frozen=True, kw_only=True)
 class RunConfig:
     legs: tuple[Leg, ...]
     total_lots: int
@@ -227,8 +311,11 @@ class RunConfig:
     on_leg_failure: OnLegFailure = OnLegFailure.CONTINUE
     login_per_order: bool = False  # the seed's "before": a fresh login for every order
     hedge_wait_s: float = 10.0  # hedge-first: how long the BUY legs may take to fill before the SELLs are dropped
+    pricing: Pricing = field(default_factory=Pricing)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.pricing, Pricing):
+            raise PlanError(f"Pricing must be a pricing policy, got {self.pricing!r}.")
         if isinstance(self.legs, (str, bytes)) or not hasattr(self.legs, "__iter__"):
             raise PlanError(f"Legs must be a list of legs, got {self.legs!r}.")
         object.__setattr__(self, "legs", tuple(self.legs))
@@ -261,6 +348,9 @@ class Plan:
     lot_sizes: tuple[int, ...]  # one per leg
     batches: tuple[Batch, ...]
     freeze_qty: tuple[int, ...] = ()  # one per leg: the exchange's largest single order, in units
+    _: KW_ONLY
+    ticks: tuple[float, ...] = ()  # one per leg: the smallest price step, in rupees
+    tokens: tuple[str, ...] = ()  # one per leg: the scrip master's instrument token, for quotes and margin
 
     @property
     def max_lots_per_batch(self) -> int:
@@ -301,6 +391,9 @@ class OrderResult:
     ack_wall: float | None = None
     attempts: int = 0
     day: date | None = None  # the trading day of its intent: only that day's book can show it
+    price: float | None = None  # the limit it works at now (None: a market order)
+    arrival_mid: float | None = None  # the quote's mid when its batch was sent: what slippage is measured from
+    modifies: int = 0  # how often the chase moved its price
 
     @property
     def latency_ms(self) -> float | None:
@@ -321,6 +414,7 @@ class OrderEvent:
     filled_qty: int = 0
     order_no: str | None = None
     note: str | None = None
+    price: float | None = None
 
 
 @dataclass(frozen=True)

@@ -154,7 +154,13 @@ def plan(config: RunConfig, today: date | None = None, instruments: Mapping[str,
     clean = replace(
         config, legs=legs, total_lots=total, lots_per_batch=per_batch, delay_s=delay, hedge_wait_s=hedge_wait
     )
-    return Plan(clean, tuple(i.lot_size for i in insts), tuple(batches), tuple(i.freeze_qty for i in insts))
+    return Plan(
+        clean,
+        tuple(i.lot_size for i in insts),
+        tuple(batches),
+        tuple(i.freeze_qty for i in insts),
+        ticks=tuple(i.tick for i in insts),
+    )
 
 
 @dataclass(frozen=True)

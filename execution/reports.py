@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from .fills import fills, order_slippage, order_slippage_pct
 from .model import OrderEvent, OrderResult, RunConfig, RunRecord
 from .outcome import Summary, lots_text, underlying_of
 
@@ -22,14 +23,19 @@ ORDER_COLUMNS = [
     "status",
     "filled_lots",
     "filled_units",
+    "price",
     "avg_price",
+    "arrival_mid",
+    "slippage_rs",
+    "slippage_pct",
+    "modifies",
     "start",
     "end",
     "latency_ms",
     "attempts",
     "error",
 ]
-EVENT_COLUMNS = ["time", "status", "source", "filled_units", "order_no", "note"]
+EVENT_COLUMNS = ["time", "status", "source", "filled_units", "price", "order_no", "note"]
 HISTORY_COLUMNS = [
     "when",
     "run",
@@ -45,7 +51,19 @@ HISTORY_COLUMNS = [
     "failures",
     "total_s",
 ]
-BATCH_COLUMNS = ["batch", "lots", "legs", "start", "batch_ms", "one_by_one_ms", "saved_ms", "saved_pct"]
+BATCH_COLUMNS = [
+    "batch",
+    "lots",
+    "legs",
+    "start",
+    "batch_ms",
+    "one_by_one_ms",
+    "saved_ms",
+    "saved_pct",
+    "slippage_rs",
+    "slippage_pct",
+]
+FILL_COLUMNS = ["leg", "symbol", "side", "filled_units", "avg_price", "premium_rs", "slippage_rs", "slippage_pct"]
 # What a screen calls each column: the trader's words, with units and the time zone.
 LABELS = {
     "batch": "Batch",
@@ -60,6 +78,12 @@ LABELS = {
     "filled_lots": "Filled lots",
     "filled_units": "Filled units",
     "avg_price": "Avg price (₹)",
+    "price": "Limit (₹)",
+    "arrival_mid": "Mid at send (₹)",
+    "slippage_rs": "Slippage (₹)",
+    "slippage_pct": "Slippage (%)",
+    "modifies": "Moves",
+    "premium_rs": "Premium (₹, + received)",
     "start": "Sent (IST)",
     "end": "Acknowledged (IST)",
     "latency_ms": "Reply (ms)",
@@ -107,7 +131,12 @@ def orders_frame(orders: Iterable[OrderResult]) -> pd.DataFrame:
             "status": o.status.value,
             "filled_lots": round(o.filled_qty * o.lots / o.quantity, 2) if o.quantity else 0.0,
             "filled_units": o.filled_qty,
+            "price": o.price,
             "avg_price": o.avg_price,
+            "arrival_mid": o.arrival_mid,
+            "slippage_rs": order_slippage(o),
+            "slippage_pct": order_slippage_pct(o),
+            "modifies": o.modifies,
             "start": o.submit_wall,
             "end": o.ack_wall,
             "latency_ms": o.latency_ms,
@@ -130,6 +159,7 @@ def events_frame(events: Iterable[OrderEvent]) -> pd.DataFrame:
             "status": e.status.value,
             "source": e.source.value,
             "filled_units": e.filled_qty,
+            "price": e.price,
             "order_no": e.order_no or "",
             "note": e.note or "",
         }
@@ -140,9 +170,38 @@ def events_frame(events: Iterable[OrderEvent]) -> pd.DataFrame:
     return df
 
 
+def fills_frame(orders: Iterable[OrderResult]) -> pd.DataFrame:
+    """Per leg: units filled, weighted average price, premium received or paid, and slippage."""
+    rows = [
+        {
+            "leg": g.leg,
+            "symbol": g.symbol,
+            "side": g.side.name,
+            "filled_units": g.filled_units,
+            "avg_price": g.avg_price,
+            "premium_rs": g.premium,
+            "slippage_rs": g.slippage,
+            "slippage_pct": g.slippage_pct,
+        }
+        for g in fills(orders).legs
+    ]
+    return pd.DataFrame(rows, columns=FILL_COLUMNS)
+
+
+def _batch_slippage(orders: pd.DataFrame) -> pd.DataFrame:
+    """(₹, %) per batch from the orders frame: slippage over the value of the fills at the arrival mid."""
+    measured = orders.dropna(subset=["slippage_rs"]).assign(
+        value=lambda d: d["arrival_mid"].astype(float) * d["filled_units"]
+    )
+    g = measured.groupby("batch")
+    out = pd.DataFrame({"slippage_rs": g["slippage_rs"].sum(), "value": g["value"].sum()})
+    out["slippage_pct"] = (100.0 * out["slippage_rs"] / out["value"]).where(out["value"] > 0)
+    return out[["slippage_rs", "slippage_pct"]].round({"slippage_rs": 2, "slippage_pct": 3})
+
+
 def batches_frame(orders: pd.DataFrame) -> pd.DataFrame:
     """Per batch: how long it took (first send to last reply), what its legs one by one would have taken (the sum
-    of their reply times) and what sending them together saved."""
+    of their reply times), what sending them together saved, and its slippage against the arrival mid."""
     sent = orders.dropna(subset=["latency_ms"])
     if sent.empty:
         return pd.DataFrame(columns=BATCH_COLUMNS)
@@ -158,6 +217,7 @@ def batches_frame(orders: pd.DataFrame) -> pd.DataFrame:
     ).reset_index()
     df["saved_ms"] = df["one_by_one_ms"] - df["batch_ms"]
     df["saved_pct"] = (100.0 * df["saved_ms"] / df["one_by_one_ms"]).where(df["one_by_one_ms"] > 0, 0.0)
+    df = df.join(_batch_slippage(orders), on="batch")
     return df[BATCH_COLUMNS].round({"batch_ms": 3, "one_by_one_ms": 3, "saved_ms": 3, "saved_pct": 1})
 
 

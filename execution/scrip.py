@@ -12,17 +12,32 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
 import httpx
 
+from .clock import IST
 from .errors import TraderError
 from .instruments import BUNDLED, TABLE_AS_OF, Underlying
 from .model import Segment
 from .session import Session
 
 SEGMENTS = (Segment.NSE_FO, Segment.BSE_FO)
+NSE_EPOCH_SHIFT = 315_511_200  # seconds from 1970-01-01 to 1980-01-01, IST midnight as the SDK counts it
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One option as the scrip master lists it: what quotes, margin and the chain need."""
+
+    symbol: str
+    underlying: str
+    segment: Segment
+    token: str  # pSymbol: quotes and margin name an instrument by it
+    strike: float
+    right: str  # CE or PE
+    expiry: date
 
 
 @dataclass(frozen=True)
@@ -30,6 +45,16 @@ class ScripMaster:
     day: date
     contracts: Mapping[str, Underlying]  # by trading symbol
     warning: str | None = None  # set when the exchange's file could not be read and the bundled table stands in
+    listed: Mapping[str, Listed] = field(default_factory=dict)  # by trading symbol
+
+    def expiries(self, underlying: str) -> list[date]:
+        """The underlying's option expiries still trading, nearest first."""
+        return sorted({c.expiry for c in self.listed.values() if c.underlying == underlying and c.expiry >= self.day})
+
+    def chain(self, underlying: str, expiry: date) -> list[Listed]:
+        """One expiry's options, by strike, CE before PE."""
+        rows = [c for c in self.listed.values() if c.underlying == underlying and c.expiry == expiry]
+        return sorted(rows, key=lambda c: (c.strike, c.right))
 
     @property
     def from_exchange(self) -> bool:
@@ -38,7 +63,23 @@ class ScripMaster:
 
 def parse_scrip_csv(text: str) -> dict[str, Underlying]:
     """Option rows of one scrip-master file, by trading symbol; rows with unusable numbers are left out."""
-    out: dict[str, Underlying] = {}
+    return {symbol: rules for symbol, (rules, _) in parse_listing(text).items()}
+
+
+def _expiry(row: Mapping[str, str], segment: Segment) -> date | None:
+    """pExpiryDate in seconds; nse_fo counts from 1980-01-01, as the SDK's own reader adds back."""
+    try:
+        seconds = int(float(row["pExpiryDate"]))
+    except (KeyError, ValueError):
+        return None
+    if segment is Segment.NSE_FO:
+        seconds += NSE_EPOCH_SHIFT
+    return datetime.fromtimestamp(seconds, IST).date()
+
+
+def parse_listing(text: str) -> dict[str, tuple[Underlying, Listed | None]]:
+    """Each option row's rules and, when its token, strike and expiry read, its listing."""
+    out: dict[str, tuple[Underlying, Listed | None]] = {}
     for row in csv.DictReader(io.StringIO(text)):
         row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
         if row.get("pOptionType", "").upper() not in ("CE", "PE"):
@@ -53,7 +94,16 @@ def parse_scrip_csv(text: str) -> dict[str, Underlying]:
             continue
         name = row.get("pSymbolName", "").upper()
         weekday = BUNDLED[name].expiry_weekday if name in BUNDLED else 0
-        out[row["pTrdSymbol"].upper()] = Underlying(name, lot, freeze, segment, weekday, tick)
+        symbol = row["pTrdSymbol"].upper()
+        expiry = _expiry(row, segment)
+        try:
+            strike = float(row.get("dStrikePrice;") or row.get("dStrikePrice") or "") / 100.0
+        except ValueError:
+            strike = 0.0
+        listed = None
+        if expiry is not None and strike > 0 and row.get("pSymbol"):
+            listed = Listed(symbol, name, segment, row["pSymbol"], strike, row["pOptionType"].upper(), expiry)
+        out[symbol] = (Underlying(name, lot, freeze, segment, weekday, tick), listed)
     return out
 
 
@@ -61,6 +111,7 @@ def load(session: Session, today: date) -> ScripMaster:
     """The day's contracts for the F&O segments. Raises TraderError when the exchange's files cannot be read."""
     client = session.scrip_client()
     contracts: dict[str, Underlying] = {}
+    listed: dict[str, Listed] = {}
     with httpx.Client(transport=session.transport, timeout=max(session.timeout_s, 30.0)) as http:
         for segment in SEGMENTS:
             url = client.scrip_master(exchange_segment=segment.value)
@@ -73,10 +124,13 @@ def load(session: Session, today: date) -> ScripMaster:
                 raise TraderError(
                     f"the {segment} scrip master could not be downloaded ({type(exc).__name__})"
                 ) from None
-            contracts.update(parse_scrip_csv(response.text))
+            for symbol, (rules, row) in parse_listing(response.text).items():
+                contracts[symbol] = rules
+                if row is not None:
+                    listed[symbol] = row
     if not contracts:
         raise TraderError("the scrip master lists no options")
-    return ScripMaster(today, contracts)
+    return ScripMaster(today, contracts, listed=listed)
 
 
 def fallback(today: date, why: str) -> ScripMaster:

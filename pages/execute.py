@@ -18,12 +18,24 @@ from dashboard.forms import (
 )
 from dashboard.lock import guard
 from dashboard.outcomes import banner, ist, journal_summary, legs_table
+from dashboard.prices import chain_box
 from dashboard.registry import engine, is_live, registry
 from execution.engine import Engine
 from execution.errors import PlanError, RecentlyPlaced, SameSubmission, TraderError
 from execution.executor import Run
 from execution.instruments import BUNDLED
-from execution.model import Mode, OnLegFailure, Pacing, Plan, RunConfig, RunState
+from execution.model import (
+    Mode,
+    OnLegFailure,
+    OnUnfilled,
+    Pacing,
+    Plan,
+    PriceFrom,
+    PriceMode,
+    Pricing,
+    RunConfig,
+    RunState,
+)
 from execution.outcome import plural, summarize
 from execution.planner import estimate_seconds
 from execution.presets import REFERENCE_LEVEL, STRIKE_STEP, Preset, check_atm, check_preset, preset_legs
@@ -162,6 +174,74 @@ on_fail = c2[3].selectbox(
     help="Continue with the next batch, or stop sending when any leg of a batch fails.",
 )
 
+c3 = st.columns([1.2, 1, 1, 1, 1, 1, 1, 1])
+price_mode = c3[0].radio(
+    "Price",
+    [m.value for m in PriceMode],
+    horizontal=True,
+    key="price_mode",
+    help="Market: Kotak turns each order into a limit at its protection price (1 to 10 % from the LTP), which may "
+    "rest unfilled or fill partly. Limit: a price from the quote, chased if it does not fill.",
+)
+limit = price_mode == PriceMode.LIMIT.value
+price_from = c3[1].selectbox(
+    "Price from",
+    [m.value for m in PriceFrom],
+    key="price_from",
+    disabled=not limit,
+    help="The quote's price the limit starts from.",
+)
+buffer_pct = c3[2].number_input(
+    "Buffer (%)",
+    min_value=0.0,
+    step=0.5,
+    key="buffer_pct",
+    disabled=not limit,
+    help="Beyond that price towards a fill: above it to buy, below it to sell. Rounded to the tick, kept in the band.",
+)
+chase_s = c3[3].number_input(
+    "Chase after (s)",
+    min_value=0.0,
+    step=0.5,
+    key="chase_s",
+    disabled=not limit,
+    help="An order not filled in this time is moved a step.",
+)
+chase_steps = c3[4].number_input(
+    "Chase steps",
+    min_value=0,
+    max_value=100,
+    step=1,
+    key="chase_steps",
+    disabled=not limit,
+    help="How many times an unfilled order is moved (0: never).",
+)
+chase_step_pct = c3[5].number_input(
+    "Step (%)",
+    min_value=0.0,
+    step=0.5,
+    key="chase_step_pct",
+    disabled=not limit,
+    help="Each move, as a percentage of the first price (at least a tick).",
+)
+chase_max_pct = c3[6].number_input(
+    "Max move (%)",
+    min_value=0.0,
+    step=0.5,
+    key="chase_max_pct",
+    disabled=not limit,
+    help="The furthest the chase goes from the first price.",
+)
+on_unfilled = c3[7].selectbox(
+    "If unfilled",
+    [m.value for m in OnUnfilled],
+    key="on_unfilled",
+    disabled=not limit,
+    help="After the last step: cancel what is left, or leave it resting on the book.",
+)
+if st.toggle("Show the option chain", key="show_chain", help="Strikes around the money with LTP, bid, ask and OI."):
+    chain_box(eng, underlying)
+
 problems: list[str] = []
 strike: int | None = None
 try:
@@ -225,6 +305,16 @@ try:
             hedge_first=hedge_first,
             hedge_wait_s=hedge_wait,
             on_leg_failure=OnLegFailure(on_fail),
+            pricing=Pricing(
+                mode=PriceMode(price_mode),
+                source=PriceFrom(price_from),
+                buffer_pct=float(buffer_pct),
+                chase_s=float(chase_s),
+                chase_steps=int(chase_steps),
+                chase_step_pct=float(chase_step_pct),
+                chase_max_pct=float(chase_max_pct),
+                on_unfilled=OnUnfilled(on_unfilled),
+            ),
         )
     )
 except PlanError as exc:
@@ -250,10 +340,12 @@ if plan is not None:
 
 def start(eng: Engine, plan: Plan, submission: str, again_of: str | None = None) -> None:
     """One click, one run: a second delivery of the same click (its submission id was fixed when the button was
-    drawn) or a new click on the same plan is refused, and the trader is asked whether to place it again."""
+    drawn) or a new click on the same plan is refused, and the trader is asked whether to place it again. Prices
+    outside the band, or margin beyond the funds (unless paper is told to ignore it), send nothing."""
     st.session_state.pop(S.PLACE_AGAIN, None)
     st.session_state[S.SUBMISSION] = secrets.token_hex(8)  # this click is used up
     try:
+        eng.check_before_sending(plan, ignore_funds=bool(st.session_state.get("ignore_funds")))
         run = eng.start(plan, submission=submission, again_of=again_of)
     except (RecentlyPlaced, SameSubmission) as exc:  # a double click, a second tab, the same plan again
         st.session_state[S.PLACE_AGAIN] = (exc.run_id, str(exc))
@@ -324,5 +416,22 @@ if plan is not None:
         f"{lat.order_s * 1000:.0f} ms, {login}, and the account's limit of "
         f"{eng.session.governor.orders_per_s:g} orders a second."
     )
+    st.caption(f":material/sell: {plan.config.pricing.text}")
+    funds = st.session_state.get(S.FUNDS)
+    f1, f2 = st.columns([1, 4], vertical_alignment="center")
+    if f1.button("Check margin", key="check_margin", help="Margin for each leg and the funds available, from Kotak."):
+        try:
+            funds = (plan.fingerprint, eng.funds(plan).text)
+        except TraderError as exc:
+            funds = (plan.fingerprint, f"Margin could not be checked: {exc}")
+        st.session_state[S.FUNDS] = funds
+    if funds is not None and funds[0] == plan.fingerprint:
+        f2.markdown(funds[1])
+    if eng.paper:
+        st.checkbox(
+            "Paper: send even when funds are short",
+            key="ignore_funds",
+            help="Paper only: the margin check warns but does not stop the run.",
+        )
     st.dataframe(legs_preview(plan), hide_index=True, width="stretch")
     st.dataframe(plan_preview(plan), hide_index=True, width="stretch", height=min(400, 38 + 35 * len(plan.batches)))

@@ -9,11 +9,14 @@ from dashboard.lock import guard
 from dashboard.outcomes import banner, ist, legs_table
 from dashboard.registry import registry
 from execution.errors import TraderError
+from execution.fills import fills
+from execution.market import rupees
 from execution.model import Mode, RunRecord
 from execution.outcome import Summary, plural, summarize
 from execution.reports import (
     batches_frame,
     events_frame,
+    fills_frame,
     for_screen,
     history_frame,
     orders_frame,
@@ -128,11 +131,26 @@ with run_tab:
                 st.switch_page("pages/execute.py")
             except TraderError as exc:
                 st.error(str(exc))
+    st.subheader("Fills and slippage")
+    filled = fills(orders_of[run_id])
+    p = st.columns(3)
+    kind = "Net credit" if filled.net_premium >= 0 else "Net debit"
+    p[0].metric(kind, rupees(abs(filled.net_premium)), help="Premium received less premium paid, on what filled.")
+    slip = filled.slippage_total
+    p[1].metric(
+        "Slippage",
+        "not measured" if slip is None else rupees(slip),
+        help="Against the mid of each batch's quote when it was sent: paid above it on a buy, received below it on a "
+        "sell. Negative is better than the mid.",
+    )
+    p[2].metric("Pricing", record.config.pricing.mode.value, help=record.config.pricing.text)
+    st.dataframe(for_screen(fills_frame(orders_of[run_id])), hide_index=True, width="stretch", key="fills_table")
     st.plotly_chart(timeline(orders, batches, f"Run {run_id}"), width="stretch", key="timeline")
     st.subheader("Batches: parallel against one by one")
     st.caption(
         "Batch took: first order sent to last reply. Legs one by one: the sum of the legs' reply times, what "
-        "sending them one after another would have cost. Times in IST."
+        "sending them one after another would have cost. Slippage: against the mid when the batch was sent. "
+        "Times in IST."
     )
     st.dataframe(for_screen(batches.drop(columns=["start"])), hide_index=True, width="stretch")
     d1, d2 = st.columns(2)
@@ -152,7 +170,7 @@ with run_tab:
         "text/csv",
         on_click="ignore",
         icon=":material/download:",
-        help="Per batch: lots, how long it took, and what parallel legs saved.",
+        help="Per batch: lots, how long it took, what parallel legs saved, and its slippage.",
     )
     with st.expander("Orders"):
         st.dataframe(for_screen(orders), hide_index=True, width="stretch")

@@ -124,6 +124,20 @@ RULES: dict[str, IndexRules] = {
 }
 
 
+# Indices are quoted by name on the cash segments, e.g. nse_cm|Nifty 50 (the SDK's quotes example; OpenAlgo's
+# Kotak mapping uses the same names).
+INDEX_NAMES = {
+    "NIFTY": ("nse_cm", "Nifty 50"),
+    "BANKNIFTY": ("nse_cm", "Nifty Bank"),
+    "FINNIFTY": ("nse_cm", "Nifty Fin Service"),
+    "MIDCPNIFTY": ("nse_cm", "NIFTY MID SELECT"),
+    "NIFTYNXT50": ("nse_cm", "Nifty Next 50"),
+    "SENSEX": ("bse_cm", "SENSEX"),
+    "BANKEX": ("bse_cm", "BANKEX"),
+}
+INDEX_QUOTES = {(segment, name.lower()): RULES[under] for under, (segment, name) in INDEX_NAMES.items()}
+
+
 @dataclass(frozen=True)
 class Contract:
     symbol: str

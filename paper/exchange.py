@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 import httpx
 import pyotp
@@ -41,7 +41,7 @@ from execution.clock import sleep_until
 from execution.journal import use_wal
 from execution.planner import Latency
 
-from .contracts import Contract, listing, scrip_master_csv
+from .contracts import INDEX_QUOTES, Contract, listing, scrip_master_csv
 from .market import Market, protection_price
 
 ORDER_FAULTS = (
@@ -58,6 +58,7 @@ ORDER_FAULTS = (
     "session-other-ip",
 )
 READ_FAULTS = ("book-failure",)
+ORDER_CALLS = ("place", "modify")  # what counts against the orders-per-second limit, and costs an order's latency
 FAULT_KINDS = ORDER_FAULTS + READ_FAULTS
 PAPER_BASE_URL = "https://paper-neo.invalid"
 # The exchange's replies poll their last millisecond so that simulated latency is not lengthened by a late wake-up.
@@ -98,6 +99,7 @@ class ExchangeConfig:
     session_expiry_after: int | None = None  # the session dies after this many trading calls
     today: date | None = None
     state_path: str | None = None  # persist the book across processes (paper account of the day)
+    funds: float = 75_000_000.0  # the paper account's cash for margin (limits' Net)
 
     def __post_init__(self) -> None:
         for kind, rate in self.faults.items():
@@ -113,6 +115,8 @@ class ExchangeConfig:
             raise ValueError("book_lag_ms is (least, most), both at least 0.")
         if not 0.0 <= self.reject_rate <= 1.0:
             raise ValueError("reject_rate must be between 0 and 1.")
+        if self.funds < 0:
+            raise ValueError("funds cannot be negative.")
 
 
 def fast(**changes: Any) -> ExchangeConfig:
@@ -160,6 +164,7 @@ def _not_ok(code: int, message: str, status: int = 400) -> httpx.Response:
     return _json(status, {"stat": "Not_Ok", "stCode": code, "errMsg": message, "emsg": message})
 
 
+SHORT_MARGIN = 0.09
 _NO_DATA = {"stat": "Not_Ok", "stCode": 5203, "errMsg": "No Data", "emsg": "No Data"}
 _TOO_MANY = {"code": 429, "error": "Rate limit exceeded", "message": "Too many requests"}
 
@@ -169,8 +174,60 @@ def _j_data(request: httpx.Request) -> dict[str, Any]:
     return data
 
 
+def _outside_band(price: float, low: float, high: float) -> str:
+    # A price outside the band is refused by the exchange and shows later on the book (SDK docs/functions/orders/
+    # modify_order.md: "the exchange may reject it moments later (e.g. price outside the allowed band)").
+    return f"RMS:Order price {price:.2f} is outside the price band {low:.2f} - {high:.2f}"
+
+
+def _working(row: Mapping[str, Any]) -> int:
+    """Units still working on the book: not yet filled, and neither rejected nor cancelled."""
+    return 0 if row["ordSt"] in FINAL_STATES else int(row["unFldSz"])
+
+
+def _num(value: float, places: int = 4) -> str:
+    """Neo's quotes give every number as a string with four decimals."""
+    return f"{value:.{places}f}"
+
+
 def _public(row: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in row.items() if not k.startswith(_HIDDEN)}
+
+
+def _quote_body(
+    token: str,
+    symbol: str,
+    segment: str,
+    ltp: float,
+    bids: tuple[tuple[float, int], ...],
+    asks: tuple[tuple[float, int], ...],
+    band: tuple[float, float],
+    oi: int,
+) -> dict[str, Any]:
+    """One instrument's quote in Neo's shape (quotes.md's sample response)."""
+
+    def levels(side: tuple[tuple[float, int], ...]) -> list[dict[str, str]]:
+        return [{"price": _num(p), "quantity": str(q), "orders": str(max(1, q // 65))} for p, q in side]
+
+    return {
+        "exchange_token": token,
+        "display_symbol": symbol,
+        "exchange": segment,
+        "lstup_time": str(int(time.time())),
+        "ltp": _num(ltp),
+        "last_traded_quantity": "0",
+        "total_buy": str(sum(q for _, q in bids)),
+        "total_sell": str(sum(q for _, q in asks)),
+        "last_volume": "0",
+        "avg_cost": _num(ltp),
+        "open_int": str(oi),
+        "change": _num(0.0),
+        "per_change": _num(0.0),
+        "low_price_range": _num(band[0]),
+        "high_price_range": _num(band[1]),
+        "ohlc": {"open": _num(ltp), "high": _num(ltp), "low": _num(ltp), "close": _num(ltp)},
+        "depth": {"buy": levels(bids), "sell": levels(asks)},
+    }
 
 
 class PaperExchange(httpx.BaseTransport):
@@ -181,6 +238,7 @@ class PaperExchange(httpx.BaseTransport):
         self.credentials = credentials or PaperCredentials()
         self.today = self.config.today or date.today()
         self.contracts: dict[str, Contract] = listing(self.today)
+        self._by_token = {str(c.token): c for c in self.contracts.values()}
         self.market = Market(self.config.seed, self.config.liquidity)
         self._lock = threading.Lock()
         self._rng = random.Random(self.config.seed)
@@ -290,18 +348,21 @@ class PaperExchange(httpx.BaseTransport):
             ("/login/1.0/tradeApiValidate", "validate", self._validate),
             ("/5config/config", "config", self._config_service),
             ("/quick/order/rule/ms/place", "place", self._place),
+            ("/quick/order/vr/modify", "modify", self._modify),
             ("/quick/order/cancel", "cancel", self._cancel),
             ("/quick/order/history", "history", self._history),
             ("/quick/user/orders", "book", self._order_book),
             ("/portfolio/v2/positions", "positions", self._positions),
             ("/quick/user/limits", "limits", self._limits),
+            ("/quick/user/check-margin", "margin", self._margin),
+            ("/script-details/1.0/quotes/neosymbol/", "quotes", self._quotes),
             ("/script-details/1.0/masterscrip/file-paths", "scrip_master", self._scrip_master),
             ("/scrip/", "scrip_file", self._scrip_file),
         )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
-        prefixed = ("book", "scrip_file")
+        prefixed = ("book", "scrip_file", "quotes")
         route = next((r for r in self._routes() if path == r[0] or (r[1] in prefixed and path.startswith(r[0]))), None)
         if route is None:
             return _json(
@@ -315,7 +376,7 @@ class PaperExchange(httpx.BaseTransport):
 
     def _latency(self, name: str) -> float:
         c = self.config
-        base = c.login_ms / 2 if name in ("login", "validate") else c.order_ms if name == "place" else c.query_ms
+        base = c.login_ms / 2 if name in ("login", "validate") else c.order_ms if name in ORDER_CALLS else c.query_ms
         return (base + (self._rng.uniform(0, c.jitter_ms) if c.jitter_ms else 0.0)) / 1000.0
 
     # ----- login -------------------------------------------------------------------------
@@ -525,12 +586,18 @@ class PaperExchange(httpx.BaseTransport):
         buy = j.get("tt") == "B"
         market = j.get("pt") == "MKT"
         limit = price
+        low, high = self.market.band(contract, int(now), self._days_left(contract))
         if market:
             ltp = self.market.premium(contract, int(now), self._days_left(contract))
-            limit = protection_price(ltp, buy, contract.rules.tick)
+            limit = min(high, max(low, protection_price(ltp, buy, contract.rules.tick)))
         reason = ""
         if qty > contract.rules.freeze_qty:
             reason = f"RMS:Order quantity {qty} exceeds freeze limit {contract.rules.freeze_qty}"
+        elif not low <= limit <= high:
+            reason = _outside_band(limit, low, high)
+        elif self._available((contract.symbol, buy, qty, limit)) < 0:
+            need, have = self._margin_of(contract, buy, qty, limit), self._available()
+            reason = f"RMS:Margin Exceeds,Required:{need:.2f}, Available:{max(0.0, have):.2f}"
         elif rms_reject:
             reason = "RMS:Margin Exceeds,Required:512340.50, Available:100000.00"
         stamp = datetime.now().strftime("%d-%b-%Y %H:%M:%S")
@@ -754,14 +821,159 @@ class PaperExchange(httpx.BaseTransport):
                 {
                     "stat": "Ok",
                     "stCode": 200,
-                    "Net": "1000000.00",
-                    "MarginUsed": "0.00",
-                    "CollateralValue": "1000000.00",
+                    "Net": f"{self._available():.2f}",
+                    "MarginUsed": f"{self.config.funds - self._available():.2f}",
+                    "CollateralValue": f"{self.config.funds:.2f}",
                     "Category": "CLIENT",
                 },
             )
 
         return self._read(request, trip, answer)
+
+    # ----- margin and funds --------------------------------------------------------------
+    def _margin_of(self, contract: Contract, buy: bool, units: int, price: float) -> float:
+        """One order alone, as Neo's margin check sees it: a bought option costs its premium; a sold one blocks
+        about 9 % of the index's value (SPAN and exposure margin for index options run near that)."""
+        if buy:
+            return units * price
+        return units * self.market.spot(contract, int(time.time())) * SHORT_MARGIN
+
+    def _available(self, extra: tuple[str, bool, int, float] | None = None) -> float:
+        """Under the lock: the funds, plus premium received, less premium paid or bid and the margin of the net
+        short units (filled or working), with `extra` (symbol, buy, units, limit) as if it were working too."""
+        cash = self.config.funds
+        short: Counter[str] = Counter()
+        rows = [
+            (r["trdSym"], r["trnsTp"] == "B", r["fldQty"], float(r["avgPrc"]), _working(r), r["_limit"])
+            for r in self._orders.values()
+        ]
+        if extra is not None:
+            symbol, buy, units, limit = extra
+            rows.append((symbol, buy, 0, 0.0, units, limit))
+        for symbol, buy, filled, avg, working, limit in rows:
+            if buy:
+                cash -= filled * avg + working * limit
+                short[symbol] -= filled
+            else:
+                cash += filled * avg
+                short[symbol] += filled + working
+        now = int(time.time())
+        blocked = sum(
+            units * self.market.spot(self.contracts[s], now) * SHORT_MARGIN for s, units in short.items() if units > 0
+        )
+        return cash - blocked
+
+    def _margin(self, request: httpx.Request, trip: _Trip) -> httpx.Response:
+        """One order's margin (docs/functions/portfolio/margin_required.md); the SDK wraps this reply in data."""
+        j = _j_data(request)
+
+        def answer() -> httpx.Response:
+            contract = self._by_token.get(str(j.get("tok")))
+            try:
+                units, price = int(str(j.get("qty"))), float(j.get("prc") or 0)
+            except ValueError:
+                return _not_ok(1009, "please provide valid quantity")
+            if contract is None or units <= 0:
+                return _not_ok(5202, "Invalid Request")
+            buy = j.get("trnsTp") == "B"
+            if not price:
+                price = self.market.premium(contract, int(time.time()), self._days_left(contract))
+            need, have = self._margin_of(contract, buy, units, price), self._available()
+            body = {
+                "avlCash": _num(have, 6),
+                "totMrgnUsd": _num(self.config.funds - have + need, 6),
+                "mrgnUsd": _num(self.config.funds - have, 6),
+                "ordMrgn": _num(need, 6),
+                "rmsVldtd": "OK" if need <= have else "NOT_OK",
+                "reqdMrgn": _num(max(0.0, need - have), 6),
+                "avlMrgn": _num(have, 6),
+                "insufFund": _num(max(0.0, need - have), 6),
+                "stat": "Ok",
+                "stCode": 200,
+            }
+            return _json(200, body)
+
+        return self._read(request, trip, answer)
+
+    # ----- quotes (the consumer key alone, as Neo's) -------------------------------------
+    def _quotes(self, request: httpx.Request, trip: _Trip) -> httpx.Response:
+        """Quotes for up to 50 instruments (docs/functions/market_data/quotes.md): options by token, indices by
+        name ("nse_cm|Nifty 50"); numbers as strings; unknown symbols are left out, none known is a 400."""
+        trip.arrive()
+        parts = request.url.path.split("/neosymbol/", 1)[-1].split("/")
+        names = unquote(parts[0]).split(",") if parts and parts[0] else []
+        with self._lock:
+            if self._over(self._recent_reads, self.config.reads_per_s, time.monotonic()):
+                resp = _json(429, _TOO_MANY)
+            elif request.headers.get("Authorization") != self.credentials.consumer_key:
+                resp = _json(401, {"error": [{"code": "10001", "message": "Invalid consumer key"}]})
+            elif len(names) > 50:
+                resp = _not_ok(400, "at most 50 instruments per call")
+            else:
+                self._recent_reads.append(time.monotonic())
+                rows = [q for name in names if (q := self._quote_row(name)) is not None]
+                resp = _json(200, rows) if rows else _not_ok(400, "Invalid neosymbol")
+        trip.reply()
+        return resp
+
+    def _quote_row(self, neo_symbol: str) -> dict[str, Any] | None:
+        segment, _, token = neo_symbol.partition("|")
+        second = int(time.time())
+        index = INDEX_QUOTES.get((segment, token.lower()))
+        if index is not None:
+            level = self.market.index_level(index.name, index.reference, second)
+            return _quote_body(token, index.name, segment, level, (), (), (0.0, 0.0), 0)
+        contract = self._by_token.get(token)
+        if contract is None or contract.rules.segment != segment:
+            return None
+        q = self.market.quote(contract, second, self._days_left(contract))
+        return _quote_body(token, contract.symbol, segment, q.ltp, q.bids, q.asks, (q.low, q.high), q.oi)
+
+    # ----- modify ------------------------------------------------------------------------
+    def _modify(self, request: httpx.Request, trip: _Trip) -> httpx.Response:
+        """A new price for a working order (docs/functions/orders/modify_order.md). Acknowledged at once; a price
+        outside the band rejects the order on the book a moment later. The tag is rewritten, as Neo does."""
+        trip.arrive()
+        j = _j_data(request)
+        with self._lock, self._shared():
+            now = time.monotonic()
+            if not self._authorised(request):
+                resp = _not_ok(100022, "invalid session token", 401)
+            elif self._over(self._recent_orders, self.config.orders_per_s, now):
+                resp = _json(429, _TOO_MANY)
+            else:
+                self._recent_orders.append(now)
+                resp = self._modified(j)
+        trip.reply()
+        return resp
+
+    def _modified(self, j: Mapping[str, Any]) -> httpx.Response:
+        order_no = str(j.get("no"))
+        row = self._orders.get(order_no)
+        if row is None:
+            return _not_ok(5202, "Invalid Request")
+        row = self._advance(row, time.time())
+        if row["ordSt"] in FINAL_STATES:
+            body = {"stCode": 1021, "errMsg": f"order is {row['ordSt']}", "stat": "please provide valid order number"}
+            return _json(200, body)
+        try:
+            price = float(j.get("pr") or 0)
+        except ValueError:
+            return _not_ok(1009, "please provide valid price")
+        if price <= 0:
+            return _not_ok(1009, "please provide valid price")
+        contract = self.contracts[row["trdSym"]]
+        low, high = self.market.band(contract, int(time.time()), self._days_left(contract))
+        if not low <= price <= high:
+            row["_reject"] = _outside_band(price, low, high)
+            row["_history"].append(row["ordSt"])
+            row.update(ordSt="rejected", cnlQty=row["unFldSz"], unFldSz=0, rejRsn=row["_reject"])
+        else:
+            row.update(_limit=price, prc=f"{price:.2f}")
+        if row["GuiOrdId"]:
+            row["GuiOrdId"] = f"{row['_tag']}-{int(time.time())}"
+        self._save(row)
+        return _json(200, {"stat": "Ok", "nOrdNo": order_no, "stCode": 200})
 
     # ----- scrip master (needs only the consumer key, as Neo's) --------------------------
     def _scrip_master(self, request: httpx.Request, trip: _Trip) -> httpx.Response:

@@ -34,11 +34,22 @@ def _cdf(x: float) -> float:
     return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
 
 
+# The band an order price must stay inside, as Neo's quotes give it (low_price_range/high_price_range,
+# SDK docs/functions/market_data/quotes.md): here the premium of the moment, 40 % or ₹20 either way, whichever is
+# wider, after NSE's dynamic operating ranges for index options (which move with the price; wide for cheap
+# premiums, proportional for dear ones).
+BAND_PCT = 0.40
+BAND_MIN_RS = 20.0
+
+
 @dataclass(frozen=True)
 class Quote:
     ltp: float
     bids: tuple[tuple[float, int], ...]  # best first: (price, units)
     asks: tuple[tuple[float, int], ...]
+    low: float = 0.0  # the price band
+    high: float = 0.0
+    oi: int = 0  # open interest, in units
 
 
 class Market:
@@ -50,16 +61,18 @@ class Market:
         self._phases: dict[str, tuple[float, float]] = {}
 
     def spot(self, contract: Contract, second: int) -> float:
+        return self._spot(contract.rules.name, contract.rules.reference, second)
+
+    def _spot(self, name: str, reference: float, second: int) -> float:
         """A slow swing and a faster ripple around the reference, with seeded phases: about 2 points a second,
         as an index moves, so a price seen at acceptance still holds a moment later."""
-        name = contract.rules.name
         if name not in self._phases:
             rng = random.Random(f"{self.seed}|{name}|phase")
             self._phases[name] = (rng.uniform(0, 2 * math.pi), rng.uniform(0, 2 * math.pi))
         first, second_phase = self._phases[name]
         slow = 0.002 * math.sin(2 * math.pi * second / 600 + first)
         ripple = 0.0004 * math.sin(2 * math.pi * second / 37 + second_phase)
-        return contract.rules.reference * (1.0 + slow + ripple)
+        return reference * (1.0 + slow + ripple)
 
     def premium(self, contract: Contract, second: int, days_left: float) -> float:
         s, k = self.spot(contract, second), float(contract.strike)
@@ -91,7 +104,25 @@ class Market:
                 levels.append((price, units))
             return tuple(levels)
 
-        return Quote(ltp, side(ltp - half, -tick), side(ltp + half, tick))
+        low, high = self.band(contract, second, days_left)
+        return Quote(ltp, side(ltp - half, -tick), side(ltp + half, tick), low, high, self.open_interest(contract))
+
+    def band(self, contract: Contract, second: int, days_left: float) -> tuple[float, float]:
+        base = self.premium(contract, second, days_left)
+        tick = contract.rules.tick
+        width = max(base * BAND_PCT, BAND_MIN_RS)
+        low = max(tick, math.ceil((base - width) / tick - 1e-9) * tick)
+        return round(low, 2), round(math.floor((base + width) / tick + 1e-9) * tick, 2)
+
+    def open_interest(self, contract: Contract) -> int:
+        """Seeded, largest at the money and falling away from it, in whole lots."""
+        moneyness = abs(math.log(contract.rules.reference / contract.strike))
+        lots = random.Random(f"{self.seed}|{contract.symbol}|oi").randint(2_000, 60_000)
+        return contract.rules.lot_size * max(1, round(lots / (1.0 + 200 * moneyness * moneyness)))
+
+    def index_level(self, rules_name: str, reference: float, second: int) -> float:
+        """The underlying index itself, as its quote shows it."""
+        return round(self._spot(rules_name, reference, second), 2)
 
     def fill(
         self, contract: Contract, buy: bool, units: int, limit: float, second: int, days_left: float

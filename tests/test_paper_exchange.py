@@ -12,6 +12,7 @@ from neo_api_client import NeoAPI
 
 from execution.broker import Outcome, classify_place, parse_book
 from execution.instruments import next_weekday, weekly_symbol
+from execution.model import OrderStatus
 from paper.exchange import PaperCredentials, PaperExchange
 from paper.market import protection_price
 from tests.helpers import TODAY, fast, sym
@@ -116,14 +117,18 @@ def test_history_rows_newest_first(client):
     assert all({"exchOrdId", "ordDur", "flDtTm"} <= set(r) for r in rows) and rows[0]["ordDur"] == "DAY"
 
 
-def test_cancel_open_limit_order_and_refuse_cancel_of_complete(client):
-    open_no = place(client, side="S", order_type="L", price="9999", tag="lim")["nOrdNo"]
+def test_cancel_open_limit_order_and_refuse_cancel_of_complete(client, exchange):
+    # A SELL at the top of today's band rests: inside the band, far above every bid.
+    contract = exchange.contracts[sym()]
+    high = exchange.market.band(contract, int(time.time()), exchange._days_left(contract))[1]
+    open_no = place(client, side="S", order_type="L", price=f"{high:.2f}", tag="lim")["nOrdNo"]
     assert client.order_report(order_id=open_no)["data"][0]["ordSt"] == "open"
     assert client.cancel_order(open_no)["stat"] == "Ok"
     row = client.order_report(order_id=open_no)["data"][0]
     assert row["ordSt"] == "cancelled" and row["cnlQty"] == 65
-    # Neo rewrites a cancelled order's tag, so an exact-tag lookup misses it (SDK docs, cancel_order.md).
-    assert row["GuiOrdId"].startswith("lim-") and "lim" not in parse_book(client.order_report())
+    # Neo rewrites a cancelled order's tag (SDK docs, cancel_order.md); the engine reads it back to the tag it sent.
+    assert row["GuiOrdId"].startswith("lim-") and row["GuiOrdId"] != "lim"
+    assert parse_book(client.order_report())["lim"].status is OrderStatus.CANCELLED
     done_no = place(client, tag="mkt")["nOrdNo"]
     reply = client.cancel_order(done_no)
     assert (reply["stCode"], reply["errMsg"]) == (1021, "order is completed")

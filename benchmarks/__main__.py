@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     step("ETA at the account's order limit")
     governed = governed_eta(scale, folder, calibration)
     step("slippage against batch size")
-    slipped = measure(folder, (5, 20) if args.quick else SIZES, lots=40 if args.quick else 167)
+    slipped = measure(folder, (5, 20) if args.quick else SIZES, lots=20 if args.quick else 167)
 
     command = "python -m benchmarks" + (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip()
     machine = f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"

@@ -73,7 +73,10 @@ def rises(rows: list[SlippageRow]) -> bool:
 
 
 def markdown(rows: list[SlippageRow]) -> str:
-    head = "| lots per batch | batches | units filled | net credit ₹ | slippage ₹ | slippage % |\n|---|---|---|---|---|---|\n"
+    head = (
+        "| lots per batch | batches | units filled | net credit ₹ | slippage ₹ | slippage % |\n"
+        "|---|---|---|---|---|---|\n"
+    )
     body = "".join(
         f"| {r.lots_per_batch} | {r.batches} | {r.filled_units:,} | {r.net_premium:,.2f} | {r.slippage_rs:,.2f} "
         f"| {r.slippage_pct:.4f} |\n"

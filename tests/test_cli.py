@@ -44,7 +44,8 @@ def test_the_readme_headline_command_runs_as_written(tmp_path):
     # The paper exchange is Neo-like by default: a MKT order may rest partly filled, and then the run is
     # unsettled (exit 1) rather than completed.
     assert out["state"] in ("completed", "unsettled") and p.returncode == (0 if out["state"] == "completed" else 1)
-    assert out["batches"] == 9 and len(out["orders"]) == 18 and out["logins"] == 1
+    # One session: the margin check before sending opened it, so the run itself may log in no more.
+    assert out["batches"] == 9 and len(out["orders"]) == 18 and out["logins"] in (0, 1)
     # The outcome in the dashboard's words, counted in lots per leg.
     assert out["outcome"] in ("clean", "unsettled", "unbalanced") and (p.returncode == 0) == (out["outcome"] == "clean")
     for g in out["legs"]:

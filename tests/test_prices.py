@@ -213,7 +213,8 @@ def test_a_167_lot_strangle_in_batches_of_20_shows_fills_net_credit_and_slippage
 
 def _cli(*args: str, data: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "execution", *args, "--journal", str(data / "journal.sqlite"), "--json"],
+        [sys.executable, "-m", "execution", *args, "--journal", str(data / "journal.sqlite"), "--json"]
+        + ["--login-ms", "1", "--latency-ms", "2", "--query-ms", "1"],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -174,7 +174,8 @@ on_fail = c2[3].selectbox(
     help="Continue with the next batch, or stop sending when any leg of a batch fails.",
 )
 
-c3 = st.columns([1.2, 1, 1, 1, 1, 1, 1, 1])
+pricing_box = st.expander("Pricing and the option chain", icon=":material/sell:")
+c3 = pricing_box.columns([1.2, 1, 1, 1, 1, 1, 1, 1])
 price_mode = c3[0].radio(
     "Price",
     [m.value for m in PriceMode],
@@ -239,8 +240,11 @@ on_unfilled = c3[7].selectbox(
     disabled=not limit,
     help="After the last step: cancel what is left, or leave it resting on the book.",
 )
-if st.toggle("Show the option chain", key="show_chain", help="Strikes around the money with LTP, bid, ask and OI."):
-    chain_box(eng, underlying)
+if pricing_box.toggle(
+    "Show the option chain", key="show_chain", help="Strikes around the money with LTP, bid, ask and OI."
+):
+    with pricing_box:
+        chain_box(eng, underlying)
 
 problems: list[str] = []
 strike: int | None = None

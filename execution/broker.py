@@ -218,31 +218,18 @@ class Broker:
         """Between reads of a book that has not caught up: a quarter of its lag, 10 to 200 ms."""
         return min(BOOK_POLL_S, max(0.01, self.book_lag_s / 4))
 
-    def _send(self, client: NeoAPI, order: PlannedOrder, tag: str) -> Reply:
+    def _send(self, client: NeoAPI, order: PlannedOrder, tag: str, price: float | None = None) -> Reply:
+        """One place_order: at `price` as a limit when given, else as the leg says (MKT, or its own limit)."""
         leg = order.leg_spec
-        price = f"{leg.price:.2f}" if leg.order_type is OrderType.LIMIT else "0"
+        order_type = OrderType.LIMIT if price is not None else leg.order_type
+        if price is None and leg.order_type is OrderType.LIMIT:
+            price = leg.price
         return classify_place(
             client.place_order(
                 exchange_segment=leg.segment.value,
                 product=leg.product.value,
-                price=price,
-                order_type=leg.order_type.value,
-                quantity=str(order.quantity),
-                validity="DAY",
-                trading_symbol=leg.symbol,
-                transaction_type=leg.side.value,
-                tag=tag,
-            )
-        )
-
-    def _send_price(self, client: NeoAPI, order: PlannedOrder, tag: str, price: float) -> Reply:
-        leg = order.leg_spec
-        return classify_place(
-            client.place_order(
-                exchange_segment=leg.segment.value,
-                product=leg.product.value,
-                price=f"{price:.2f}",
-                order_type=OrderType.LIMIT.value,
+                price="0" if price is None else f"{price:.2f}",
+                order_type=order_type.value,
                 quantity=str(order.quantity),
                 validity="DAY",
                 trading_symbol=leg.symbol,
@@ -312,7 +299,7 @@ class Broker:
         while True:
             client, generation = self._client()
             attempts += 1
-            reply = self._send(client, order, tag) if price is None else self._send_price(client, order, tag, price)
+            reply = self._send(client, order, tag, price)
             if reply.outcome is Outcome.ACCEPTED:
                 return Submission(OrderStatus.PLACED, reply.order_no, None, attempts)
             if reply.outcome is Outcome.REJECTED:

@@ -168,14 +168,19 @@ class Engine:
         by_token = self.broker().quotes([(c.segment.value, c.token) for c in window])
         return expiry, level, chain_rows(window, by_token)
 
-    def funds(self, plan: Plan) -> Funds:
+    def _plan_quotes(self, plan: Plan) -> dict[str, Quote]:
+        """Every leg's quote, by token, in one read."""
+        if not plan.tokens:
+            raise MarketDataUnavailable("quotes need today's scrip master, which could not be read")
+        pairs = [(leg.segment.value, t) for leg, t in zip(plan.config.legs, plan.tokens, strict=True)]
+        return self.broker().quotes(pairs)
+
+    def funds(self, plan: Plan, quotes: Mapping[str, Quote] | None = None) -> Funds:
         """The plan's margin leg by leg (each leg's whole quantity as one order, at its quote's price for limit
         pricing) against the account's available funds."""
-        if not plan.tokens:
-            raise MarketDataUnavailable("margin needs today's scrip master, which could not be read")
+        quotes = self._plan_quotes(plan) if quotes is None else quotes
         broker = self.broker()
         units = plan_units(plan)
-        quotes = broker.quotes([(leg.segment.value, t) for leg, t in zip(plan.config.legs, plan.tokens, strict=True)])
         legs = []
         for i, leg in enumerate(plan.config.legs):
             quote = quotes.get(plan.tokens[i])
@@ -193,25 +198,15 @@ class Engine:
     def check_before_sending(self, plan: Plan, *, ignore_funds: bool = False) -> Funds | None:
         """Fixed limits inside the band and enough funds for the margin, or InsufficientFunds / PlanError and
         nothing is sent. `ignore_funds` (paper only) lets a short plan go. None when there is no scrip master to
-        check against."""
+        check against. The legs' quotes are read once for both checks."""
         if not plan.tokens:
             return None
-        self.check_prices(plan)
-        funds = self.funds(plan)
+        quotes = self._plan_quotes(plan)
+        _check_prices(plan, quotes)
+        funds = self.funds(plan, quotes)
         if not funds.enough and not (ignore_funds and self.paper):
             raise InsufficientFunds(f"Not sent: {funds.text}")
         return funds
-
-    def check_prices(self, plan: Plan) -> None:
-        """A limit the trader fixed must sit inside today's band: refused before sending, never moved."""
-        fixed = [(i, leg) for i, leg in enumerate(plan.config.legs) if leg.order_type is OrderType.LIMIT]
-        if not fixed or not plan.tokens:
-            return
-        quotes = self.broker().quotes([(leg.segment.value, plan.tokens[i]) for i, leg in fixed])
-        for i, leg in fixed:
-            quote = quotes.get(plan.tokens[i])
-            if quote is not None:
-                check_band(leg.price, quote)
 
     def broker(self, *, login_per_order: bool = False) -> Broker:
         return Broker(self.session, login_per_order=login_per_order, book_lag_s=self.book_lag_s)
@@ -401,6 +396,14 @@ class Engine:
     def active(self) -> list[Run]:
         with self._lock:
             return [r for r in self._runs.values() if not r.done]
+
+
+def _check_prices(plan: Plan, quotes: Mapping[str, Quote]) -> None:
+    """A limit the trader fixed must sit inside today's band: refused before sending, never moved."""
+    for i, leg in enumerate(plan.config.legs):
+        quote = quotes.get(plan.tokens[i])
+        if leg.order_type is OrderType.LIMIT and quote is not None:
+            check_band(leg.price, quote)
 
 
 def _other_mode(record: RunRecord) -> str:

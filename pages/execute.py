@@ -174,6 +174,53 @@ on_fail = c2[3].selectbox(
     help="Continue with the next batch, or stop sending when any leg of a batch fails.",
 )
 
+problems: list[str] = []
+strike: int | None = None
+try:
+    strike = check_atm(underlying, atm)
+except PlanError as exc:
+    problems.append(str(exc))
+source = None if preset is Preset.CUSTOM else (preset.value, underlying, strike)
+if source is not None and strike is not None and st.session_state.get(S.LEGS_SOURCE) != source:
+    st.session_state[S.LEGS] = legs_frame(preset_legs(preset, underlying, date.today(), strike))
+    st.session_state[S.LEGS_SOURCE] = source
+    st.session_state[S.LEGS_EDITED] = None
+    st.session_state[S.LEGS_VERSION] = st.session_state.get(S.LEGS_VERSION, 0) + 1
+editor_key = f"{S.LEGS_EDITOR}{st.session_state.setdefault(S.LEGS_VERSION, 0)}"
+if editor_key not in st.session_state and st.session_state.get(S.LEGS_EDITED) is not None:
+    # The editor was not drawn on the last pass (another page, a run): start it from the legs as last left.
+    st.session_state[S.LEGS] = st.session_state[S.LEGS_EDITED]
+if S.LEGS not in st.session_state:
+    st.session_state[S.LEGS] = legs_frame(preset_legs(Preset.CUSTOM, underlying, date.today()))
+edited = st.data_editor(
+    st.session_state[S.LEGS],
+    key=editor_key,
+    num_rows="dynamic",
+    width="stretch",
+    on_change=legs_edited,
+    column_config={
+        "symbol": st.column_config.TextColumn("Trading symbol", help="As in the scrip master, e.g. from the preset."),
+        "side": st.column_config.SelectboxColumn("Side", options=["B", "S"], help="B buys, S sells."),
+        "product": st.column_config.SelectboxColumn(
+            "Product", options=["NRML", "MIS"], default=NEW_PRODUCT, help="NRML carries; MIS is intraday."
+        ),
+        "order_type": st.column_config.SelectboxColumn(
+            "Order type",
+            options=["MKT", "L"],
+            default=NEW_ORDER_TYPE,
+            help="MKT: Kotak sends it as a limit at its protection price, which may rest. L: your limit price.",
+        ),
+        "price": st.column_config.NumberColumn(
+            "Limit price", min_value=0.0, format="%.2f", default=NEW_PRICE, help="For L orders, in ₹."
+        ),
+    },
+)
+st.session_state[S.LEGS_EDITED] = edited
+
+# Everything between the legs and Execute sits in one container, so Execute keeps its place as notices come and go.
+notices = st.container()
+# Execute stays right under the form, in view on a laptop; pricing and the chain follow it, read before the plan.
+execute_row = st.container()
 pricing_box = st.expander("Pricing and the option chain", icon=":material/sell:")
 c3 = pricing_box.columns([1.2, 1, 1, 1, 1, 1, 1, 1])
 price_mode = c3[0].radio(
@@ -246,51 +293,6 @@ if pricing_box.toggle(
     with pricing_box:
         chain_box(eng, underlying)
 
-problems: list[str] = []
-strike: int | None = None
-try:
-    strike = check_atm(underlying, atm)
-except PlanError as exc:
-    problems.append(str(exc))
-source = None if preset is Preset.CUSTOM else (preset.value, underlying, strike)
-if source is not None and strike is not None and st.session_state.get(S.LEGS_SOURCE) != source:
-    st.session_state[S.LEGS] = legs_frame(preset_legs(preset, underlying, date.today(), strike))
-    st.session_state[S.LEGS_SOURCE] = source
-    st.session_state[S.LEGS_EDITED] = None
-    st.session_state[S.LEGS_VERSION] = st.session_state.get(S.LEGS_VERSION, 0) + 1
-editor_key = f"{S.LEGS_EDITOR}{st.session_state.setdefault(S.LEGS_VERSION, 0)}"
-if editor_key not in st.session_state and st.session_state.get(S.LEGS_EDITED) is not None:
-    # The editor was not drawn on the last pass (another page, a run): start it from the legs as last left.
-    st.session_state[S.LEGS] = st.session_state[S.LEGS_EDITED]
-if S.LEGS not in st.session_state:
-    st.session_state[S.LEGS] = legs_frame(preset_legs(Preset.CUSTOM, underlying, date.today()))
-edited = st.data_editor(
-    st.session_state[S.LEGS],
-    key=editor_key,
-    num_rows="dynamic",
-    width="stretch",
-    on_change=legs_edited,
-    column_config={
-        "symbol": st.column_config.TextColumn("Trading symbol", help="As in the scrip master, e.g. from the preset."),
-        "side": st.column_config.SelectboxColumn("Side", options=["B", "S"], help="B buys, S sells."),
-        "product": st.column_config.SelectboxColumn(
-            "Product", options=["NRML", "MIS"], default=NEW_PRODUCT, help="NRML carries; MIS is intraday."
-        ),
-        "order_type": st.column_config.SelectboxColumn(
-            "Order type",
-            options=["MKT", "L"],
-            default=NEW_ORDER_TYPE,
-            help="MKT: Kotak sends it as a limit at its protection price, which may rest. L: your limit price.",
-        ),
-        "price": st.column_config.NumberColumn(
-            "Limit price", min_value=0.0, format="%.2f", default=NEW_PRICE, help="For L orders, in ₹."
-        ),
-    },
-)
-st.session_state[S.LEGS_EDITED] = edited
-
-# Everything between the legs and Execute sits in one container, so Execute keeps its place as notices come and go.
-notices = st.container()
 master = eng.scrip_master()
 if master.warning:
     notices.warning(master.warning, icon=":material/inventory_2:")
@@ -386,7 +388,7 @@ if again is not None and plan is not None:
     )
 
 busy = bool(registry().active())
-e1, e2 = st.columns([1, 5], vertical_alignment="center")
+e1, e2 = execute_row.columns([1, 5], vertical_alignment="center")
 e1.button(
     "Execute",
     type="primary",

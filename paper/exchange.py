@@ -99,7 +99,9 @@ class ExchangeConfig:
     session_expiry_after: int | None = None  # the session dies after this many trading calls
     today: date | None = None
     state_path: str | None = None  # persist the book across processes (paper account of the day)
-    funds: float = 75_000_000.0  # the paper account's cash for margin (limits' Net)
+    # The paper account's cash for margin (limits' Net): ₹50 crore, room for several 167-lot strangles in a day, as
+    # positions persist and each leg's margin is counted whole
+    funds: float = 500_000_000.0
 
     def __post_init__(self) -> None:
         for kind, rate in self.faults.items():

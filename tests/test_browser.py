@@ -224,7 +224,7 @@ def test_a_trader_executes_a_strangle_reviews_it_and_exports_csv(page):
     expect(chart).to_contain_text("Leg 1 · SELL")
     expect(chart).to_contain_text("B9")
 
-    table = run_tab.get_by_test_id("stDataFrame").nth(1)  # after the legs' lots
+    table = run_tab.get_by_test_id("stDataFrame").nth(2)  # after the legs' lots and the fills
     expect(table.locator("[role=row]")).to_have_count(10, timeout=30000)  # header and nine batches
     header = [c.inner_text() for c in table.locator("[role=row]").first.locator("[role=columnheader]").all()]
     batches = [dict(zip(header, row, strict=True)) for row in grid_rows(table)]
@@ -317,7 +317,7 @@ def test_b2_leg_edits_survive_another_page_and_a_run(page, data):
     fill(page, "Total lots", 8)
     fill(page, "Lots per batch", 8)
     fill(page, "Delay between batches (s)", 0)
-    strike = monthly_symbol("NIFTY", 26650, "CE", TODAY)
+    strike = monthly_symbol("NIFTY", 28000, "CE", TODAY)  # far out of the money: ₹1.5 is inside its price band
     edit_cell(page, 1, 1, strike)
     edit_cell(page, 1, 4, "L")
     edit_cell(page, 1, 5, "1.5")
@@ -338,8 +338,10 @@ def test_b3_a_run_with_open_orders_is_not_green(page, data):
     fill(page, "Total lots", 2)
     fill(page, "Lots per batch", 1)
     fill(page, "Delay between batches (s)", 0)
+    # A SELL far above the market rests open; inside the band (₹20 above a cheap premium), or it would be refused.
+    edit_cell(page, 1, 1, monthly_symbol("NIFTY", 28000, "CE", TODAY))
     edit_cell(page, 1, 4, "L")
-    edit_cell(page, 1, 5, "5000")  # a SELL far above the market: it rests open
+    edit_cell(page, 1, 5, "25")
     execute(page, data)
     alert = page.get_by_test_id("stAlert").first
     expect(alert).to_contain_text("Unbalanced:")
@@ -347,7 +349,7 @@ def test_b3_a_run_with_open_orders_is_not_green(page, data):
     assert "0/2 lots filled, 2 open" in text and "2/2 lots filled" in text and "2 of 4 orders filled" in text
     expect(page.get_by_text("NIFTY: 2 lots naked short")).to_be_visible()
     shot(page, "b3-open-orders")
-    assert newest_run(data).config.legs[0].price == 5000
+    assert newest_run(data).config.legs[0].price == 25
 
 
 @pytest.mark.timeout(150)

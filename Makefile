@@ -36,10 +36,11 @@ lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-# Everything but the browser on both cores (a test file per worker), then the browser tests alone: typing into
-# Streamlit's data grid is timing-sensitive, and a busy second worker makes it miss keys.
+# Everything but the browser on four workers (most tests wait on a simulated exchange, so two cores carry four),
+# then the browser tests alone: typing into Streamlit's data grid is timing-sensitive, and busy workers make it
+# miss keys.
 test: lint chromium
-	$(PY) -m pytest -q -n 2 --dist loadfile -m "not browser"
+	$(PY) -m pytest -q -n 4 --dist load -m "not browser"
 	$(PY) -m pytest -q -m browser
 
 bench: $(DEV_STAMP)

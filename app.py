@@ -5,6 +5,7 @@ import streamlit as st
 import execution  # noqa: F401  (silences the SDK's logging before anything imports it)
 from dashboard import state as S
 from dashboard.lock import guard, live_locked
+from dashboard.positions import hedge_banner
 from dashboard.registry import engine, is_live, registry
 from dashboard.watchdog import server_watch
 from execution.errors import JournalError
@@ -57,6 +58,7 @@ pages = st.navigation(
     [
         st.Page("pages/execute.py", title="Execute", icon=":material/send:", default=True),
         st.Page("pages/results.py", title="Results", icon=":material/timeline:"),
+        st.Page("pages/positions.py", title="Positions", icon=":material/account_balance_wallet:"),
         st.Page("pages/session.py", title="Session", icon=":material/key:"),
     ]
 )
@@ -64,4 +66,5 @@ server_watch()
 if is_live() and not locked:
     st.error("LIVE ACCOUNT: every order placed from this page is real.", icon=":material/warning:")
 guard()
+hedge_banner(eng)
 pages.run()

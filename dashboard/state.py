@@ -19,6 +19,7 @@ TOKEN_REFUSED = "live_token_refused"  # the last token given was wrong, shown on
 
 FUNDS = "funds"  # (plan fingerprint, the margin check's text) of the last check, shown in the plan
 CHAIN_ERROR = "chain_error"  # why "Use live ATM" could not read the chain, shown once
+POSITIONS_EDITOR = "positions_editor"  # the positions table: which rows to exit, and how many lots
 FORM = "form"  # the Execute form's values, kept outside any widget key
 
 # Execute-page inputs and their defaults. Streamlit deletes a widget's key when its page is left, so the values

@@ -12,8 +12,9 @@ from typing import Any
 import httpx
 
 from .clock import SYSTEM, Clock, sleep_until
-from .errors import BookUnavailable, MarketDataUnavailable
+from .errors import BookUnavailable, MarketDataUnavailable, PositionsUnavailable
 from .model import OrderResult, OrderStatus, OrderType, PlannedOrder
+from .positions import Position, parse_positions
 from .quotes import QUOTES_PER_CALL, Quote, parse_quotes
 from .sdk import ApiValueError, NeoAPI
 from .session import Session
@@ -375,6 +376,21 @@ class Broker:
             return float(reply["Net"])
         except (KeyError, TypeError, ValueError):
             raise MarketDataUnavailable("the account's funds (limits) could not be read") from None
+
+    def positions(self) -> list[Position]:
+        """The account's positions, re-logging in once if the session has expired. Raises PositionsUnavailable."""
+        for attempt in range(2):
+            self.session.reads.acquire()
+            client, generation = self.session.client()
+            try:
+                reply = client.positions()
+            except httpx.HTTPError as exc:
+                raise PositionsUnavailable(f"positions not available ({type(exc).__name__})") from None
+            if attempt == 0 and isinstance(reply, dict) and ("Error Message" in reply or _code(reply) == 100022):
+                self.session.relogin(generation)
+                continue
+            return parse_positions(reply)
+        raise PositionsUnavailable("session expired")
 
     def modify(self, order_no: str, price: float, quantity: int) -> Reply:
         """Move a working order's limit. Acknowledged at once; the book says later whether the exchange took it."""

@@ -14,8 +14,9 @@ from typing import Any, NoReturn
 
 import httpx
 
+from .closing import positions_report
 from .engine import Engine
-from .errors import TraderError
+from .errors import NothingToDo, TraderError
 from .fills import fills, order_slippage
 from .instruments import BUNDLED, next_weekday, parse_symbol, weekly_symbol
 from .journal import DEFAULT_PATH, PAPER_BOOK, data_dir
@@ -30,6 +31,7 @@ from .model import (
     PriceFrom,
     PriceMode,
     Pricing,
+    Purpose,
     RunConfig,
     RunResult,
 )
@@ -113,7 +115,19 @@ def _parser(paper: PaperWiring) -> argparse.ArgumentParser:
     chain.add_argument("underlying", choices=sorted(BUNDLED))
     chain.add_argument("--expiry", type=date.fromisoformat, help="YYYY-MM-DD (default: the nearest)")
     chain.add_argument("--strikes", type=int, default=10, help="strikes either side of the money")
-    for q in (run, resume, quote, chain):
+    positions = sub.add_parser("positions", help="net lots, average, LTP and P&L per contract, and which run opened it")
+    close = sub.add_parser("exit", help="close positions in batches: shorts are bought back before hedges are sold")
+    which = close.add_mutually_exclusive_group(required=True)
+    which.add_argument("--run", metavar="RUN_ID", help="what this run still holds")
+    which.add_argument("--all", action="store_true", help="every open position")
+    close.add_argument("--batch-lots", type=int, help="lots per batch (default: the run's, else the freeze limit)")
+    close.add_argument("--delay", type=_non_negative, help="seconds between batches (default: the run's, else 2)")
+    repair = sub.add_parser("repair", help="bring an unbalanced run to balance: complete its legs or flatten them")
+    repair.add_argument("run_id")
+    repair.add_argument("--how", choices=[Purpose.COMPLETE.value, Purpose.FLATTEN.value], required=True)
+    cancel = sub.add_parser("cancel-open", help="cancel a run's orders still resting on the exchange")
+    cancel.add_argument("--run", required=True, metavar="RUN_ID")
+    for q in (run, resume, quote, chain, positions, close, repair, cancel):
         _paper_options(q, _fault_parser(paper.fault_kinds))
         q.add_argument("--live", action="store_true", help="send real orders through Kotak Neo")
         q.add_argument("--yes-send-live-orders", action="store_true", help="confirm live mode")
@@ -434,6 +448,13 @@ def _execute(args: argparse.Namespace, paper: PaperWiring) -> int:
         plan = engine.plan(config)
         _check_before_sending(engine, plan, ignore_funds=args.ignore_funds)
         run = engine.start(plan, after_intent=_crash_hook(args, engine), again_of=args.again)
+    elif args.command == "exit":
+        engine = _engine(args, paper)
+        plan = engine.exit_plan(run_id=args.run, lots_per_batch=args.batch_lots, delay_s=args.delay)
+        run = engine.start(plan)
+    elif args.command == "repair":
+        engine = _engine(args, paper)
+        run = engine.start(engine.repair_plan(args.run_id, Purpose(args.how)))
     else:
         engine = _engine(args, paper)
         run = engine.resume(args.run_id, new_day=args.new_day)
@@ -493,6 +514,22 @@ def _market_data(args: argparse.Namespace, paper: PaperWiring) -> int:
     return 0
 
 
+def _account(args: argparse.Namespace, paper: PaperWiring) -> int:
+    """`positions` and `cancel-open`: exit 1 when a hedge is broken or an order is still working after the cancel."""
+    engine = _engine(args, paper)
+    if args.command == "positions":
+        out, lines = positions_report(engine)
+        bad = bool(out["hedge_breaks"])
+    else:
+        sent = engine.cancel_open(args.run)
+        left = [o for o in engine.journal.orders(args.run) if o.status.active]
+        out = {"run_id": args.run, "cancels_sent": sent, "still_open": [o.tag for o in left]}
+        lines = [f"{sent} cancels sent; {len(left)} orders of {args.run} still open or unknown"]
+        bad = bool(left)
+    print(json.dumps(out) if args.json else "\n".join(lines))
+    return 1 if bad else 0
+
+
 def _quote_json(q: Quote) -> dict[str, Any]:
     return {
         "ltp": q.ltp,
@@ -515,7 +552,12 @@ def main(argv: Sequence[str] | None = None, *, paper: PaperWiring) -> int:
             return 0
         if args.command in ("quote", "chain"):
             return _market_data(args, paper)
+        if args.command in ("positions", "cancel-open"):
+            return _account(args, paper)
         return _execute(args, paper)
+    except NothingToDo as exc:  # an exit or repair already done: nothing is sent, and that is not an error
+        print(json.dumps({"nothing_to_do": str(exc)}) if getattr(args, "json", False) else str(exc))
+        return 0
     except TraderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

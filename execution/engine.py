@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from . import scrip
-from .broker import LIVE_BOOK_LAG_S, BookRow, Broker, GuardedTransport
+from .broker import LIVE_BOOK_LAG_S, BookRow, Broker, GuardedTransport, Outcome
 from .clock import SYSTEM, Clock
 from .errors import (
     BookUnavailable,
@@ -22,20 +22,39 @@ from .errors import (
     InsufficientFunds,
     MarketDataUnavailable,
     NewDay,
+    NothingToDo,
     NotResumable,
     PlanError,
     StaleLease,
+    SymbolError,
     TraderError,
 )
 from .executor import Event, Run, earlier_day, never_left, new_run_id, on_day
 from .governor import Governor
+from .instruments import OptionSymbol, parse_symbol
 from .journal import DEFAULT_PATH, REPEAT_WINDOW_S, Journal
 from .market import ChainRow, Funds, LegMargin, chain_rows, chain_window, plan_units
-from .model import EventSource, OrderResult, OrderStatus, OrderType, Plan, RunConfig, RunRecord, RunState
+from .model import (
+    EventSource,
+    Leg,
+    OrderResult,
+    OrderStatus,
+    OrderType,
+    Plan,
+    Pricing,
+    Product,
+    Purpose,
+    RunConfig,
+    RunRecord,
+    RunState,
+    Side,
+)
 from .planner import Latency
 from .planner import plan as make_plan
+from .positions import HedgeBreak, Position, hedge_breaks, with_ltp
 from .pricing import check_band, limit_price
 from .quotes import INDEX_QUOTE, Quote
+from .repair import balance
 from .scrip import ScripMaster
 from .session import READS_PER_S, Credentials, Session
 
@@ -80,6 +99,9 @@ class Engine:
         self._runs: dict[str, Run] = {}
         self._scrip_lock = threading.Lock()
         self._scrip: ScripMaster | None = None
+        self._positions_lock = threading.Lock()
+        # (when read, the runs started and finished by then, what was read)
+        self._positions: tuple[float, tuple[int, int], list[Position]] | None = None
         self.interrupted = journal.mark_interrupted()
 
     @property
@@ -208,6 +230,172 @@ class Engine:
             raise InsufficientFunds(f"Not sent: {funds.text}")
         return funds
 
+    # ----- positions, exit and repair -------------------------------------------------------
+    def positions(self, max_age_s: float = 0.0) -> list[Position]:
+        """The broker's positions with LTPs from quotes; a read at most `max_age_s` old may be reused, so that a
+        banner on every page costs one read every few seconds, not one per redraw."""
+        now, runs = SYSTEM.monotonic(), self._run_count()
+        with self._positions_lock:
+            # A run that started or ended since the read may have changed them: read again.
+            if self._positions is not None and now - self._positions[0] <= max_age_s and self._positions[1] == runs:
+                return self._positions[2]
+        broker = self.broker()
+        held = broker.positions()
+        open_ = sorted({(p.segment.value, p.token) for p in held if p.token and p.net_units})
+        try:
+            ltps = {t: q.ltp for t, q in broker.quotes(open_).items()} if open_ else {}
+        except MarketDataUnavailable:
+            ltps = {}
+        out = with_ltp(held, ltps)
+        with self._positions_lock:
+            self._positions = (now, runs, out)
+        return out
+
+    def _run_count(self) -> tuple[int, int]:
+        """(runs started, runs finished) in this process."""
+        with self._lock:
+            return len(self._runs), sum(r.done for r in self._runs.values())
+
+    def hedge_breaks(self, max_age_s: float = 10.0) -> list[HedgeBreak]:
+        """Shorts held beyond their hedges, where a hedge is held or a run of this account planned one."""
+        planned = {
+            (p.underlying, p.expiry, p.right)
+            for r in self._mine()
+            if r.config.purpose is Purpose.ENTRY
+            for leg in r.config.legs
+            if leg.side is Side.BUY and (p := _parsed(leg.symbol)) is not None
+        }
+        return hedge_breaks(self.positions(max_age_s), planned)
+
+    def _mine(self) -> list[RunRecord]:
+        return [r for r in self.journal.runs() if r.paper == self.paper]
+
+    def opened_by(self) -> dict[str, list[str]]:
+        """Per contract the account holds, the entry runs of this account that still hold some of it by the
+        journal, the way the account holds it: a run whose contracts were closed by another exit no longer shows."""
+        net = {p.symbol: p.net_units for p in self.positions(max_age_s=10.0) if p.net_units}
+        out: dict[str, list[str]] = {}
+        runs = self.journal.runs()
+        for r in runs:
+            if r.paper != self.paper or r.config.purpose is not Purpose.ENTRY:
+                continue
+            if not any(leg.symbol in net for leg in r.config.legs):
+                continue  # nothing of it is held: its contracts were closed or have expired
+            held = balance(self.journal, r.run_id, runs)
+            for symbol, units in held.held().items() if held is not None else ():
+                if units * net.get(symbol, 0) > 0:
+                    out.setdefault(symbol, []).append(r.run_id)
+        return out
+
+    def exit_plan(
+        self,
+        *,
+        run_id: str | None = None,
+        units: Mapping[str, int] | None = None,
+        lots_per_batch: int | None = None,
+        delay_s: float | None = None,
+        pricing: Pricing | None = None,
+    ) -> Plan:
+        """A run that closes positions: what `run_id` still holds (by the journal, never more than the broker
+        shows), the units asked for per contract (at most what is held), or every open position. Shorts are bought
+        back before their hedges are sold, in batches within the freeze limit."""
+        held = {p.symbol: p for p in self.positions() if p.net_units}
+        record = None
+        if run_id is not None:
+            record = self._settled(run_id)
+            wanted = _run_held(self.journal, run_id)
+        else:
+            wanted = {s: p.net_units for s, p in held.items()} if units is None else dict(units)
+        legs = _exit_legs(held, wanted, by_run=run_id is not None)
+        if not legs:
+            what = f"run {run_id} holds nothing the account still has" if run_id else "no open position to close"
+            raise NothingToDo(f"Nothing to exit: {what}.")
+        base = record.config if record is not None else None
+        config = RunConfig(
+            legs=tuple(legs),
+            total_lots=max(leg.lots or 0 for leg in legs),
+            lots_per_batch=lots_per_batch or (base.lots_per_batch if base else 1),
+            delay_s=delay_s if delay_s is not None else base.delay_s if base else 2.0,
+            pricing=pricing or (base.pricing if base else Pricing()),
+            hedge_wait_s=base.hedge_wait_s if base else 10.0,
+            purpose=Purpose.EXIT,
+            of_run=run_id,
+        )
+        if lots_per_batch is None and base is None:
+            config = replace(config, lots_per_batch=self.plan(config).max_lots_per_batch)
+        return self.plan(config)
+
+    def repair_plan(self, run_id: str, how: Purpose) -> Plan:
+        """Complete: place only the lots the run's legs are missing against its most-filled leg. Flatten: close
+        what its legs filled beyond its least-filled one, never more than the account holds. Both only once the
+        book has settled every order of the run and of its earlier repairs."""
+        if how not in (Purpose.COMPLETE, Purpose.FLATTEN):
+            raise PlanError(f"A repair completes or flattens, not {how}.")
+        record = self._settled(run_id)
+        bal = balance(self.journal, run_id)
+        assert bal is not None  # _settled found the run
+        lots = bal.repair({p.symbol: p.net_units for p in self.positions()}, complete=how is Purpose.COMPLETE)
+        legs = []
+        for spec, n in zip(record.config.legs, lots, strict=True):
+            side = spec.side if how is Purpose.COMPLETE else Side.SELL if spec.side is Side.BUY else Side.BUY
+            if n > 0:
+                legs.append(replace(spec, side=side, order_type=OrderType.MARKET, price=0.0, lots=n))
+        if not legs:
+            raise NothingToDo(
+                f"Nothing to {how.value}: what the account still holds of run {run_id} is balanced (its legs by the "
+                f"journal: {bal.text})."
+            )
+        c = record.config
+        config = RunConfig(
+            legs=tuple(legs),
+            total_lots=max(leg.lots or 0 for leg in legs),
+            lots_per_batch=c.lots_per_batch,
+            delay_s=c.delay_s,
+            pricing=c.pricing,
+            hedge_wait_s=c.hedge_wait_s,
+            purpose=how,
+            of_run=run_id,
+        )
+        return self.plan(config)
+
+    def cancel_open(self, run_id: str) -> int:
+        """Cancel every order of the run, and of its exits and repairs, still resting on the exchange; then read
+        the book until it shows what became of them. Returns how many cancels were sent."""
+        self._settled(run_id, require=False)
+        ids = [run_id, *(r.run_id for r in self.journal.runs() if r.config.of_run == run_id)]
+        broker = self.broker()
+        sent = 0
+        for rid in ids:
+            for o in self.journal.orders(rid):
+                if o.status in (OrderStatus.PLACED, OrderStatus.OPEN) and o.order_no:
+                    reply = broker.cancel(o.order_no)
+                    note = "cancel sent" + ("" if reply.outcome is Outcome.ACCEPTED else f" ({reply.message})")
+                    self.journal.record(rid, replace(o, error=note), EventSource.CANCEL)
+                    sent += 1
+        if sent:
+            self._settle([r for rid in ids if (r := self.journal.run(rid)) is not None])
+        return sent
+
+    def _settled(self, run_id: str, *, require: bool = True) -> RunRecord:
+        """The run, once it is not running and the book has been read for its orders and its repairs' orders."""
+        record = self.journal.run(run_id)
+        if record is None:
+            raise NotResumable(f"There is no run {run_id} in the journal.")
+        if record.paper != self.paper:
+            raise NotResumable(_other_mode(record))
+        ids = [run_id, *(r.run_id for r in self.journal.runs() if r.config.of_run == run_id)]
+        if any(run.run_id in ids for run in self.active()):
+            raise DuplicateRun(f"{run_id} or a run made for it is still running.", run_id)
+        records = [r for rid in ids if (r := self.journal.run(rid)) is not None]
+        self._settle([r for r in records if not r.state.active])
+        bal = balance(self.journal, run_id)
+        if require and bal is not None and bal.unsettled:
+            raise PlanError(
+                f"{bal.unsettled} orders of run {run_id} or of its repairs are still working or unknown on the "
+                "book: Cancel open, or Reconcile, first."
+            )
+        return record
+
     def broker(self, *, login_per_order: bool = False) -> Broker:
         return Broker(self.session, login_per_order=login_per_order, book_lag_s=self.book_lag_s)
 
@@ -317,7 +505,9 @@ class Engine:
                     account=self.account,
                     submission=submission,
                     again_of=again_of,
-                    repeat_window_s=self.repeat_window_s,
+                    # An exit or a repair is sized from what is held now, so the same one again finds nothing to do:
+                    # it is never refused as a repeat.
+                    repeat_window_s=self.repeat_window_s if plan.config.purpose is Purpose.ENTRY else 0.0,
                 )
             )
             run = Run(
@@ -404,6 +594,40 @@ def _check_prices(plan: Plan, quotes: Mapping[str, Quote]) -> None:
         quote = quotes.get(plan.tokens[i])
         if leg.order_type is OrderType.LIMIT and quote is not None:
             check_band(leg.price, quote)
+
+
+def _exit_legs(held: Mapping[str, Position], wanted: Mapping[str, int], *, by_run: bool) -> list[Leg]:
+    """One closing leg per contract asked for, in whole lots and never beyond what is held. A run's own holding
+    closes only in the direction it is held: a run short where the account is now long has nothing to close."""
+    legs = []
+    for symbol, asked in wanted.items():
+        p = held.get(symbol.strip().upper())
+        if p is None or not asked or (by_run and asked * p.net_units < 0):
+            continue
+        lots = min(abs(asked), abs(p.net_units)) // p.lot_size
+        if lots:
+            side = Side.SELL if p.net_units > 0 else Side.BUY
+            legs.append(Leg(symbol=p.symbol, side=side, segment=p.segment, product=_product(p), lots=lots))
+    return legs
+
+
+def _parsed(symbol: str) -> OptionSymbol | None:
+    try:
+        return parse_symbol(symbol)
+    except SymbolError:
+        return None
+
+
+def _product(p: Position) -> Product:
+    try:
+        return Product(p.product)
+    except ValueError:
+        return Product.NRML
+
+
+def _run_held(journal: Journal, run_id: str) -> dict[str, int]:
+    bal = balance(journal, run_id)
+    return bal.held() if bal is not None else {}
 
 
 def _other_mode(record: RunRecord) -> str:

@@ -73,3 +73,11 @@ class MarketDataUnavailable(TraderError):
 
 class InsufficientFunds(PlanError):
     """The plan needs more margin than the account has."""
+
+
+class PositionsUnavailable(TraderError):
+    """The account's positions could not be read: nothing is exited or repaired from a guess."""
+
+
+class NothingToDo(PlanError):
+    """An exit or a repair with nothing left to place: the position is already closed or balanced."""

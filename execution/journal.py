@@ -35,6 +35,7 @@ from .model import (
     PlannedOrder,
     Pricing,
     Product,
+    Purpose,
     RunConfig,
     RunRecord,
     RunState,
@@ -184,6 +185,7 @@ _ENUMS: dict[str, Callable[[Any], Any]] = {
     "mode": Mode,
     "pacing": Pacing,
     "on_leg_failure": OnLegFailure,
+    "purpose": Purpose,
     "pricing": lambda stored: Pricing(**_known(Pricing, dict(stored), {})),
 }
 _LEG_ENUMS: dict[str, Callable[[Any], Any]] = {

@@ -80,6 +80,20 @@ class OnLegFailure(StrEnum):
     STOP = "stop"
 
 
+class Purpose(StrEnum):
+    """What a run is for. Exits and repairs are runs of their own, with the same tags, journal and governor."""
+
+    ENTRY = "entry"
+    EXIT = "exit"  # closes positions: shorts are bought back before their hedges are sold
+    COMPLETE = "complete"  # places what an unbalanced run's legs are missing
+    FLATTEN = "flatten"  # closes what an unbalanced run's legs filled beyond the others
+
+    @property
+    def closes(self) -> bool:
+        """Its orders reduce a position: a SELL leg sells a long that may be a hedge."""
+        return self in (Purpose.EXIT, Purpose.FLATTEN)
+
+
 class PriceMode(StrEnum):
     MARKET = "market"  # MKT: Kotak makes it a limit at its protection price, which may rest or fill partly
     LIMIT = "limit"  # a protected limit from the quote, chased if it does not fill
@@ -215,6 +229,7 @@ class Leg:
     product: Product = Product.NRML
     order_type: OrderType = OrderType.MARKET
     price: float = 0.0
+    lots: int | None = None  # this leg's own total when the legs differ (an exit or a repair); else the run's
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "symbol", normal_symbol(self.symbol))
@@ -312,6 +327,8 @@ class RunConfig:
     login_per_order: bool = False  # the seed's "before": a fresh login for every order
     hedge_wait_s: float = 10.0  # hedge-first: how long the BUY legs may take to fill before the SELLs are dropped
     pricing: Pricing = field(default_factory=Pricing)
+    purpose: Purpose = Purpose.ENTRY
+    of_run: str | None = None  # the run an exit or a repair finishes
 
     def __post_init__(self) -> None:
         if not isinstance(self.pricing, Pricing):
@@ -321,9 +338,19 @@ class RunConfig:
         object.__setattr__(self, "legs", tuple(self.legs))
         _strict(
             self,
-            {"mode": (Mode, "Mode"), "pacing": (Pacing, "Pacing"), "on_leg_failure": (OnLegFailure, "On leg failure")},
+            {
+                "mode": (Mode, "Mode"),
+                "pacing": (Pacing, "Pacing"),
+                "on_leg_failure": (OnLegFailure, "On leg failure"),
+                "purpose": (Purpose, "Purpose"),
+            },
             {"hedge_first": "Hedge first", "login_per_order": "Login per order"},
         )
+
+    @property
+    def leg_lots(self) -> tuple[int, ...]:
+        """Each leg's total lots: its own when it has one, else the run's."""
+        return tuple(leg.lots or self.total_lots for leg in self.legs)
 
 
 @dataclass(frozen=True)
@@ -365,8 +392,10 @@ class Plan:
         """Identifies 'the same plan': the same contracts, sides and lots, whatever the batching and pacing. Placed
         again soon after, it doubles the position however it is sliced, so a second Execute of it must be asked."""
         c = self.config
-        legs = ",".join(sorted(f"{g.side}:{g.symbol}:{g.product}:{g.order_type}:{g.price}" for g in c.legs))
-        return f"{legs}|{c.total_lots}"
+        legs = ",".join(
+            sorted(f"{g.side}:{g.symbol}:{g.product}:{g.order_type}:{g.price}:{g.lots or ''}" for g in c.legs)
+        )
+        return f"{legs}|{c.total_lots}|{c.purpose}:{c.of_run or ''}"
 
 
 @dataclass(frozen=True)

@@ -156,7 +156,7 @@ def _leg_count(number: int, config: RunConfig, orders: Sequence[OrderResult]) ->
             open_ += rest
         elif not o.status.ok:
             rejected += rest
-    planned = float(config.total_lots)
+    planned = float(config.leg_lots[number - 1])
     journalled = sum(o.lots for o in latest.values())
     filled = sum(filled_units.values()) / (lot or 1)
     not_sent += max(0.0, planned - journalled)  # batches a stop or a crash never reached
@@ -164,19 +164,21 @@ def _leg_count(number: int, config: RunConfig, orders: Sequence[OrderResult]) ->
 
 
 def _exposure(legs: Sequence[LegCount]) -> tuple[Exposure, ...]:
+    """Lots each leg filled beyond the least-filled one, measured against each leg's own plan (equal for an entry,
+    each leg's own for an exit or a repair)."""
     if len(legs) < 2:
         return ()
-    floor = min(g.filled for g in legs)
+    floor = min(g.filled - g.planned for g in legs)
     by_underlying: dict[str, list[LegCount]] = {}
     for g in legs:
-        if round(g.filled - floor, 6) > 0:
+        if round(g.filled - g.planned - floor, 6) > 0:
             by_underlying.setdefault(g.underlying, []).append(g)
     return tuple(
         Exposure(
             underlying,
-            sum(g.filled - floor for g in extra if g.side is Side.SELL),
-            sum(g.filled - floor for g in extra if g.side is Side.BUY),
-            tuple((g.label, g.filled - floor) for g in extra),
+            sum(g.filled - g.planned - floor for g in extra if g.side is Side.SELL),
+            sum(g.filled - g.planned - floor for g in extra if g.side is Side.BUY),
+            tuple((g.label, g.filled - g.planned - floor) for g in extra),
         )
         for underlying, extra in by_underlying.items()
     )
@@ -204,7 +206,7 @@ def summarize(config: RunConfig, state: RunState, orders: Iterable[OrderResult])
     legs = tuple(_leg_count(n, config, orders) for n in range(1, len(config.legs) + 1))
     exposure = _exposure(legs) if not state.active else ()
     latest = {(o.batch, o.leg): o for o in orders}.values()
-    planned = math.ceil(config.total_lots / max(1, config.lots_per_batch)) * len(config.legs)
+    planned = sum(math.ceil(lots / max(1, config.lots_per_batch)) for lots in config.leg_lots)
     return Summary(
         _outcome(state, legs, exposure),
         legs,

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from .errors import PlanError
 from .instruments import BUNDLED, Underlying, monthly_symbol, parse_symbol
-from .model import Batch, Leg, Mode, OrderType, Pacing, Plan, PlannedOrder, RunConfig, Side
+from .model import Batch, Leg, Mode, OrderType, Pacing, Plan, PlannedOrder, Purpose, RunConfig, Side
 
 MAX_TOTAL_LOTS = 100_000
 MAX_BATCHES = 10_000
@@ -123,7 +123,13 @@ def plan(config: RunConfig, today: date | None = None, instruments: Mapping[str,
     insts = [_instrument(leg, today, instruments) for leg in legs]
     legs = tuple(_on_tick(leg, inst.tick) for leg, inst in zip(legs, insts, strict=True))
 
-    total = whole_number(config.total_lots, "Total lots")
+    if any(leg.lots is not None for leg in legs):
+        lots = tuple(whole_number(leg.lots or config.total_lots, f"Lots of {leg.symbol}") for leg in legs)
+        legs = tuple(replace(leg, lots=n) for leg, n in zip(legs, lots, strict=True))
+        total = max(lots)
+    else:
+        total = whole_number(config.total_lots, "Total lots")
+        lots = (total,) * len(legs)
     per_batch = whole_number(config.lots_per_batch, "Lots per batch")
     delay = seconds(config.delay_s, "Delay between batches")
     hedge_wait = seconds(config.hedge_wait_s, "Hedge fill wait")
@@ -131,8 +137,8 @@ def plan(config: RunConfig, today: date | None = None, instruments: Mapping[str,
         raise PlanError(f"Total lots is at most {MAX_TOTAL_LOTS:,}, got {total:,}.")
     if config.login_per_order and config.mode is Mode.PARALLEL:
         raise PlanError("Login per order only reproduces the old sequential baseline; use sequential mode with it.")
-    biggest = min(per_batch, total)
-    for leg, inst in zip(legs, insts, strict=True):
+    for leg, inst, leg_total in zip(legs, insts, lots, strict=True):
+        biggest = min(per_batch, leg_total)
         if biggest * inst.lot_size > inst.freeze_qty:
             allowed = min(i.max_lots_per_order for i in insts)
             raise PlanError(
@@ -144,15 +150,22 @@ def plan(config: RunConfig, today: date | None = None, instruments: Mapping[str,
         raise PlanError(f"That is {count:,} batches; the most a run may have is {MAX_BATCHES:,}.")
 
     batches = []
-    for number in range(1, count + 1):
-        lots = min(per_batch, total - (number - 1) * per_batch)
+    for number, takes in enumerate(slices(legs, lots, per_batch, closes=config.purpose.closes), start=1):
         orders = tuple(
-            PlannedOrder(number, i, leg, lots, lots * inst.lot_size)
-            for i, (leg, inst) in enumerate(zip(legs, insts, strict=True), start=1)
+            PlannedOrder(number, i, leg, n, n * inst.lot_size)
+            for i, (leg, inst, n) in enumerate(zip(legs, insts, takes, strict=True), start=1)
+            if n
         )
-        batches.append(Batch(number, lots, orders))
+        batches.append(Batch(number, max(takes), orders))
+    # Exits and repairs always buy before they sell: a short is bought back, or its hedge bought, first.
     clean = replace(
-        config, legs=legs, total_lots=total, lots_per_batch=per_batch, delay_s=delay, hedge_wait_s=hedge_wait
+        config,
+        legs=legs,
+        total_lots=total,
+        lots_per_batch=per_batch,
+        delay_s=delay,
+        hedge_wait_s=hedge_wait,
+        hedge_first=config.hedge_first or config.purpose is not Purpose.ENTRY,
     )
     return Plan(
         clean,
@@ -161,6 +174,37 @@ def plan(config: RunConfig, today: date | None = None, instruments: Mapping[str,
         tuple(i.freeze_qty for i in insts),
         ticks=tuple(i.tick for i in insts),
     )
+
+
+def _group(symbol: str) -> tuple[str, date, str]:
+    """What a long option can hedge: shorts on the same index, expiry and right (CE or PE)."""
+    parsed = parse_symbol(symbol)
+    return parsed.underlying, parsed.expiry, parsed.right
+
+
+def slices(legs: Sequence[Leg], lots: Sequence[int], per_batch: int, *, closes: bool) -> list[tuple[int, ...]]:
+    """Each leg's lots in each batch: up to `per_batch` a batch until its total is placed.
+
+    In a run that closes positions a SELL leg sells a long, which may be the hedge of shorts its BUY legs are
+    buying back. It never sells below what still covers them after the batch, so shorts are closed before their
+    hedges and no batch leaves a short without its hedge.
+    """
+    left = list(lots)
+    groups = [_group(leg.symbol) for leg in legs]
+    out: list[tuple[int, ...]] = []
+    while any(left):
+        take = [min(per_batch, n) for n in left]
+        if closes:
+            for group in set(groups):
+                mine = [i for i, g in enumerate(groups) if g == group]
+                shorts = sum(left[i] - take[i] for i in mine if legs[i].side is Side.BUY)
+                spare = sum(left[i] for i in mine if legs[i].side is Side.SELL) - shorts
+                for i in (i for i in mine if legs[i].side is Side.SELL):
+                    take[i] = max(0, min(take[i], spare))
+                    spare -= take[i]
+        out.append(tuple(take))
+        left = [n - t for n, t in zip(left, take, strict=True)]
+    return out
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,12 @@ from dashboard import state as S
 from dashboard.charts import batch_comparison, timeline
 from dashboard.lock import guard
 from dashboard.outcomes import banner, ist, legs_table
+from dashboard.positions import repair_panel
 from dashboard.registry import registry
 from execution.errors import TraderError
 from execution.fills import fills
 from execution.market import rupees
-from execution.model import Mode, RunRecord
+from execution.model import Mode, Purpose, RunRecord
 from execution.outcome import Summary, plural, summarize
 from execution.reports import (
     batches_frame,
@@ -44,6 +45,9 @@ def describe(run_id: str) -> str:
     r = by_id[run_id]
     kind = "paper" if r.paper else "LIVE"
     when = ist(r.created_wall, with_date=True)
+    c = r.config
+    if c.purpose is not Purpose.ENTRY:
+        kind += f" · {c.purpose.value}" + (f" of {c.of_run}" if c.of_run else "")
     return (
         f"{when} · {kind} · {', '.join(underlyings(r.config))} · {plural(len(r.config.legs), 'leg')} · "
         f"{plural(r.config.total_lots, 'lot')} · {summaries[run_id].outcome.value} · {run_id}"
@@ -81,6 +85,7 @@ with run_tab:
     m[3].metric("p50 reply", f"{sent['latency_ms'].quantile(0.5):.1f} ms" if len(sent) else "–")
     m[4].metric("p95 reply", f"{sent['latency_ms'].quantile(0.95):.1f} ms" if len(sent) else "–")
     st.dataframe(legs_table(summary), hide_index=True, width="stretch")
+    repair_panel(reg.paper if record.paper else reg.live, reg.journal, run_id, live=not record.paper)
     for w in record.warnings:
         st.warning(w)
     unsettled = [o for o in orders_of[run_id] if o.status.active]

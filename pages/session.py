@@ -7,6 +7,7 @@ import streamlit as st
 from dashboard.lock import guard
 from dashboard.registry import is_live, registry
 from execution.errors import LoginError
+from execution.model import normal_symbol
 from paper.exchange import FAULT_KINDS
 
 guard()
@@ -56,6 +57,11 @@ if not is_live():
             help="Orders above this rate get Neo's 429; 0 turns the limit off.",
         )
         seed = k2[2].number_input("Seed", 0, 10**6, int(c.seed), 1, help="The same seed draws the same market.")
+        rejected = st.text_input(
+            "RMS rejects every order in (symbols, comma-separated)",
+            ", ".join(c.reject_symbols),
+            help="Rehearse a failed leg: the exchange accepts these contracts' orders and its risk check rejects them.",
+        )
         k4 = st.columns(2)
         lag_ms = k4[0].number_input(
             "Book lag, most (ms)",
@@ -100,6 +106,7 @@ if not is_live():
                     book_lag_ms=(min(c.book_lag_ms[0], lag_ms), lag_ms),
                     liquidity=depth or None,
                     reject_rate=reject,
+                    reject_symbols=tuple(normal_symbol(t) for t in rejected.split(",") if t.strip()),
                     orders_per_s=limit,
                     faults={f: r for f, r in faults.items() if r},
                 )

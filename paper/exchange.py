@@ -774,47 +774,62 @@ class PaperExchange(httpx.BaseTransport):
         return self._read(request, trip, answer)
 
     def _positions(self, request: httpx.Request, trip: _Trip) -> httpx.Response:
+        """Net positions (docs/functions/portfolio/positions.md): today's fills as flBuyQty/buyAmt, earlier days'
+        NRML fills as cfBuyQty/cfBuyAmt; quantities and amounts as strings, as Neo sends them."""
+
         def answer() -> httpx.Response:
             pos: dict[str, dict[str, Any]] = {}
+            for symbol, (buy, qty, amount) in self._carried().items():
+                p = pos.setdefault(symbol, self._position_row(self.contracts[symbol], "NRML"))
+                key = "Buy" if buy else "Sell"
+                p[f"cf{key}Qty"] += qty
+                p[f"cf{key}Amt"] += amount
             for r in self._visible(time.time()):
                 if not r["fldQty"]:
                     continue
-                p = pos.setdefault(
-                    r["trdSym"],
-                    {
-                        "trdSym": r["trdSym"],
-                        "exSeg": r["exSeg"],
-                        "prod": r["prod"],
-                        "flBuyQty": 0,
-                        "flSellQty": 0,
-                        "buyAmt": 0.0,
-                        "sellAmt": 0.0,
-                        "lotSz": r["lotSz"],
-                        "type": "OPTIDX",
-                    },
-                )
+                p = pos.setdefault(r["trdSym"], self._position_row(self.contracts[r["trdSym"]], r["prod"]))
                 key = "Buy" if r["trnsTp"] == "B" else "Sell"
                 p[f"fl{key}Qty"] += r["fldQty"]
                 p[f"{key.lower()}Amt"] += r["fldQty"] * float(r["avgPrc"])
             if not pos:
                 return _json(200, _NO_DATA)
             rows = [
-                {
-                    **p,
-                    "flBuyQty": str(p["flBuyQty"]),
-                    "flSellQty": str(p["flSellQty"]),
-                    "buyAmt": f"{p['buyAmt']:.2f}",
-                    "sellAmt": f"{p['sellAmt']:.2f}",
-                    "cfBuyQty": "0",
-                    "cfSellQty": "0",
-                    "cfBuyAmt": "0.00",
-                    "cfSellAmt": "0.00",
-                }
+                {k: (f"{v:.2f}" if k.endswith("Amt") else str(v) if k.endswith("Qty") else v) for k, v in p.items()}
                 for p in pos.values()
             ]
             return _json(200, {"stat": "Ok", "stCode": 200, "data": rows})
 
         return self._read(request, trip, answer)
+
+    def _position_row(self, contract: Contract, product: str) -> dict[str, Any]:
+        now = int(time.time())
+        return {
+            "trdSym": contract.symbol,
+            "exSeg": contract.rules.segment,
+            "prod": product,
+            "tok": str(contract.token),
+            "lotSz": str(contract.rules.lot_size),
+            "type": "OPTIDX",
+            "sym": contract.rules.name,
+            "ltp": f"{self.market.premium(contract, now, self._days_left(contract)):.2f}",
+            **dict.fromkeys(("flBuyQty", "flSellQty", "cfBuyQty", "cfSellQty"), 0),
+            **dict.fromkeys(("buyAmt", "sellAmt", "cfBuyAmt", "cfSellAmt"), 0.0),
+        }
+
+    def _carried(self) -> dict[str, tuple[bool, int, float]]:
+        """Under the lock: each unexpired contract's net NRML position from earlier days, (long, units, amount at
+        its traded price); MIS positions were squared off on their own day."""
+        if self._db is None:
+            return {}
+        net: dict[str, list[float]] = {}
+        for (raw,) in self._db.execute("SELECT row FROM book WHERE day<?", (self.today.isoformat(),)):
+            r = json.loads(raw)
+            if r.get("prod") != "NRML" or not r.get("fldQty") or r["trdSym"] not in self.contracts:
+                continue
+            sign = 1 if r["trnsTp"] == "B" else -1
+            units, cash = net.setdefault(r["trdSym"], [0.0, 0.0])
+            net[r["trdSym"]] = [units + sign * r["fldQty"], cash + sign * r["fldQty"] * float(r["avgPrc"])]
+        return {s: (u > 0, int(abs(u)), abs(c)) for s, (u, c) in net.items() if u}
 
     def _limits(self, request: httpx.Request, trip: _Trip) -> httpx.Response:
         def answer() -> httpx.Response:
@@ -859,6 +874,8 @@ class PaperExchange(httpx.BaseTransport):
             else:
                 cash += filled * avg
                 short[symbol] += filled + working
+        for symbol, (buy, units, _) in self._carried().items():
+            short[symbol] += -units if buy else units
         now = int(time.time())
         blocked = sum(
             units * self.market.spot(self.contracts[s], now) * SHORT_MARGIN for s, units in short.items() if units > 0

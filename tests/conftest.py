@@ -1,3 +1,43 @@
-# Imported before any test module: execution/__init__ silences the SDK's file and console logging, which must
-# happen before the first `import neo_api_client`, and execution.sdk turns its structlog calls into no-ops.
+"""Shared fixtures. Importing execution first silences the SDK's file and console logging, which must happen before
+the first `import neo_api_client`; execution.sdk turns its structlog calls into no-ops."""
+
+import pytest
+from playwright.sync_api import sync_playwright
+
 import execution.sdk  # noqa: F401
+from tests.browsing import ARGS, CHROMIUM, start_server
+
+# The browser tests' fixtures: module-scoped, so each browser test module has a server, a data folder and an
+# account of its own.
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    """The server's data folder: its journal, and the log of its terminal."""
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(scope="module")
+def server(data):
+    proc, url = start_server(data)
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(server, browser):
+    """A new tab on the dashboard."""
+    pg = browser.new_page(viewport={"width": 1400, "height": 1600}, accept_downloads=True)
+    pg.goto(server)
+    pg.wait_for_selector("[data-testid='stApp']")
+    yield pg
+    pg.close()

@@ -44,12 +44,12 @@ def main(argv: list[str] | None = None) -> int:
     step("overhead per order")
     cost = overhead(folder, 50 if args.quick else 500)
     step("growth with orders")
-    sizes = (100, 200, 300, 400) if args.quick else (1_000, 2_500, 5_000, 10_000)
+    sizes = (50, 100, 150, 200) if args.quick else (1_000, 2_500, 5_000, 10_000)
     grown = footprints(sizes)
     step("ETA at the account's order limit")
     governed = governed_eta(scale, folder, calibration)
     step("slippage against batch size")
-    slipped = measure(folder, (5, 20) if args.quick else SIZES, lots=20 if args.quick else 167)
+    slipped = measure(folder, (5, 10) if args.quick else SIZES, lots=10 if args.quick else 167)
 
     command = "python -m benchmarks" + (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip()
     machine = f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"

@@ -122,6 +122,7 @@ def _parser(paper: PaperWiring) -> argparse.ArgumentParser:
     which.add_argument("--all", action="store_true", help="every open position")
     close.add_argument("--batch-lots", type=int, help="lots per batch (default: the run's, else the freeze limit)")
     close.add_argument("--delay", type=_non_negative, help="seconds between batches (default: the run's, else 2)")
+    close.add_argument("--pacing", choices=[m.value for m in Pacing], help="default: the run's, else gap")
     repair = sub.add_parser("repair", help="bring an unbalanced run to balance: complete its legs or flatten them")
     repair.add_argument("run_id")
     repair.add_argument("--how", choices=[Purpose.COMPLETE.value, Purpose.FLATTEN.value], required=True)
@@ -450,7 +451,12 @@ def _execute(args: argparse.Namespace, paper: PaperWiring) -> int:
         run = engine.start(plan, after_intent=_crash_hook(args, engine), again_of=args.again)
     elif args.command == "exit":
         engine = _engine(args, paper)
-        plan = engine.exit_plan(run_id=args.run, lots_per_batch=args.batch_lots, delay_s=args.delay)
+        plan = engine.exit_plan(
+            run_id=args.run,
+            lots_per_batch=args.batch_lots,
+            delay_s=args.delay,
+            pacing=Pacing(args.pacing) if args.pacing else None,
+        )
         run = engine.start(plan)
     elif args.command == "repair":
         engine = _engine(args, paper)

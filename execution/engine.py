@@ -40,6 +40,7 @@ from .model import (
     OrderResult,
     OrderStatus,
     OrderType,
+    Pacing,
     Plan,
     Pricing,
     Product,
@@ -294,6 +295,7 @@ class Engine:
         units: Mapping[str, int] | None = None,
         lots_per_batch: int | None = None,
         delay_s: float | None = None,
+        pacing: Pacing | None = None,
         pricing: Pricing | None = None,
     ) -> Plan:
         """A run that closes positions: what `run_id` still holds (by the journal, never more than the broker
@@ -316,6 +318,7 @@ class Engine:
             total_lots=max(leg.lots or 0 for leg in legs),
             lots_per_batch=lots_per_batch or (base.lots_per_batch if base else 1),
             delay_s=delay_s if delay_s is not None else base.delay_s if base else 2.0,
+            pacing=pacing or (base.pacing if base else Pacing.GAP),
             pricing=pricing or (base.pricing if base else Pricing()),
             hedge_wait_s=base.hedge_wait_s if base else 10.0,
             purpose=Purpose.EXIT,

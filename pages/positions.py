@@ -7,6 +7,7 @@ from dashboard.lock import guard
 from dashboard.positions import EXIT, LOTS, positions_frame, start_closing, totals_frame
 from dashboard.registry import engine, is_live
 from execution.errors import NothingToDo, TraderError
+from execution.model import Pacing
 
 guard()
 
@@ -51,16 +52,26 @@ st.caption(
     "An exit is a run of its own: batches within the freeze limit, the delay between them, shorts bought back "
     "before their hedges are sold, with progress, Stop and results like any run. It never closes more than is held."
 )
-c1, c2 = st.columns(2)
+form = st.session_state.get(S.FORM, S.FORM_DEFAULTS)
+c1, c2, c3 = st.columns(3)
 per_batch = c1.number_input(
     "Lots per batch (0: the freeze limit, or the run's own)", min_value=0, value=0, step=1, key="exit_batch_lots"
 )
 delay = c2.number_input(
     "Delay between batches (s)",
     min_value=0.0,
-    value=float(st.session_state.get(S.FORM, S.FORM_DEFAULTS)["delay_s"]),
+    value=float(form["delay_s"]),
     step=0.5,
     key="exit_delay",
+)
+pacings = [p.value for p in Pacing]
+pacing = c3.radio(
+    "Pacing",
+    pacings,
+    index=pacings.index(form["pacing"]),
+    horizontal=True,
+    key="exit_pacing",
+    help="Gap: the delay after a batch completes. Cadence: batches start the delay apart.",
 )
 holding_runs = sorted({r for runs in opened.values() for r in runs}, reverse=True)
 run_pick = st.selectbox("Run to exit", holding_runs, key="exit_run", help="What this run still holds.")
@@ -80,6 +91,7 @@ if exit_selected or exit_run or exit_all:
             units=selected if exit_selected else None,
             lots_per_batch=int(per_batch) or None,
             delay_s=float(delay),
+            pacing=Pacing(pacing),
         )
     except NothingToDo as exc:
         st.info(str(exc))

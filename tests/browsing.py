@@ -81,12 +81,16 @@ def execute(page, data):
     journal = Journal(data / "journal.sqlite")
     before = {r.run_id for r in journal.runs()}
     execute = page.get_by_role("button", name="Execute")
-    expect(execute).to_be_enabled(timeout=30000)
-    execute.click()
-    wait_for(
-        lambda: any(r.run_id not in before and not r.state.active for r in journal.runs()), 60, "the run to finish"
-    )
-    expect(page.get_by_text("Open results", exact=True).first).to_be_visible(timeout=30000)
+    try:
+        expect(execute).to_be_enabled(timeout=30000)
+        execute.click()
+        wait_for(
+            lambda: any(r.run_id not in before and not r.state.active for r in journal.runs()), 60, "the run to finish"
+        )
+        expect(page.get_by_text("Open results", exact=True).first).to_be_visible(timeout=30000)
+    except AssertionError:
+        shot(page, "execute-failed")  # what the page said instead
+        raise
 
 
 def shot(page, name):

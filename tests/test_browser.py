@@ -176,6 +176,7 @@ def test_live_mode_is_locked_until_the_terminal_token_is_pasted(page, data):
     box.fill(token)
     box.press("Enter")
     expect(page.get_by_text("log in on the Session page first")).to_be_visible(timeout=30000)
+    expect(box).to_have_count(0, timeout=30000)  # the box the trader typed into is gone once the page is redrawn
     assert token not in page.content()
 
 

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from execution.cli import main
 from execution.instruments import parse_symbol
 from execution.journal import Journal
+from paper.wiring import COMMAND_LINE
 from tests.helpers import sym
 
 pytestmark = pytest.mark.slow  # starts processes or runs many seeded runs
@@ -127,7 +129,7 @@ def test_failed_orders_exit_1(tmp_path):
         (["--leg", "NIFTY:S"], "Malformed trading symbol"),
     ],
 )
-def test_bad_input_exits_2_with_one_line_and_sends_nothing(tmp_path, args, message):
+def test_bad_input_exits_2_with_one_line_and_sends_nothing(tmp_path, capsys, args, message):
     base = {"--lots": "10", "--batch-lots": "5", "--delay": "0"}
     extra = []
     for flag, value in zip(args[::2], args[1::2], strict=True):
@@ -136,9 +138,11 @@ def test_bad_input_exits_2_with_one_line_and_sends_nothing(tmp_path, args, messa
         else:
             extra += [flag, value]
     legs = [] if "--leg" in extra else ["--leg", f"{CE}:S"]
-    p = cli(tmp_path, "run", *legs, *extra, *[x for kv in base.items() for x in kv])
-    assert p.returncode == 2 and p.stdout == ""
-    assert message in p.stderr and len(p.stderr.strip().splitlines()) == 1
+    # In this process: the exit code is main()'s return value (python -m execution exits with it).
+    argv = ["run", *legs, *extra, *[x for kv in base.items() for x in kv], "--journal", str(tmp_path / "j.sqlite")]
+    assert main(argv, paper=COMMAND_LINE) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and message in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "j.sqlite").exists()
 
 

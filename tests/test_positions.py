@@ -13,12 +13,15 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard.registry import registry
+from execution.cli import main
 from execution.errors import NothingToDo, PlanError
 from execution.instruments import BUNDLED, parse_symbol
+from execution.journal import Journal
 from execution.model import OrderStatus, OrderType, Purpose, RunState
 from execution.planner import slices
 from execution.repair import balance
 from paper.exchange import ExchangeConfig
+from paper.wiring import COMMAND_LINE
 from tests.helpers import TODAY, Side, config, engine, fast, leg, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -200,25 +203,25 @@ def cli(folder: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.timeout(120)
-def test_the_command_line_exits_in_one_process_what_another_opened(tmp_path):
+def test_the_command_line_exits_in_one_process_what_another_opened(tmp_path, capsys):
     legs = [f"--leg={g.symbol}:{g.side.name[0]}" for g in (SHORT_CE, SHORT_PE)]
     run = cli(tmp_path, "run", *legs, "--lots", "6", "--batch-lots", "3", "--delay", "0", "--json")
     assert run.returncode == 0, run.stderr
     run_id = json.loads(run.stdout)["run_id"]
-    held = json.loads(cli(tmp_path, "positions", "--json").stdout)
-    assert {(p["symbol"], p["net_lots"], tuple(p["runs"])) for p in held["positions"]} == {
-        (SHORT_CE.symbol, -6.0, (run_id,)),
-        (SHORT_PE.symbol, -6.0, (run_id,)),
-    }
-    out = cli(tmp_path, "exit", "--run", run_id, "--batch-lots", "4", "--delay", "0", "--json")
+    out = cli(tmp_path, "exit", "--run", run_id, "--batch-lots", "4", "--delay", "0", "--pacing", "cadence", "--json")
     assert out.returncode == 0, out.stderr
     exit_ = json.loads(out.stdout)
-    assert exit_["outcome"] == "clean" and exit_["batches"] == 2
+    assert exit_["outcome"] == "clean" and exit_["batches"] == 2 and exit_["pacing"] == "cadence"
     assert sorted(o["lots"] for o in exit_["orders"]) == [2, 2, 4, 4]
-    again = cli(tmp_path, "exit", "--run", run_id, "--json")
-    assert again.returncode == 0 and "Nothing to exit" in json.loads(again.stdout)["nothing_to_do"]
-    after = json.loads(cli(tmp_path, "positions", "--json").stdout)
-    assert [p["net_units"] for p in after["positions"]] == [0, 0] and after["hedge_breaks"] == []
+    again = cli(tmp_path, "positions", "--json")
+    after = json.loads(again.stdout)
+    assert again.returncode == 0 and [p["net_units"] for p in after["positions"]] == [0, 0]
+    assert all(p["runs"] == [] for p in after["positions"]) and after["hedge_breaks"] == []
+    # Exiting again finds nothing left: the paper account and the journal live in the data folder.
+    journal = str(tmp_path / "journal.sqlite")
+    assert main(["exit", "--run", run_id, "--profile", "fast", "--journal", journal, "--json"], paper=COMMAND_LINE) == 0
+    assert "Nothing to exit" in json.loads(capsys.readouterr().out)["nothing_to_do"]
+    assert [r.config.purpose for r in Journal(journal).runs()] == [Purpose.EXIT, Purpose.ENTRY]
 
 
 @pytest.fixture

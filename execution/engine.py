@@ -101,8 +101,8 @@ class Engine:
         self._scrip_lock = threading.Lock()
         self._scrip: ScripMaster | None = None
         self._positions_lock = threading.Lock()
-        # (when read, the runs started and finished by then, what was read)
-        self._positions: tuple[float, tuple[int, int], list[Position]] | None = None
+        # (when read, the runs finished by then, what was read)
+        self._positions: tuple[float, int, list[Position]] | None = None
         self.interrupted = journal.mark_interrupted()
 
     @property
@@ -235,9 +235,10 @@ class Engine:
     def positions(self, max_age_s: float = 0.0) -> list[Position]:
         """The broker's positions with LTPs from quotes; a read at most `max_age_s` old may be reused, so that a
         banner on every page costs one read every few seconds, not one per redraw."""
-        now, runs = SYSTEM.monotonic(), self._run_count()
+        now, runs = SYSTEM.monotonic(), self._finished()
         with self._positions_lock:
-            # A run that started or ended since the read may have changed them: read again.
+            # A run that ended since the read changed them: read again. (Not one that started: the click that
+            # starts a run is not slowed by a read, and its fills show when it ends.)
             if self._positions is not None and now - self._positions[0] <= max_age_s and self._positions[1] == runs:
                 return self._positions[2]
         broker = self.broker()
@@ -252,10 +253,10 @@ class Engine:
             self._positions = (now, runs, out)
         return out
 
-    def _run_count(self) -> tuple[int, int]:
-        """(runs started, runs finished) in this process."""
+    def _finished(self) -> int:
+        """Runs of this process that have ended."""
         with self._lock:
-            return len(self._runs), sum(r.done for r in self._runs.values())
+            return sum(r.done for r in self._runs.values())
 
     def hedge_breaks(self, max_age_s: float = 10.0) -> list[HedgeBreak]:
         """Shorts held beyond their hedges, where a hedge is held or a run of this account planned one."""

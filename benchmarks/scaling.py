@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 from execution.broker import Broker
 from execution.governor import Governor
 from execution.journal import Journal
-from execution.model import Mode, RunConfig
+from execution.model import Mode, OrderResult, RunConfig
 from execution.planner import plan
 from execution.sdk import NeoAPI
 from paper.exchange import PaperExchange
@@ -30,6 +31,9 @@ class LegsRow:
     legs: int
     sequential_ms: float  # median batch wall
     parallel_ms: float
+    skew_p50_ms: float = 0.0  # parallel: how far apart a batch's legs left, every batch
+    skew_p95_ms: float = 0.0
+    first_skew_ms: float = 0.0  # the first batch after the login
 
     @property
     def speedup(self) -> float:
@@ -47,8 +51,27 @@ def legs_speedup(scale: Scale, folder: Path, ks=(1, 2, 4, 8), batches: int = 10)
             )
             result = run(engine(scale, folder, SEED_LOGIN_S, SEED_ORDER_S), config)
             walls[mode] = statistics.median((b.end_mono - b.start_mono) * 1000 for b in result.batches)
-        rows.append(LegsRow(k, walls[Mode.SEQUENTIAL], walls[Mode.PARALLEL]))
+        skews = leg_skews(result.orders)  # the parallel run, on an engine that logged in for it
+        rows.append(
+            LegsRow(
+                k, walls[Mode.SEQUENTIAL], walls[Mode.PARALLEL], percentile(skews, 50), percentile(skews, 95), skews[0]
+            )
+        )
     return rows
+
+
+def leg_skews(orders: Sequence[OrderResult]) -> list[float]:
+    """Per batch, in order: the spread of its legs' send times, in ms."""
+    sent: dict[int, list[float]] = {}
+    for o in orders:
+        if o.submit_mono is not None:
+            sent.setdefault(o.batch, []).append(o.submit_mono)
+    return [(max(t) - min(t)) * 1000.0 for _, t in sorted(sent.items())]
+
+
+def percentile(values: Sequence[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))] if ordered else 0.0
 
 
 # ----- number of batches ------------------------------------------------------------------

@@ -51,6 +51,8 @@ def timeline(orders: pd.DataFrame, batches: pd.DataFrame, title: str = "") -> go
     sent["start_naive"] = _naive(sent["start"])
     sent["row"] = "Leg " + sent["leg"].astype(str) + " · " + sent["side"] + " " + sent["symbol"]
     sent["prices"] = [_prices(r) for r in sent.to_dict("records")]
+    skew = batches.set_index("batch")["skew_ms"] if "skew_ms" in batches else pd.Series(dtype=float)
+    sent["skew"] = sent["batch"].map(skew).fillna(0.0)
     for status, part in sent.groupby("status", sort=False):
         fig.add_trace(
             go.Bar(
@@ -61,11 +63,11 @@ def timeline(orders: pd.DataFrame, batches: pd.DataFrame, title: str = "") -> go
                 name=status,
                 marker_color=STATUS_COLORS.get(str(status), "#c0caf5"),
                 customdata=part[
-                    ["symbol", "units", "order_no", "status", "latency_ms", "batch", "lots", "prices"]
+                    ["symbol", "units", "order_no", "status", "latency_ms", "batch", "lots", "prices", "skew"]
                 ].to_numpy(),
                 hovertemplate=(
                     "<b>%{customdata[0]}</b><br>batch %{customdata[5]} · "
-                    "%{customdata[6]} lots = %{customdata[1]} units<br>"
+                    "%{customdata[6]} lots = %{customdata[1]} units · legs left %{customdata[8]:.2f} ms apart<br>"
                     "order %{customdata[2]} · %{customdata[3]}<br>latency %{customdata[4]:.1f} ms"
                     "<br>%{customdata[7]}<br>sent %{base|%H:%M:%S.%L}<extra></extra>"
                 ),

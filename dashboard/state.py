@@ -34,6 +34,7 @@ FORM_DEFAULTS = {
     "delay_s": 2.0,
     "run_mode": "parallel",
     "pacing": "gap",
+    "delay_max_s": 10.0,
     "hedge_first": False,
     "on_leg_failure": "continue",
     "price_mode": "market",

@@ -48,9 +48,10 @@ class Reply:
 
 
 _DUPLICATE = Reply(Outcome.DUPLICATE_TAG, message="the exchange already has an order with this tag")
+_TOO_MANY = Reply(Outcome.AMBIGUOUS, message="rate limit exceeded (HTTP 429)")
 # Replies recognised by their code alone.
 _BY_CODE: dict[int, Reply] = {
-    429: Reply(Outcome.AMBIGUOUS, message="rate limit exceeded (HTTP 429)"),
+    429: _TOO_MANY,
     **{code: Reply(Outcome.SESSION_EXPIRED, message="session expired") for code in _SESSION_CODES},
     **{code: _DUPLICATE for code in _DUPLICATE_CODES},
     IP_NOT_REGISTERED: Reply(Outcome.IP_NOT_REGISTERED, message=STATIC_IP),
@@ -73,6 +74,8 @@ def classify_place(reply: Any) -> Reply:
         return Reply(Outcome.AMBIGUOUS, message="unreadable reply from the broker")
     if reply.get("stat") == "Ok" and reply.get("nOrdNo"):
         return Reply(Outcome.ACCEPTED, order_no=str(reply["nOrdNo"]))
+    if _code(reply) == 429:  # its body carries an "error" text too: it is a refusal to answer, not a lost reply
+        return _TOO_MANY
     if "error" in reply and not isinstance(reply["error"], list):
         return Reply(Outcome.AMBIGUOUS, message="no reply from the broker (timeout or dropped connection)")
     if "Error Message" in reply:
@@ -178,6 +181,7 @@ class Submission:
     row: BookRow | None = None
     halt: str | None = None  # the exchange refused in a way that stops the run: nothing more can go through
     exists: bool = False  # the exchange said it has this tag, so it is never placed again
+    throttled: bool = False  # some reply on the way was a 429: adaptive pacing backs off
 
 
 def _from_row(row: BookRow, attempts: int, note: str | None = None) -> Submission:
@@ -296,11 +300,19 @@ class Broker:
     ) -> Submission:
         """Place `order` once (at limit `price` when given); after an unclear reply, look its tag up and resend
         only if proved absent, once."""
+        replies: list[Reply] = []
+        sub = self._submit(order, tag, stop, price, replies)
+        return replace(sub, throttled=_TOO_MANY in replies)
+
+    def _submit(
+        self, order: PlannedOrder, tag: str, stop: threading.Event | None, price: float | None, replies: list[Reply]
+    ) -> Submission:
         attempts, resent, relogged = 0, False, False
         while True:
             client, generation = self._client()
             attempts += 1
             reply = self._send(client, order, tag, price)
+            replies.append(reply)
             if reply.outcome is Outcome.ACCEPTED:
                 return Submission(OrderStatus.PLACED, reply.order_no, None, attempts)
             if reply.outcome is Outcome.REJECTED:
@@ -414,11 +426,23 @@ def classify_change(reply: Any) -> Reply:
     return classify_place(reply)
 
 
+# Longer than any delay a run may have (the planner's most, an hour): a batch after the trader's delay finds its
+# connection still open instead of paying TCP and TLS handshakes again (httpx drops idle ones after 5 s).
+KEEPALIVE_S = 3600.0 + 60.0
+
+
+def warm_transport() -> httpx.HTTPTransport:
+    """HTTP/2 as the SDK's own client would have it (passing a transport replaces the SDK's), one pool of 20, kept
+    warm across the trader's delay, and no automatic retries: only the broker decides what is sent again."""
+    limits = httpx.Limits(max_connections=20, max_keepalive_connections=20, keepalive_expiry=KEEPALIVE_S)
+    return httpx.HTTPTransport(http2=True, retries=0, limits=limits)
+
+
 class GuardedTransport(httpx.BaseTransport):
     """Live-mode transport: refuses redirects, since the SDK's client would re-POST an order on a 307/308."""
 
     def __init__(self, inner: httpx.BaseTransport | None = None) -> None:
-        self.inner = inner or httpx.HTTPTransport(retries=0)
+        self.inner = inner or warm_transport()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         response = self.inner.handle_request(request)

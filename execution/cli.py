@@ -138,6 +138,7 @@ def _parser(paper: PaperWiring) -> argparse.ArgumentParser:
     run.add_argument("--delay", required=True)
     run.add_argument("--mode", choices=[m.value for m in Mode], default="parallel")
     run.add_argument("--pacing", choices=[m.value for m in Pacing], default="gap")
+    run.add_argument("--delay-max", default="0", help="adaptive pacing: the longest the delay may grow to")
     run.add_argument("--on-leg-failure", choices=[m.value for m in OnLegFailure], default="continue")
     run.add_argument("--hedge-first", action="store_true")
     run.add_argument("--hedge-wait", default="10", help="hedge-first: seconds the BUY legs may take to fill")
@@ -371,6 +372,7 @@ def report(result: RunResult, engine: Engine) -> dict[str, Any]:
         "state": result.state.value,
         "mode": result.config.mode.value,
         "pacing": result.config.pacing.value,
+        "delays": [round(d, 6) for d in result.delays],
         "batches": len({o.batch for o in result.orders}),
         "logins": result.logins,
         "wall_s": round(result.wall_s, 6),
@@ -423,6 +425,7 @@ def _execute(args: argparse.Namespace, paper: PaperWiring) -> int:
             delay_s=args.delay,
             mode=args.mode,
             pacing=args.pacing,
+            delay_max_s=args.delay_max,
             hedge_first=args.hedge_first,
             on_leg_failure=args.on_leg_failure,
             login_per_order=args.login_per_order,

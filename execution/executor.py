@@ -34,6 +34,7 @@ from .model import (
     RunState,
     Side,
 )
+from .pacing import next_delay
 from .pricing import chase_prices, limit_price
 from .quotes import Quote
 
@@ -135,7 +136,11 @@ class Run:
         self._earlier_warnings = earlier_warnings  # a resumed run's record keeps what its first part warned of
         self._phase = "starting"
         self._next_at: float | None = None
+        self._delay = plan.config.delay_s  # the gap before the next batch; adaptive pacing moves it
+        self._delays: list[float] = []  # the gap waited before each batch after the first
+        self._best_ms: float | None = None  # adaptive pacing: the run's fastest batch, by its median reply
         self._exists: set[str] = set()  # tags the exchange said it has, though its book did not show them
+        self._throttled: set[str] = set()  # tags that met a 429 on their way
         self._quotes: dict[Slot, Quote] = {}  # each order's quote when its batch was priced
         self._limits: dict[Slot, float] = {}  # each limit-priced order's first price
         self._logins0 = self.session.logins
@@ -220,6 +225,7 @@ class Run:
                 self._end_mono,
                 self._start_wall,
                 tuple(self._warnings),
+                tuple(self._delays),
             )
 
     def _set_phase(self, phase: str) -> None:
@@ -305,10 +311,12 @@ class Run:
             leading = first if self.plan.config.mode is Mode.PARALLEL else first[:1]
             if first_start is not None and last_end is not None:
                 target = (
-                    last_end + self.plan.config.delay_s
-                    if self.plan.config.pacing is Pacing.GAP
-                    else first_start + ran * self.plan.config.delay_s
+                    first_start + ran * self.plan.config.delay_s
+                    if self.plan.config.pacing is Pacing.CADENCE
+                    else last_end + self._delay
                 )
+                with self._lock:
+                    self._delays.append(self._delay)
                 self._wait_for_batch(batch, target, leading, orders)
             else:
                 self._price(batch, orders)
@@ -384,11 +392,33 @@ class Run:
         results = self._confirm(results, pool)
         if self._chased:
             results = self._chase(results, pool)
+        if self.plan.config.pacing is Pacing.ADAPTIVE:
+            self._adapt(batch, results)
         if self._check_legs(batch, results) and self.plan.config.on_leg_failure is OnLegFailure.STOP:
             self._emit(EventKind.WARNING, "Stopped: a leg failed and on-leg-failure is 'stop'. Nothing more is sent.")
             self._stop.set()
         # With a chase the batch lasts until its orders are filled or given up: the delay counts from then.
         return self.clock.monotonic() if self._chased else self._end_mono
+
+    def _adapt(self, batch: Batch, results: list[OrderResult]) -> None:
+        """Adaptive pacing: the next gap, from this batch's replies."""
+        c = self.plan.config
+        replies = sorted(r.latency_ms for r in results if r.latency_ms is not None)
+        median = replies[len(replies) // 2] if replies else None
+        throttled = any(r.tag in self._throttled for r in results)
+        delay, why = next_delay(
+            self._delay,
+            least=c.delay_s,
+            most=c.delay_max_s,
+            median_ms=median,
+            best_ms=self._best_ms,
+            throttled=throttled,
+        )
+        if median is not None and not throttled:
+            self._best_ms = median if self._best_ms is None else min(self._best_ms, median)
+        if delay != self._delay:
+            self._emit(EventKind.WAITING, f"delay now {delay:.2f} s: {why}", batch.number)
+        self._delay = delay
 
     def _finish(self, final: RunState) -> None:
         """Record how the run ended and let go of the account. Always marks the run done, whatever fails."""
@@ -515,6 +545,8 @@ class Run:
         )
         if sub.exists:
             self._exists.add(tag)
+        if sub.throttled:
+            self._throttled.add(tag)
         if sub.halt:
             self._emit(EventKind.WARNING, f"Stopped: {sub.halt}. Nothing more is sent.", order.batch, order.leg)
             self._stop.set()

@@ -73,6 +73,7 @@ class Mode(StrEnum):
 class Pacing(StrEnum):
     GAP = "gap"  # wait the delay after a batch completes
     CADENCE = "cadence"  # start batches the delay apart
+    ADAPTIVE = "adaptive"  # a gap that moves between the delay and the most delay, from replies and 429s
 
 
 class OnLegFailure(StrEnum):
@@ -326,6 +327,7 @@ class RunConfig:
     on_leg_failure: OnLegFailure = OnLegFailure.CONTINUE
     login_per_order: bool = False  # the seed's "before": a fresh login for every order
     hedge_wait_s: float = 10.0  # hedge-first: how long the BUY legs may take to fill before the SELLs are dropped
+    delay_max_s: float = 0.0  # adaptive pacing: the longest the delay may grow to (delay_s is the shortest)
     pricing: Pricing = field(default_factory=Pricing)
     purpose: Purpose = Purpose.ENTRY
     of_run: str | None = None  # the run an exit or a repair finishes
@@ -497,6 +499,7 @@ class RunResult:
     end_mono: float
     start_wall: float
     warnings: tuple[str, ...] = field(default=())
+    delays: tuple[float, ...] = ()  # the gap waited before each batch after the first (cadence: the delay itself)
 
     @property
     def wall_s(self) -> float:

@@ -133,6 +133,12 @@ def plan(config: RunConfig, today: date | None = None, instruments: Mapping[str,
     per_batch = whole_number(config.lots_per_batch, "Lots per batch")
     delay = seconds(config.delay_s, "Delay between batches")
     hedge_wait = seconds(config.hedge_wait_s, "Hedge fill wait")
+    delay_max = seconds(config.delay_max_s, "Most delay")
+    if config.pacing is Pacing.ADAPTIVE and delay_max < delay:
+        raise PlanError(
+            f"Adaptive pacing moves the delay between {delay:g} s and the most delay, which must be at least that; "
+            f"got {delay_max:g} s."
+        )
     if total > MAX_TOTAL_LOTS:
         raise PlanError(f"Total lots is at most {MAX_TOTAL_LOTS:,}, got {total:,}.")
     if config.login_per_order and config.mode is Mode.PARALLEL:
@@ -164,6 +170,7 @@ def plan(config: RunConfig, today: date | None = None, instruments: Mapping[str,
         total_lots=total,
         lots_per_batch=per_batch,
         delay_s=delay,
+        delay_max_s=delay_max,
         hedge_wait_s=hedge_wait,
         hedge_first=config.hedge_first or config.purpose is not Purpose.ENTRY,
     )
@@ -253,7 +260,8 @@ def estimate_seconds(
     orders_per_s: float = 10.0,
     margin: float = 0.05,
 ) -> float:
-    """Predicted time from start to the last acknowledgement, for the given mode and pacing.
+    """Predicted time from start to the last acknowledgement, for the given mode and pacing (adaptive at its
+    shortest delay).
 
     The run is played through on paper: each batch's legs wait for the account's order window (`orders_per_s`,
     widened by the governor's `margin`), so a plan that sends faster than the window allows is estimated at the
@@ -267,6 +275,6 @@ def estimate_seconds(
     first = start = end = login
     for n, batch in enumerate(plan.batches):
         if n:
-            start = end + c.delay_s if pacing is Pacing.GAP else max(first + n * c.delay_s, end)
+            start = max(first + n * c.delay_s, end) if pacing is Pacing.CADENCE else end + c.delay_s
         end = _batch_end(batch, start, per_order, mode, c.hedge_first, window)
     return end

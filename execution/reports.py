@@ -60,6 +60,7 @@ BATCH_COLUMNS = [
     "one_by_one_ms",
     "saved_ms",
     "saved_pct",
+    "skew_ms",
     "slippage_rs",
     "slippage_pct",
 ]
@@ -97,6 +98,7 @@ LABELS = {
     "one_by_one_ms": "Legs one by one (ms)",
     "saved_ms": "Parallel saved (ms)",
     "saved_pct": "Saved (%)",
+    "skew_ms": "Leg skew (ms)",
     "when": "When (IST)",
     "run": "Run",
     "account": "Account",
@@ -199,9 +201,18 @@ def _batch_slippage(orders: pd.DataFrame) -> pd.DataFrame:
     return out[["slippage_rs", "slippage_pct"]].round({"slippage_rs": 2, "slippage_pct": 3})
 
 
-def batches_frame(orders: pd.DataFrame) -> pd.DataFrame:
+def leg_skew_ms(sent: pd.DataFrame, by_side: bool = False) -> pd.Series:
+    """Per batch, how far apart its legs left: the spread of their send times, in ms. With `by_side` (hedge-first)
+    the BUY legs leave together and the SELL legs together after them, so each side is its own spread."""
+    keys = ["batch", "side"] if by_side else ["batch"]
+    spread = sent.groupby(keys)["start"].agg(lambda s: (s.max() - s.min()).total_seconds() * 1000.0)
+    return spread.groupby(level="batch").max() if by_side else spread
+
+
+def batches_frame(orders: pd.DataFrame, *, hedge_first: bool = False) -> pd.DataFrame:
     """Per batch: how long it took (first send to last reply), what its legs one by one would have taken (the sum
-    of their reply times), what sending them together saved, and its slippage against the arrival mid."""
+    of their reply times), what sending them together saved, how far apart its legs left, and its slippage against
+    the arrival mid."""
     sent = orders.dropna(subset=["latency_ms"])
     if sent.empty:
         return pd.DataFrame(columns=BATCH_COLUMNS)
@@ -217,8 +228,10 @@ def batches_frame(orders: pd.DataFrame) -> pd.DataFrame:
     ).reset_index()
     df["saved_ms"] = df["one_by_one_ms"] - df["batch_ms"]
     df["saved_pct"] = (100.0 * df["saved_ms"] / df["one_by_one_ms"]).where(df["one_by_one_ms"] > 0, 0.0)
+    df = df.join(leg_skew_ms(sent, hedge_first).rename("skew_ms"), on="batch")
     df = df.join(_batch_slippage(orders), on="batch")
-    return df[BATCH_COLUMNS].round({"batch_ms": 3, "one_by_one_ms": 3, "saved_ms": 3, "saved_pct": 1})
+    rounding = {"batch_ms": 3, "one_by_one_ms": 3, "saved_ms": 3, "saved_pct": 1, "skew_ms": 3}
+    return df[BATCH_COLUMNS].round(rounding)
 
 
 def run_span_s(orders: pd.DataFrame) -> float | None:

@@ -56,7 +56,7 @@ def describe(run_id: str) -> str:
 
 def frames(run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     orders = orders_frame(orders_of[run_id])
-    return orders, batches_frame(orders)
+    return orders, batches_frame(orders, hedge_first=by_id[run_id].config.hedge_first)
 
 
 def total_s(record: RunRecord, orders: pd.DataFrame) -> float | None:
@@ -154,7 +154,8 @@ with run_tab:
     st.subheader("Batches: parallel against one by one")
     st.caption(
         "Batch took: first order sent to last reply. Legs one by one: the sum of the legs' reply times, what "
-        "sending them one after another would have cost. Slippage: against the mid when the batch was sent. "
+        "sending them one after another would have cost. Leg skew: how far apart the legs that go together left "
+        "(hedge-first: each side). Slippage: against the mid when the batch was sent. "
         "Times in IST."
     )
     st.dataframe(for_screen(batches.drop(columns=["start"])), hide_index=True, width="stretch")

@@ -33,18 +33,10 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture(scope="module")
-def tabs(browser):
-    """One browser window per module: its tabs share the cache, so each loads the dashboard's scripts once."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1600}, accept_downloads=True)
-    yield context
-    context.close()
-
-
 @pytest.fixture
-def page(server, tabs):
-    """A new tab on the dashboard: a session of its own."""
-    pg = tabs.new_page()
+def page(server, browser):
+    """A new window on the dashboard: a session of its own, nothing shared with the test before."""
+    pg = browser.new_page(viewport={"width": 1400, "height": 1600}, accept_downloads=True)
     pg.goto(server)
     pg.wait_for_selector("[data-testid='stApp']")
     yield pg

@@ -65,6 +65,7 @@ def test_a_quick_benchmark_writes_every_section_with_a_verdict_per_goal(tmp_path
         assert f"| ({case}) |" in report
     assert "plotly" in (tmp_path / "results.html").read_text()[:100_000].lower()
     verdicts = [line for line in capsys.readouterr().out.splitlines() if line.startswith(("met", "MISSED"))]
-    assert len(verdicts) == 5 + 3 + 3 + 6 + 1  # five modes, three ratios to (a), three leg counts, six more, slippage
+    # Five modes, three ratios to (a), three leg counts (speed-up and skew), six more, slippage.
+    assert len(verdicts) == 5 + 3 + 3 + 3 + 6 + 1
     assert "| lots per batch | batches |" in (tmp_path / "slippage.md").read_text()
     assert any("ETA within 5 % with four legs, delay 0, at 10 orders/s" in v for v in verdicts)

@@ -127,6 +127,8 @@ def test_a_trader_executes_a_strangle_reviews_it_and_exports_csv(page):
         one_by_one = float(b["Legs one by one (ms)"].replace(",", ""))
         assert sum(float(o["latency_ms"]) for o in legs) == pytest.approx(one_by_one, abs=0.01)
         assert float(b["Batch took (ms)"].replace(",", "")) < one_by_one
+        # The two legs left together: far closer to each other than one order's reply.
+        assert float(b["Leg skew (ms)"].replace(",", "")) < 0.25 * min(float(o["latency_ms"]) for o in legs)
 
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "results.png"), full_page=True)

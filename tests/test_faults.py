@@ -48,7 +48,8 @@ def test_an_order_proved_absent_is_resent_once(kind, tmp_path):
     assert sum(run_scenario(kind, seed, tmp_path).resent for seed in range(6)) > 0
 
 
-@pytest.mark.parametrize("seed", range(3))
+# Two seeds here; `make faults` runs every kill over many more.
+@pytest.mark.parametrize("seed", range(2))
 @pytest.mark.parametrize("kind", KILLS)
 def test_a_killed_run_resumes_without_duplicates_or_losses(kind, seed, tmp_path):
     c = run_scenario(kind, seed, tmp_path)

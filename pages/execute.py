@@ -159,13 +159,17 @@ pacing = c2[1].radio(
     help="Gap waits the delay after a batch completes; cadence starts batches the delay apart; adaptive is a gap "
     "that grows towards the most delay on a 429 or slow replies and eases back when replies are quick again.",
 )
-delay_max = c2[1].number_input(
-    "Most delay (s)",
-    min_value=0.0,
-    step=1.0,
-    key="delay_max_s",
-    disabled=pacing != Pacing.ADAPTIVE.value,
-    help="Adaptive pacing: the longest the delay may grow to. The delay above is the shortest.",
+# Drawn only for adaptive pacing, so the form keeps its height (and Execute its place) otherwise.
+delay_max = (
+    c2[1].number_input(
+        "Most delay (s)",
+        min_value=0.0,
+        step=1.0,
+        key="delay_max_s",
+        help="Adaptive pacing: the longest the delay may grow to. The delay above is the shortest.",
+    )
+    if pacing == Pacing.ADAPTIVE.value
+    else 0.0
 )
 hedge_first = c2[2].toggle("Hedge first", key="hedge_first", help="BUY legs fill before SELL legs are sent.")
 hedge_wait = c2[2].number_input(
@@ -315,7 +319,7 @@ try:
             total_lots=total,
             lots_per_batch=per,
             delay_s=delay,
-            delay_max_s=delay_max if pacing == Pacing.ADAPTIVE.value else 0.0,
+            delay_max_s=delay_max,
             mode=Mode(mode),
             pacing=Pacing(pacing),
             hedge_first=hedge_first,

@@ -1,12 +1,18 @@
 """Adaptive pacing: the delay moves between the trader's bounds, from replies and 429s."""
 
+from pathlib import Path
+
 import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
 
 from execution.errors import PlanError
 from execution.model import Pacing
 from execution.pacing import next_delay
 from execution.planner import plan
 from tests.helpers import TODAY, config, engine, fast
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
 def test_the_delay_rises_on_a_429_or_slow_replies_and_eases_back_within_its_bounds():
@@ -41,3 +47,21 @@ def test_a_run_backs_off_after_429s_and_stays_at_the_least_delay_when_replies_ar
     assert throttled.exchange.faults_fired["rate-limit"] > 0  # an order the 429 kept out twice failed: that is fine
     assert max(busy.delays) > 0.0 and all(0.0 <= d <= 0.4 for d in busy.delays)
     assert any("delay now" in e.message and "429" in e.message for e in run.progress().events)
+
+
+@pytest.mark.timeout(60)
+def test_the_execute_page_asks_for_the_most_delay_only_for_adaptive_pacing(tmp_path, monkeypatch):
+    monkeypatch.setenv("NEO_BATCH_DATA", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    st.cache_resource.clear()
+    try:
+        at = AppTest.from_file(APP, default_timeout=30).run()
+        assert not [n for n in at.number_input if n.key == "delay_max_s"]
+        at.radio(key="pacing").set_value("adaptive").run()
+        at.number_input(key="delay_s").set_value(1.0).run()
+        at.number_input(key="delay_max_s").set_value(0.5).run()
+        assert any("at least that" in e.value for e in at.error)  # the most below the least is refused
+        at.number_input(key="delay_max_s").set_value(4.0).run()
+        assert not any("at least that" in e.value for e in at.error)
+    finally:
+        st.cache_resource.clear()

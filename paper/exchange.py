@@ -256,6 +256,7 @@ class PaperExchange(httpx.BaseTransport):
         self.calls: Counter[str] = Counter()
         self.faults_fired: Counter[str] = Counter()
         self._db = self._open(self.config.state_path)
+        self._carry: dict[str, tuple[bool, int, float]] | None = None  # earlier days' positions, read once
         self._seen = 0  # the last book row read from the shared file
         self._seq = 0
         with self._lock:
@@ -818,7 +819,13 @@ class PaperExchange(httpx.BaseTransport):
 
     def _carried(self) -> dict[str, tuple[bool, int, float]]:
         """Under the lock: each unexpired contract's net NRML position from earlier days, (long, units, amount at
-        its traded price); MIS positions were squared off on their own day."""
+        its traded price); MIS positions were squared off on their own day. Earlier days no longer change, so they
+        are read once."""
+        if self._carry is None:
+            self._carry = self._read_carried()
+        return self._carry
+
+    def _read_carried(self) -> dict[str, tuple[bool, int, float]]:
         if self._db is None:
             return {}
         net: dict[str, list[float]] = {}

@@ -13,6 +13,9 @@ from datetime import date
 from pathlib import Path
 
 from .harness import Scale, tempdir, warm_up
+from .network import idle_batches
+from .network import markdown as network_markdown
+from .network import verdicts as network_verdicts
 from .report import Results, goals, seed_markdown, write
 from .scaling import batches_sweep, footprints, legs_speedup, overhead
 from .seed import governed_eta, seed_table
@@ -48,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     grown = footprints(sizes)
     step("ETA at the account's order limit")
     governed = governed_eta(scale, folder, calibration)
+    step("a batch after an idle delay, over HTTPS, cold and warm")
+    idle = idle_batches(folder, batches=3 if args.quick else 6)
     step("slippage against batch size")
     slipped = measure(folder, (5, 10) if args.quick else SIZES, lots=10 if args.quick else 167)
 
@@ -59,11 +64,18 @@ def main(argv: list[str] | None = None) -> int:
     written, why_no_png = write(res, args.out)
     slippage_md = args.out / "slippage.md"
     slippage_md.write_text(slippage_markdown(slipped))
-    written.append(slippage_md)
+    network_md = args.out / "network.md"
+    network_md.write_text(network_markdown(idle))
+    written += [slippage_md, network_md]
     print(seed_markdown(res), end="\n\n")
     print(slippage_markdown(slipped))
+    print(network_markdown(idle))
     slipping = ", ".join(f"{r.lots_per_batch} lots {r.slippage_pct:.3f} %" for r in slipped)
-    verdicts = [*goals(res), ("larger batches slip more in the same seeded market", slipping, rises(slipped))]
+    verdicts = [
+        *goals(res),
+        ("larger batches slip more in the same seeded market", slipping, rises(slipped)),
+        *network_verdicts(idle),
+    ]
     for goal, measured, met in verdicts:
         print(f"{'met   ' if met else 'MISSED'}  {goal}: {measured}")
     print("\nwrote " + ", ".join(str(p) for p in written) + (f"; {why_no_png}" if why_no_png else ""))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import ssl
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -431,11 +432,11 @@ def classify_change(reply: Any) -> Reply:
 KEEPALIVE_S = 3600.0 + 60.0
 
 
-def warm_transport() -> httpx.HTTPTransport:
+def warm_transport(*, verify: ssl.SSLContext | bool = True, keepalive_s: float = KEEPALIVE_S) -> httpx.HTTPTransport:
     """HTTP/2 as the SDK's own client would have it (passing a transport replaces the SDK's), one pool of 20, kept
     warm across the trader's delay, and no automatic retries: only the broker decides what is sent again."""
-    limits = httpx.Limits(max_connections=20, max_keepalive_connections=20, keepalive_expiry=KEEPALIVE_S)
-    return httpx.HTTPTransport(http2=True, retries=0, limits=limits)
+    limits = httpx.Limits(max_connections=20, max_keepalive_connections=20, keepalive_expiry=keepalive_s)
+    return httpx.HTTPTransport(http2=True, retries=0, limits=limits, verify=verify)
 
 
 class GuardedTransport(httpx.BaseTransport):

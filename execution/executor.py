@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import secrets
 import threading
@@ -271,6 +272,7 @@ class Run:
         pool = ThreadPoolExecutor(max_workers=len(self.plan.config.legs), thread_name_prefix=f"leg-{self.run_id}")
         try:
             self._begin()
+            _start_threads(pool, len(self.plan.config.legs))
             settled = self._reconcile_previous() if self._resume else set()
             self._run_batches(settled, pool)
             # An earlier day's order never confirmed stays unknown until the trader settles it: not done yet.
@@ -827,6 +829,15 @@ class Run:
                 f"{len(earlier)} orders from an earlier day were never confirmed and are not placed again: {listed}. "
                 "Check your positions; place them by hand only if the broker shows they were never filled.",
             )
+
+
+def _start_threads(pool: ThreadPoolExecutor, legs: int) -> None:
+    """Start every leg's thread before the first batch: a pool makes its threads on demand, one per submit, so
+    the first batch's legs would otherwise leave a thread's start-up apart."""
+    gate = threading.Barrier(legs)
+    for waiting in [pool.submit(gate.wait, 1.0) for _ in range(legs)]:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            waiting.result()
 
 
 def never_left(order: OrderResult) -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 
 from .errors import PositionsUnavailable, SymbolError
 from .instruments import parse_symbol
-from .model import Segment, Side
+from .model import Segment
 
 
 @dataclass(frozen=True)
@@ -41,10 +41,6 @@ class Position:
     @property
     def net_lots(self) -> float:
         return self.net_units / self.lot_size if self.lot_size else 0.0
-
-    @property
-    def side(self) -> Side | None:
-        return Side.BUY if self.net_units > 0 else Side.SELL if self.net_units < 0 else None
 
     @property
     def buy_avg(self) -> float:

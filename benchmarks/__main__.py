@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from .harness import Scale, tempdir, warm_up
-from .network import idle_batches
+from .network import RTTS_MS, idle_batches
 from .network import markdown as network_markdown
 from .network import verdicts as network_verdicts
 from .report import Results, goals, seed_markdown, write
@@ -47,12 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     step("overhead per order")
     cost = overhead(folder, 50 if args.quick else 500)
     step("growth with orders")
-    sizes = (50, 100, 150, 200) if args.quick else (1_000, 2_500, 5_000, 10_000)
+    sizes = (25, 50, 100) if args.quick else (1_000, 2_500, 5_000, 10_000)
     grown = footprints(sizes)
     step("ETA at the account's order limit")
     governed = governed_eta(scale, folder, calibration)
     step("a batch after an idle delay, over HTTPS, cold and warm")
-    idle = idle_batches(folder, batches=3 if args.quick else 6)
+    idle = idle_batches(folder, (5.0, 50.0) if args.quick else RTTS_MS, batches=2 if args.quick else 6)
     step("slippage against batch size")
     slipped = measure(folder, (5, 10) if args.quick else SIZES, lots=10 if args.quick else 167)
 

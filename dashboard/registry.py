@@ -26,9 +26,9 @@ from . import state as S
 
 def paper_profile(state_path: str) -> ExchangeConfig:
     """Neo's behaviour by default (a lagging book, MKT orders that may rest); NEO_PAPER_PROFILE=fast gives the
-    instant exchange, for rehearsing the screens quickly."""
+    instant exchange with quick replies, for rehearsing the screens quickly."""
     if os.environ.get("NEO_PAPER_PROFILE", "realistic") == "fast":
-        return fast(state_path=state_path)
+        return fast(state_path=state_path, login_ms=100.0, order_ms=40.0, query_ms=10.0)
     return ExchangeConfig(state_path=state_path)
 
 

@@ -9,10 +9,9 @@ from pathlib import Path
 
 from execution.journal import Journal
 from execution.model import RunConfig
-from execution.session import Credentials, Session
 from paper.exchange import PaperExchange, fast
 from paper.network import network_path
-from paper.wiring import PaperEngine
+from paper.wiring import PaperEngine, paper_session
 
 from .harness import SEED_DELAY_S, strikes
 
@@ -44,10 +43,9 @@ class IdleRow:
 
 def _batch_ms(exchange: PaperExchange, folder: Path, rtt_ms: float, keepalive_s: float | None, batches: int):
     with network_path(exchange, rtt_ms=rtt_ms) as path:
-        p = exchange.credentials
-        creds = Credentials(p.consumer_key, p.mobile_number, p.ucc, p.mpin, p.totp_secret)
         transport = path.transport() if keepalive_s is None else path.transport(keepalive_s=keepalive_s)
-        eng = PaperEngine(Session(creds, transport, timeout_s=10), Journal(folder / "journal.sqlite"), exchange)
+        session = paper_session(exchange, timeout_s=10, transport=transport)
+        eng = PaperEngine(session, Journal(folder / "journal.sqlite"), exchange)
         config = RunConfig(legs=strikes(2), total_lots=batches, lots_per_batch=1, delay_s=SEED_DELAY_S / 100)
         result = eng.start(eng.plan(config)).wait(120)
         after_idle = [(b.end_mono - b.start_mono) * 1000 for b in result.batches[1:]]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from execution.cli import PaperWiring
 from execution.engine import Engine
 from execution.governor import Governor
@@ -15,12 +17,17 @@ from .exchange import FAULT_KINDS, ExchangeConfig, PaperCredentials, PaperExchan
 
 
 def paper_session(
-    exchange: PaperExchange, governor: Governor | None = None, timeout_s: float = 5.0, reads: Governor | None = None
+    exchange: PaperExchange,
+    governor: Governor | None = None,
+    timeout_s: float = 5.0,
+    reads: Governor | None = None,
+    transport: httpx.BaseTransport | None = None,
 ) -> Session:
-    """The account's session on the paper exchange, logging in with the credentials it accepts."""
+    """The account's session on the paper exchange, logging in with the credentials it accepts; in this process
+    unless `transport` reaches it another way (over its network path)."""
     p = exchange.credentials
     creds = Credentials(p.consumer_key, p.mobile_number, p.ucc, p.mpin, p.totp_secret)
-    return Session(creds, exchange, timeout_s=timeout_s, governor=governor, reads=reads)
+    return Session(creds, transport or exchange, timeout_s=timeout_s, governor=governor, reads=reads)
 
 
 class PaperEngine(Engine):

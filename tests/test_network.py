@@ -4,18 +4,16 @@ real network path, where connections and idle gaps cost what they cost."""
 import pytest
 
 from execution.journal import Journal
-from execution.session import Credentials, Session
 from paper.exchange import PaperExchange
 from paper.network import NetworkPath, network_path
-from paper.wiring import PaperEngine
+from paper.wiring import PaperEngine, paper_session
 from tests.helpers import config, fast
 
 
 def over(path: NetworkPath, folder, keepalive_s: float | None = None) -> PaperEngine:
-    p = path.exchange.credentials
-    creds = Credentials(p.consumer_key, p.mobile_number, p.ucc, p.mpin, p.totp_secret)
     transport = path.transport() if keepalive_s is None else path.transport(keepalive_s=keepalive_s)
-    return PaperEngine(Session(creds, transport, timeout_s=5), Journal(folder / "journal.sqlite"), path.exchange)
+    session = paper_session(path.exchange, transport=transport)
+    return PaperEngine(session, Journal(folder / "journal.sqlite"), path.exchange)
 
 
 @pytest.mark.timeout(60)

@@ -39,8 +39,15 @@ lint: $(DEV_STAMP)
 # Everything but the browser on four workers (most tests wait on a simulated exchange, so two cores carry four),
 # then the browser tests alone: typing into Streamlit's data grid is timing-sensitive, and busy workers make it
 # miss keys.
-test: lint chromium
-	$(PY) -m pytest -q -n 4 --dist load -m "not browser"
+# Types are checked beside the first tests: on a clean clone mypy has no cache and takes longer than the rest of
+# lint, on one core of the two.
+test: $(DEV_STAMP) chromium
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/mypy > $(VENV)/mypy.out 2>&1 & types=$$!; \
+	  $(PY) -m pytest -q -n 4 --dist load -m "not browser"; tests=$$?; \
+	  wait $$types; typed=$$?; echo "mypy:"; cat $(VENV)/mypy.out; \
+	  test $$tests -eq 0 && test $$typed -eq 0
 	$(PY) -m pytest -q -m browser
 
 bench: $(DEV_STAMP)

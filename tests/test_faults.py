@@ -48,19 +48,15 @@ def test_an_order_proved_absent_is_resent_once(kind, tmp_path):
     assert sum(run_scenario(kind, seed, tmp_path).resent for seed in range(6)) > 0
 
 
-# Two seeds here; `make faults` runs every kill over many more.
-@pytest.mark.parametrize("seed", range(2))
+# One seed each here, for the suite's time; `make faults` runs every kill and crossing over twenty.
+@pytest.mark.parametrize("seed", range(1))
 @pytest.mark.parametrize("kind", KILLS)
 def test_a_killed_run_resumes_without_duplicates_or_losses(kind, seed, tmp_path):
     c = run_scenario(kind, seed, tmp_path)
     assert (c.orders, c.duplicates, c.lost, c.mismatches) == (16, 0, 0, 0)
 
 
-# One seed each for the slowest (a 48-order run; three processes), two for the others.
-@pytest.mark.parametrize(
-    "kind, seed",
-    [(kind, seed) for kind in ACROSS for seed in range(1 if kind in ("disk-full", "kill-during-resume") else 2)],
-)
+@pytest.mark.parametrize("kind, seed", [(kind, 0) for kind in ACROSS])
 def test_across_processes_and_days_nothing_is_duplicated_or_lost(kind, seed, tmp_path):
     c = run_scenario(kind, seed, tmp_path)
     # The kill, the second process, the next day or the full disk really happened; on kill-during-resume (seed 0)

@@ -91,6 +91,7 @@ def test_restart_marks_interrupted_settles_from_the_book_and_resumes_only_missin
 def test_the_dashboard_offers_resume_for_an_interrupted_run(tmp_path, monkeypatch):
     run_id = killed_run(tmp_path, "intent", 2)  # order 2 was journalled, never sent
     monkeypatch.setenv("NEO_BATCH_DATA", str(tmp_path))
+    monkeypatch.setenv("NEO_PAPER_PROFILE", "fast")  # the book the killed run left is instant too
     st.cache_resource.clear()
     at = AppTest.from_file(APP, default_timeout=30).run()
     assert any(run_id in e.value and "interrupted" in e.value for e in at.sidebar.error)

@@ -366,7 +366,7 @@ class Engine:
         """Cancel every order of the run, and of its exits and repairs, still resting on the exchange; then read
         the book until it shows what became of them. Returns how many cancels were sent."""
         self._settled(run_id, require=False)
-        ids = [run_id, *(r.run_id for r in self.journal.runs() if r.config.of_run == run_id)]
+        ids = self._family(run_id)
         broker = self.broker()
         sent = 0
         for rid in ids:
@@ -380,6 +380,10 @@ class Engine:
             self._settle([r for rid in ids if (r := self.journal.run(rid)) is not None])
         return sent
 
+    def _family(self, run_id: str) -> list[str]:
+        """The run and the exits and repairs made for it."""
+        return [run_id, *(r.run_id for r in self.journal.runs() if r.config.of_run == run_id)]
+
     def _settled(self, run_id: str, *, require: bool = True) -> RunRecord:
         """The run, once it is not running and the book has been read for its orders and its repairs' orders."""
         record = self.journal.run(run_id)
@@ -387,7 +391,7 @@ class Engine:
             raise NotResumable(f"There is no run {run_id} in the journal.")
         if record.paper != self.paper:
             raise NotResumable(_other_mode(record))
-        ids = [run_id, *(r.run_id for r in self.journal.runs() if r.config.of_run == run_id)]
+        ids = self._family(run_id)
         if any(run.run_id in ids for run in self.active()):
             raise DuplicateRun(f"{run_id} or a run made for it is still running.", run_id)
         records = [r for rid in ids if (r := self.journal.run(rid)) is not None]

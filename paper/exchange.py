@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import secrets
 import sqlite3
 import threading
@@ -42,6 +43,7 @@ from execution.journal import use_wal
 from execution.planner import Latency
 
 from .contracts import INDEX_QUOTES, Contract, listing, scrip_master_csv
+from .feed import FeedServer
 from .market import Market, protection_price
 
 ORDER_FAULTS = (
@@ -66,6 +68,11 @@ POLL_S = 0.001
 STATES = ("put order req received", "validation pending", "open pending", "open")
 FINAL_STATES = ("complete", "rejected", "cancelled")
 _HIDDEN = "_"  # book-row keys the exchange keeps for itself
+# What a feed message carries of a book row: the fields the SDK's OrderData names (websocket/orderfeed/models.py).
+_FEED_FIELDS = (
+    *("nOrdNo", "exOrdId", "ordSt", "avgPrc", "qty", "fldQty", "unFldSz"),
+    *("trnsTp", "prcTp", "prod", "exSeg", "trdSym", "ordDtTm"),
+)
 
 
 @dataclass(frozen=True)
@@ -102,6 +109,8 @@ class ExchangeConfig:
     # The paper account's cash for margin (limits' Net): ₹50 crore, room for several 167-lot strangles in a day, as
     # positions persist and each leg's margin is counted whole
     funds: float = 500_000_000.0
+    # Serve the order-update feed (paper/feed.py) and name it in the login's reply, as Neo names its rtUrl.
+    feed: bool = True
 
     def __post_init__(self) -> None:
         for kind, rate in self.faults.items():
@@ -123,7 +132,14 @@ class ExchangeConfig:
 
 def fast(**changes: Any) -> ExchangeConfig:
     """The instant profile: the book is final the moment an order is accepted, and every order fills in full."""
-    base: dict[str, Any] = {"book_lag_ms": (0.0, 0.0), "state_step_ms": 0.0, "liquidity": None, "reads_per_s": 0.0}
+    # An order is final in its reply, so there is nothing for a feed to tell.
+    base: dict[str, Any] = {
+        "book_lag_ms": (0.0, 0.0),
+        "state_step_ms": 0.0,
+        "liquidity": None,
+        "reads_per_s": 0.0,
+        "feed": False,
+    }
     return ExchangeConfig(**{**base, **changes})
 
 
@@ -259,6 +275,9 @@ class PaperExchange(httpx.BaseTransport):
         self._carry: dict[str, tuple[bool, int, float]] | None = None  # earlier days' positions, read once
         self._seen = 0  # the last book row read from the shared file
         self._seq = 0
+        self._listeners: list[Callable[[str], None]] = []
+        self._fed: dict[str, tuple[str, int]] = {}  # what the feed last pushed for each order
+        self._feed: FeedServer | None = None
         with self._lock:
             self._sync()
 
@@ -310,10 +329,92 @@ class PaperExchange(httpx.BaseTransport):
         self._db.execute("COMMIT")
 
     def _save(self, row: dict[str, Any]) -> None:
+        """Under the lock: every change of an order is kept, and pushed on the feed."""
         if self._db is not None:
             self._db.execute(
                 "INSERT OR REPLACE INTO book VALUES (?, ?, ?)", (row["nOrdNo"], self.today.isoformat(), json.dumps(row))
             )
+        self._publish(row)
+        if self._feed is not None:
+            self._feed.nudge()
+
+    # ----- the order-update feed ---------------------------------------------------------
+    def serve_feed(self, delay_s: float | None = None) -> str:
+        """Start the feed (once) and return its URL; `delay_s` holds back each message, for a network path."""
+        with self._lock:
+            if self._feed is None:
+                self._feed = FeedServer(self)
+            if delay_s is not None:
+                self._feed.delay_s = delay_s
+            return self._feed.url
+
+    @property
+    def feed(self) -> FeedServer | None:
+        return self._feed
+
+    @property
+    def serves_feed(self) -> bool:
+        return self.config.feed
+
+    def feed_session(self, hello: str) -> bool:
+        """Whether a feed client's raw connection string names the live session."""
+        fields = dict(re.findall(r"(\w+):([^,{}]*)", hello))
+        with self._lock:
+            return self._session is not None and (fields.get("Sid"), fields.get("Authorization")) == self._session
+
+    def listen(self, listener: Callable[[str], None]) -> Callable[[], None]:
+        """Push every order's present state to `listener`, then each change; returns how to stop."""
+        with self._lock:
+            self._sync()
+            now = time.time()
+            for row in self._visible(now):
+                listener(self._feed_message(row))
+            self._listeners.append(listener)
+
+        def stop() -> None:
+            with self._lock:
+                self._listeners.remove(listener)
+
+        return stop
+
+    def tick(self) -> bool:
+        """Move every visible order on to now, pushing what changed. True while any order is still working."""
+        with self._lock:
+            self._sync()
+            now = time.time()
+            working = False
+            for row in self._orders.values():
+                if row["ordSt"] in FINAL_STATES and row["nOrdNo"] in self._fed:
+                    continue
+                if now >= row["_t0"]:
+                    self._advance(row, now)
+                    self._publish(row)  # its first state is reached without a change to save
+                working = working or row["ordSt"] not in FINAL_STATES
+            return working
+
+    def _publish(self, row: dict[str, Any]) -> None:
+        """Under the lock: a visible order's state, if the feed has not pushed it yet."""
+        if not self._listeners or time.time() < row["_t0"]:
+            return
+        seen = (row["ordSt"], row["fldQty"])
+        if self._fed.get(row["nOrdNo"]) == seen:
+            return
+        self._fed[row["nOrdNo"]] = seen
+        message = self._feed_message(row)
+        for listener in self._listeners:
+            listener(message)
+
+    def _feed_message(self, row: Mapping[str, Any]) -> str:
+        data = {k: row[k] for k in _FEED_FIELDS}
+        now = time.time()
+        data.update(
+            sym=row["trdSym"],
+            tok=str(self.contracts[row["trdSym"]].token),
+            updRecvTm=int(now * 1e9),
+            boeSec=int(now),
+            exCfmTm=row["flDtTm"],
+        )
+        return json.dumps({"type": "order", "data": data})
 
     # ----- what tests and the CLI read ---------------------------------------------------
     def book(self) -> list[dict[str, Any]]:
@@ -322,6 +423,15 @@ class PaperExchange(httpx.BaseTransport):
             self._sync()
             now = time.time()
             return [_public(self._advance(r, now)) for r in self._orders.values()]
+
+    def settled_at(self) -> dict[str, float]:
+        """When each final order (by tag) became final on the exchange's own clock (epoch seconds): the moment a
+        perfect client would learn it."""
+        with self._lock:
+            self._sync()
+            now = time.time()
+            rows = [self._advance(r, now) for r in self._orders.values()]
+            return {r["_tag"]: r["_final"] for r in rows if r["ordSt"] in FINAL_STATES and r["_tag"] and "_final" in r}
 
     def reconfigure(self, config: ExchangeConfig) -> None:
         """New latency, rejection, liquidity and fault settings; the book and the session stay."""
@@ -413,6 +523,8 @@ class PaperExchange(httpx.BaseTransport):
 
     def _validate(self, request: httpx.Request, trip: _Trip) -> httpx.Response:
         trip.arrive()
+        if self.config.feed:
+            self.serve_feed()
         body = json.loads(request.content or b"{}")
         sid = request.headers.get("sid", "")
         with self._lock:
@@ -432,6 +544,7 @@ class PaperExchange(httpx.BaseTransport):
                     "sid": sid,
                     "rid": rid,
                     "baseUrl": PAPER_BASE_URL,
+                    **({"rtUrl": self._feed.url} if self._feed is not None else {}),
                     "dataCenter": "E43",
                     "ucc": self.credentials.ucc,
                     "kType": "Trade",
@@ -655,7 +768,7 @@ class PaperExchange(httpx.BaseTransport):
             row["ordSt"] = STATES[index]
             if row["ordSt"] == "open pending" and row["_reject"]:
                 row["_history"].append(row["ordSt"])
-                row.update(ordSt="rejected", unFldSz=0, rejRsn=row["_reject"])
+                row.update(ordSt="rejected", unFldSz=0, rejRsn=row["_reject"], _final=start + index * step)
                 break
         if row["ordSt"] == "open":
             if row["exOrdId"] == "NA":
@@ -687,7 +800,7 @@ class PaperExchange(httpx.BaseTransport):
             row["_second"] = second
         if not row["unFldSz"]:
             row["_history"].append("open")
-            row["ordSt"] = "complete"
+            row.update(ordSt="complete", _final=max(row["_t0"] + 3 * row["_step"], float(row["_second"])))
 
     # ----- reads -------------------------------------------------------------------------
     def _read(self, request: httpx.Request, trip: _Trip, answer: Callable[[], httpx.Response]) -> httpx.Response:
@@ -767,7 +880,11 @@ class PaperExchange(httpx.BaseTransport):
             row["_history"].append(row["ordSt"])
             # Neo rewrites a cancelled order's tag, so an exact-tag lookup no longer finds it.
             row.update(
-                ordSt="cancelled", cnlQty=row["unFldSz"], unFldSz=0, GuiOrdId=f"{row['GuiOrdId']}-{int(time.time())}"
+                ordSt="cancelled",
+                cnlQty=row["unFldSz"],
+                unFldSz=0,
+                GuiOrdId=f"{row['GuiOrdId']}-{int(time.time())}",
+                _final=time.time(),
             )
             self._save(row)
             return _json(200, {"stat": "Ok", "nOrdNo": row["nOrdNo"], "stCode": 200})
@@ -993,7 +1110,7 @@ class PaperExchange(httpx.BaseTransport):
         if not low <= price <= high:
             row["_reject"] = _outside_band(price, low, high)
             row["_history"].append(row["ordSt"])
-            row.update(ordSt="rejected", cnlQty=row["unFldSz"], unFldSz=0, rejRsn=row["_reject"])
+            row.update(ordSt="rejected", cnlQty=row["unFldSz"], unFldSz=0, rejRsn=row["_reject"], _final=time.time())
         else:
             row.update(_limit=price, prc=f"{price:.2f}")
         if row["GuiOrdId"]:

@@ -3,7 +3,8 @@ start) behind a proxy that adds a round-trip time, so that connections, TLS hand
 cost. Tests and benchmarks use it; `make run` and the fast tests keep the in-process transport.
 
 The proxy delays every chunk by half the round trip in each direction, so a TCP connect costs one round trip, a
-TLS 1.3 handshake one more, and a request on a warm connection one.
+TLS 1.3 handshake one more, and a request on a warm connection one. The order feed (paper/feed.py) stays a plain
+websocket on 127.0.0.1; each of its pushes is held back by half the round trip.
 """
 
 from __future__ import annotations
@@ -152,6 +153,8 @@ def _free_port() -> int:
 def network_path(exchange: PaperExchange, rtt_ms: float = 0.0) -> Iterator[NetworkPath]:
     """The exchange served over HTTPS with a round trip of `rtt_ms`, for the length of the block."""
     path = NetworkPath(exchange, rtt_ms / 1000.0)
+    if exchange.serves_feed:
+        exchange.serve_feed(delay_s=rtt_ms / 2000.0)  # the feed's push travels one way
     server_port = _free_port()
     ready = threading.Event()
     holder: dict[str, Any] = {}

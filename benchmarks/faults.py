@@ -158,7 +158,8 @@ def _exchange(kind: str, seed: int) -> ExchangeConfig:
     if kind == "combined":
         return ExchangeConfig(**lagging, faults=_ALL_AT_ONCE)
     rate = 0.15 if kind in ("ip-not-registered", "session-other-ip") else 0.3  # each stops its run at once
-    return ExchangeConfig(**lagging, faults={kind: rate})
+    # Failing book reads are only met when the book is read for every state: without the order feed.
+    return ExchangeConfig(**lagging, faults={kind: rate}, feed=kind != "book-failure")
 
 
 def run_in_process(kind: str, seed: int, folder: Path) -> Check:

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -19,6 +19,9 @@ from .positions import Position, parse_positions
 from .quotes import QUOTES_PER_CALL, Quote, parse_quotes
 from .sdk import ApiValueError, NeoAPI
 from .session import Session
+
+if TYPE_CHECKING:
+    from .feed import OrderFeed
 
 _SESSION_CODES = {100022}
 # A reused tag: stCode 32 now (Kotak-neo-api-v2#6, #30), 5204 in 2024. Either proves the order exists.
@@ -207,8 +210,10 @@ class Broker:
         login_per_order: bool = False,
         book_lag_s: float = LIVE_BOOK_LAG_S,
         clock: Clock = SYSTEM,
+        feed: OrderFeed | None = None,
     ) -> None:
         self.session = session
+        self.feed = feed  # the account's order-update feed, when it has one
         self.login_per_order = login_per_order
         self.book_lag_s = book_lag_s
         self.clock = clock

@@ -30,6 +30,7 @@ from .errors import (
     TraderError,
 )
 from .executor import Event, Run, earlier_day, never_left, new_run_id, on_day
+from .feed import OrderFeed
 from .governor import Governor
 from .instruments import OptionSymbol, parse_symbol
 from .journal import DEFAULT_PATH, REPEAT_WINDOW_S, Journal
@@ -75,6 +76,11 @@ class Venue(Protocol):
 
     def book(self) -> list[dict[str, Any]]: ...
 
+    @property
+    def serves_feed(self) -> bool:
+        """Whether the venue pushes order updates on Neo's order feed."""
+        ...
+
 
 class Engine:
     """One per process (the dashboard keeps it in st.cache_resource). Thread-safe."""
@@ -103,6 +109,8 @@ class Engine:
         self._positions_lock = threading.Lock()
         # (when read, the runs finished by then, what was read)
         self._positions: tuple[float, int, list[Position]] | None = None
+        # One order feed per account's session, as one client: live Neo always has one; a venue says.
+        self.feed = OrderFeed() if exchange is None or exchange.serves_feed else None
         self.interrupted = journal.mark_interrupted()
 
     @property
@@ -405,7 +413,8 @@ class Engine:
         return record
 
     def broker(self, *, login_per_order: bool = False) -> Broker:
-        return Broker(self.session, login_per_order=login_per_order, book_lag_s=self.book_lag_s)
+        feed = None if login_per_order else self.feed
+        return Broker(self.session, login_per_order=login_per_order, book_lag_s=self.book_lag_s, feed=feed)
 
     def recover(self) -> list[str]:
         """On start: settle, from the order book, the in-flight orders of runs that died mid-run and of runs that

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import math
 import secrets
 import threading
 from collections import deque
@@ -16,6 +17,7 @@ from typing import Any
 from .broker import BookRow, Broker, Outcome, Submission
 from .clock import IST, SYSTEM, Clock, sleep_until
 from .errors import BookUnavailable, JournalError, MarketDataUnavailable, TraderError
+from .feed import progress
 from .journal import Journal
 from .model import (
     Batch,
@@ -90,6 +92,10 @@ MARK_LEAD_S = 0.005
 # A batch's quotes are read this long before it leaves, so the price and the arrival mid are fresh and the read
 # (Neo's quotes take 250 to 350 ms, docs/functions/market_data/quotes.md) stays inside the delay.
 QUOTE_LEAD_S = 0.5
+# Listening to the order feed while a delay runs: the wait's last moments are slept, not listened through, and a
+# Stop is seen within one slice.
+LISTEN_MARGIN_S = 0.003
+LISTEN_SLICE_S = 0.05
 CHECKING_BOOK = "checking the order book"
 _NOT_SENT = "not sent: the run stopped first"
 _NEVER_LEFT = "never sent: the run died before this order's turn"
@@ -144,6 +150,7 @@ class Run:
         self._throttled: set[str] = set()  # tags that met a 429 on their way
         self._quotes: dict[Slot, Quote] = {}  # each order's quote when its batch was priced
         self._limits: dict[Slot, float] = {}  # each limit-priced order's first price
+        self._read_at: dict[str, float] = {}  # when the book was last read for each tag
         self._logins0 = self.session.logins
         self._start_mono = self._end_mono = clock.monotonic()
         self._start_wall = clock.wall()
@@ -297,7 +304,10 @@ class Run:
         self._emit(EventKind.STARTED, f"{len(self.plan.batches)} batches, {len(self.plan.orders)} orders, {c.mode}")
         if not c.login_per_order:
             self._set_phase("logging in")
-            self.session.client()
+            client, _ = self.session.client()
+            feed = self.broker.feed
+            if feed is not None and not feed.start(client):
+                self._emit(EventKind.WARNING, "The order feed did not connect: order states come from the book alone.")
 
     def _run_batches(self, settled: set[Slot], pool: ThreadPoolExecutor) -> None:
         first_start: float | None = None
@@ -340,14 +350,37 @@ class Run:
             self._next_at = target
             self._phase = "waiting for the next batch"
         self._emit(EventKind.WAITING, f"next batch in {max(0.0, target - self.clock.monotonic()):.2f} s", batch.number)
-        if self.plan.tokens and not sleep_until(target - QUOTE_LEAD_S, self._stop, clock=self.clock):
+        if self.plan.tokens and not self._listen_until(target - QUOTE_LEAD_S):
             return
         self._price(batch, orders)
-        if sleep_until(target - MARK_LEAD_S, self._stop, clock=self.clock):
+        if self._listen_until(target - MARK_LEAD_S):
             self._mark_leaving(leading)
         sleep_until(target, self._stop, clock=self.clock)
         with self._lock:
             self._next_at = None
+
+    def _listen_until(self, deadline: float) -> bool:
+        """Wait until `deadline` (False if stopped first), recording what the order feed pushes as it comes: a fill
+        is journalled when the exchange says so, not when the next batch looks. The last moments are slept
+        precisely, so a batch still leaves on time."""
+        feed = self.broker.feed
+        while feed is not None and feed.connected and not self._stop.is_set():
+            now = self.clock.monotonic()
+            if now >= deadline - LISTEN_MARGIN_S:
+                break
+            heard = feed.messages
+            self._absorb()
+            feed.wait(min(deadline - LISTEN_MARGIN_S, now + LISTEN_SLICE_S) - self.clock.monotonic(), heard)
+        return sleep_until(deadline, self._stop, clock=self.clock)
+
+    def _absorb(self) -> None:
+        """Record what the feed says of this run's orders still in flight."""
+        with self._lock:
+            working = [r for r in self._results.values() if r.status.in_flight]
+        fed = self._fed(working)
+        for r in working:
+            if r.tag in fed:
+                self._store(fed[r.tag].applied_to(r, keep_error=True), EventSource.FEED)
 
     @property
     def _chased(self) -> bool:
@@ -640,48 +673,96 @@ class Run:
     def _confirm(
         self, results: list[OrderResult], pool: ThreadPoolExecutor, wait_s: float = 0.0, rounds: int = 1
     ) -> list[OrderResult]:
-        """Read each order's real state from the book, again for up to `wait_s` (and at least `rounds` times)
-        while any is still in flight.
+        """Learn each order's real state, again for up to `wait_s` (and at least `rounds` times) while any is
+        still in flight: from the order feed as it pushes, and from the book when the feed cannot say.
 
         'Placed' is never shown as 'filled': the book lags, so one read proves nothing; reads stay in the
         account's budget. Not cut short by Stop, since settling what was sent is part of finishing it.
         """
         deadline = self.clock.monotonic() + wait_s
         self._set_phase(CHECKING_BOOK)
+        feed = self.broker.feed
         for done in itertools.count(1):
+            heard = feed.messages if feed is not None else 0
             results = self._read_once(results, pool)
             now = self.clock.monotonic()
-            if not any(r.status.in_flight for r in results) or (now >= deadline and done >= rounds):
+            working = [r for r in results if r.status.in_flight]
+            if not working or (now >= deadline and done >= rounds):
                 break
             # Rounds still owed after the deadline are spaced too: reads back to back would give the book no time.
             pause = self.broker.poll_s
-            sleep_until(now + pause if now >= deadline else min(deadline, now + pause), clock=self.clock)
+            until = now + pause if now >= deadline else min(deadline, now + pause)
+            if feed is None or not feed.connected:
+                sleep_until(until, clock=self.clock)
+            else:
+                # Woken by the feed's next message, or when the book is next due for one of these orders.
+                until = min([until if now >= deadline else deadline, *(self._book_due(r) for r in working)])
+                feed.wait(until - now, heard)
         return results
 
+    def _book_due(self, r: OrderResult) -> float:
+        """When the book should next be read for `r` while the feed is up: at the book's pace for an order the
+        feed cannot name (no number yet) or whose rejection it cannot explain; otherwise only once the feed has
+        said nothing of it for as long as the book may lag."""
+        feed = self.broker.feed
+        last_read = self._read_at.get(r.tag, -math.inf)
+        state = feed.state(r.order_no) if feed is not None and r.order_no else None
+        if feed is None or not feed.connected or r.order_no is None or (state and state.status is OrderStatus.REJECTED):
+            return last_read + self.broker.poll_s
+        heard = max(state.at if state else r.ack_mono or 0.0, last_read)
+        return heard + self.broker.book_lag_s
+
     def _read_once(self, results: list[OrderResult], pool: ThreadPoolExecutor) -> list[OrderResult]:
-        """One read of every in-flight order: by number in parallel when they are few, else the whole book once.
+        """One look at every in-flight order: what the feed has pushed, then the book for the orders it is due
+        for (all of them without a feed): by number in parallel when they are few, else the whole book once.
 
         A read that fails leaves its orders as they were, to be read again; the others still settle.
         """
         unsettled = [r for r in results if r.status.in_flight]
         if not unsettled:
             return results
+        fed = self._fed(unsettled)
+        now = self.clock.monotonic()
+        listening = self.broker.feed is not None and self.broker.feed.connected
+        due = [r for r in unsettled if r.tag not in fed and (not listening or self._book_due(r) <= now)]
         book: dict[str, BookRow] = {}
         try:
-            if len(unsettled) > BY_NUMBER_MAX or any(r.order_no is None for r in unsettled):
+            if len(due) > BY_NUMBER_MAX or any(r.order_no is None for r in due):
                 book = self.broker.book()
             else:
-                for rows in pool.map(self._read_order, [r.order_no for r in unsettled if r.order_no]):
+                for rows in pool.map(self._read_order, [r.order_no for r in due if r.order_no]):
                     book.update(rows)
         except BookUnavailable as exc:
             self._emit(EventKind.WARNING, f"Could not read the order book ({exc}); will read it again.")
+        finally:
+            self._read_at.update({r.tag: now for r in due})
         out = []
         for r in results:
-            row = book.get(r.tag)
-            if r in unsettled and row is not None:
-                r = self._store(row.applied_to(r, keep_error=True), EventSource.BOOK)
+            if r in unsettled:
+                row, source = _ahead(book.get(r.tag), fed.get(r.tag))
+                if row is not None:
+                    r = self._store(row.applied_to(r, keep_error=True), source)
             out.append(r)
         return out
+
+    def _fed(self, unsettled: list[OrderResult]) -> dict[str, BookRow]:
+        """What the feed says of these orders that they do not show yet, as book rows. A rejection is left to the
+        book, which alone gives its reason."""
+        feed = self.broker.feed
+        if feed is None:
+            return {}
+        rows = {}
+        for r in unsettled:
+            state = feed.state(r.order_no) if r.order_no else None
+            if state is None or state.status is OrderStatus.REJECTED:
+                continue
+            if (state.status, state.filled_qty) == (r.status, r.filled_qty):
+                continue
+            quantity = state.quantity or r.quantity
+            rows[r.tag] = BookRow(
+                state.order_no, r.tag, r.symbol, state.status, quantity, state.filled_qty, state.avg_price, ""
+            )
+        return rows
 
     def _read_order(self, order_no: str) -> dict[str, BookRow]:
         try:
@@ -853,6 +934,16 @@ def on_day(order: OrderResult, today: date) -> bool:
 def earlier_day(order: OrderResult) -> str:
     day = f"{order.day:%d %b %Y}" if order.day else "an earlier day"
     return f"sent on {day} with no reply recorded; today's book cannot show it, so it is not placed again"
+
+
+def _ahead(book: BookRow | None, fed: BookRow | None) -> tuple[BookRow | None, EventSource]:
+    """Of the book's row and the feed's, the further on: a book that lags the feed never undoes a fill the feed
+    already showed."""
+    if fed is None or (
+        book is not None and progress(book.status, book.filled_qty) >= progress(fed.status, fed.filled_qty)
+    ):
+        return book, EventSource.BOOK
+    return fed, EventSource.FEED
 
 
 def _source(sub: Submission) -> EventSource:

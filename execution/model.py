@@ -183,6 +183,7 @@ class EventSource(StrEnum):
     SEND = "send"  # the run decided not to send, or gave up sending
     ACK = "ack"  # the exchange's reply to place_order
     BOOK = "book"  # a read of the order book after the batch
+    FEED = "feed"  # the order-update feed pushed it
     RECONCILE = "reconcile"  # the tag looked up after an unclear reply
     RESUME = "resume"  # Resume settled it against the book
     RECOVERY = "recovery"  # start-up settled a run that died

@@ -60,10 +60,10 @@ def test_the_readme_headline_command_runs_as_written(tmp_path):
     assert [(o["lots"], o["quantity"]) for o in last] == [(7, 455), (7, 455)]
     book = {r["tag"]: r for r in out["exchange_book"]}
     assert len(book) == 18 and all(book[o["tag"]]["order_id"] == o["order_id"] for o in out["orders"])
-    for o in out["orders"]:  # each order's history: journalled, acknowledged, then what the book said
+    for o in out["orders"]:  # each order's history: journalled, acknowledged, then what the order feed pushed
         assert o["status"] == "complete" or (out["state"] == "unsettled" and o["status"] == "open"), o
         steps = [(e["status"], e["source"]) for e in o["events"]]
-        assert steps[:2] == [("pending", "intent"), ("placed", "ack")] and steps[-1] == (o["status"], "book"), steps
+        assert steps[:2] == [("pending", "intent"), ("placed", "ack")] and steps[-1] == (o["status"], "feed"), steps
         assert [e["seq"] for e in o["events"]] == sorted(e["seq"] for e in o["events"])
         assert o["events"][-1]["order_id"] == o["order_id"] and o["events"][-1]["filled_qty"] == o["filled_qty"]
         if o["status"] == "complete":

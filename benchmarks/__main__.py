@@ -1,6 +1,7 @@
 """`python -m benchmarks` (or `make bench`): the seed table, scaling, overhead, memory and ETA, with verdicts.
 
-Writes benchmarks/results/results.md, results.html and, when kaleido can render offline, results.png.
+Writes benchmarks/results/results.md, results.html and, when kaleido can render offline, results.png; slippage.md;
+network.md (idle batches over HTTPS, and confirming fills by the order feed against polling).
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from .confirm import feed_against_polling
+from .confirm import markdown as confirm_markdown
+from .confirm import verdicts as confirm_verdicts
 from .harness import Scale, tempdir, warm_up
 from .network import RTTS_MS, idle_batches
 from .network import markdown as network_markdown
@@ -53,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     governed = governed_eta(scale, folder, calibration)
     step("a batch after an idle delay, over HTTPS, cold and warm")
     idle = idle_batches(folder, (5.0, 50.0) if args.quick else RTTS_MS, batches=2 if args.quick else 6)
+    step("confirming fills: the order feed against polling the book")
+    confirmed = feed_against_polling(folder, batches=4 if args.quick else 10)
     step("slippage against batch size")
     slipped = measure(folder, (5, 10) if args.quick else SIZES, lots=10 if args.quick else 167)
 
@@ -61,20 +67,23 @@ def main(argv: list[str] | None = None) -> int:
     res = Results(
         command, date.today().isoformat(), machine, args.factor, seed, calibration, legs, batches, cost, grown, governed
     )
-    written, why_no_png = write(res, args.out)
+    # Rendering the PNG starts a browser: seconds that a quick run, which checks the benchmark's own code, spares.
+    written, why_no_png = write(res, args.out, png=not args.quick)
     slippage_md = args.out / "slippage.md"
     slippage_md.write_text(slippage_markdown(slipped))
     network_md = args.out / "network.md"
-    network_md.write_text(network_markdown(idle))
+    network_md.write_text(network_markdown(idle) + "\n" + confirm_markdown(confirmed))
     written += [slippage_md, network_md]
     print(seed_markdown(res), end="\n\n")
     print(slippage_markdown(slipped))
     print(network_markdown(idle))
+    print(confirm_markdown(confirmed))
     slipping = ", ".join(f"{r.lots_per_batch} lots {r.slippage_pct:.3f} %" for r in slipped)
     verdicts = [
         *goals(res),
         ("larger batches slip more in the same seeded market", slipping, rises(slipped)),
         *network_verdicts(idle),
+        *confirm_verdicts(confirmed),
     ]
     for goal, measured, met in verdicts:
         print(f"{'met   ' if met else 'MISSED'}  {goal}: {measured}")

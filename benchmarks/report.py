@@ -343,13 +343,15 @@ def chart(res: Results) -> go.Figure:
     return fig
 
 
-def write(res: Results, folder: Path) -> tuple[list[Path], str | None]:
+def write(res: Results, folder: Path, *, png: bool = True) -> tuple[list[Path], str | None]:
     """The files written, and why there is no PNG if there is none."""
     folder.mkdir(parents=True, exist_ok=True)
     written = [folder / "results.md", folder / "results.html"]
     written[0].write_text(markdown(res), encoding="utf-8")
     fig = chart(res)
     fig.write_html(written[1], include_plotlyjs=True)  # self-contained: it opens offline
+    if not png:
+        return written, "no PNG (not asked for)"
     try:
         fig.write_image(folder / "results.png", scale=1)
     except Exception as exc:  # kaleido needs a local Chromium; without one the HTML chart stands alone

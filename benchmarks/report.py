@@ -74,9 +74,10 @@ def goals(res: Results) -> list[tuple[str, str, bool]]:
         if row.legs > 1:
             out.append(
                 (
-                    f"leg skew with {row.legs} legs ≤ {SKEW_LIMIT_MS:g} ms at p95 and on the first batch",
-                    f"p95 {row.skew_p95_ms:.3f} ms, first {row.first_skew_ms:.3f} ms",
-                    max(row.skew_p95_ms, row.first_skew_ms) <= SKEW_LIMIT_MS,
+                    f"leg skew at the exchange with {row.legs} legs ≤ {SKEW_LIMIT_MS:g} ms at p95 and on the first "
+                    "batch",
+                    f"p95 {row.arrival_p95_ms:.3f} ms, first {row.first_arrival_ms:.3f} ms",
+                    max(row.arrival_p95_ms, row.first_arrival_ms) <= SKEW_LIMIT_MS,
                 )
             )
     oh = res.overhead
@@ -211,8 +212,9 @@ def markdown(res: Results) -> str:
         f"{res.calibration.order_s * 1000:.2f} ms).",
         seed_markdown(res),
         "## Legs per batch",
-        "Median batch time, sequential against parallel legs, at the seed's order latency; leg skew (how far apart "
-        "a parallel batch's legs left) over every batch, the first after the login included.",
+        "Median batch time, sequential against parallel legs, at the seed's order latency; leg skew over every "
+        "batch of the parallel run, the first after the login included: how far apart its legs were sent, and how "
+        "far apart they reached the exchange (the goal's measure: it adds each leg's time inside the SDK).",
         _table(
             [
                 "legs",
@@ -220,9 +222,12 @@ def markdown(res: Results) -> str:
                 "parallel ms",
                 "speed-up",
                 "goal",
-                "skew p50 ms",
-                "skew p95 ms",
-                "first batch ms",
+                "sent skew p50 ms",
+                "p95",
+                "first batch",
+                "arrival skew p50 ms",
+                "p95",
+                "first batch",
             ],
             [
                 [
@@ -234,6 +239,9 @@ def markdown(res: Results) -> str:
                     f"{r.skew_p50_ms:.3f}",
                     f"{r.skew_p95_ms:.3f}",
                     f"{r.first_skew_ms:.3f}",
+                    f"{r.arrival_p50_ms:.3f}",
+                    f"{r.arrival_p95_ms:.3f}",
+                    f"{r.first_arrival_ms:.3f}",
                 ]
                 for r in res.legs
             ],

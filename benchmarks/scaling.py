@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +34,9 @@ class LegsRow:
     skew_p50_ms: float = 0.0  # parallel: how far apart a batch's legs left, every batch
     skew_p95_ms: float = 0.0
     first_skew_ms: float = 0.0  # the first batch after the login
+    arrival_p50_ms: float = 0.0  # the same, by when they reached the exchange
+    arrival_p95_ms: float = 0.0
+    first_arrival_ms: float = 0.0
 
     @property
     def speedup(self) -> float:
@@ -49,24 +52,35 @@ def legs_speedup(scale: Scale, folder: Path, ks=(1, 2, 4, 8), batches: int = 10)
             config = RunConfig(
                 legs=strikes(k), total_lots=batches, lots_per_batch=1, delay_s=scale.s(SEED_ORDER_S), mode=mode
             )
-            result = run(engine(scale, folder, SEED_LOGIN_S, SEED_ORDER_S), config)
+            eng = engine(scale, folder, SEED_LOGIN_S, SEED_ORDER_S)
+            result = run(eng, config)
             walls[mode] = statistics.median((b.end_mono - b.start_mono) * 1000 for b in result.batches)
-        skews = leg_skews(result.orders)  # the parallel run, on an engine that logged in for it
+        # The parallel run, on an engine that logged in for it.
+        sent = leg_skews(result.orders, {o.tag: o.submit_mono for o in result.orders if o.submit_mono is not None})
+        arrived = leg_skews(result.orders, eng.exchange.arrivals())
         rows.append(
             LegsRow(
-                k, walls[Mode.SEQUENTIAL], walls[Mode.PARALLEL], percentile(skews, 50), percentile(skews, 95), skews[0]
+                k,
+                walls[Mode.SEQUENTIAL],
+                walls[Mode.PARALLEL],
+                percentile(sent, 50),
+                percentile(sent, 95),
+                sent[0],
+                percentile(arrived, 50),
+                percentile(arrived, 95),
+                arrived[0],
             )
         )
     return rows
 
 
-def leg_skews(orders: Sequence[OrderResult]) -> list[float]:
-    """Per batch, in order: the spread of its legs' send times, in ms."""
-    sent: dict[int, list[float]] = {}
+def leg_skews(orders: Sequence[OrderResult], times: Mapping[str, float]) -> list[float]:
+    """Per batch, in order: the spread of its legs' `times` (by tag), in ms."""
+    at: dict[int, list[float]] = {}
     for o in orders:
-        if o.submit_mono is not None:
-            sent.setdefault(o.batch, []).append(o.submit_mono)
-    return [(max(t) - min(t)) * 1000.0 for _, t in sorted(sent.items())]
+        if o.tag in times:
+            at.setdefault(o.batch, []).append(times[o.tag])
+    return [(max(t) - min(t)) * 1000.0 for _, t in sorted(at.items())]
 
 
 def percentile(values: Sequence[float], pct: float) -> float:

@@ -275,6 +275,7 @@ class PaperExchange(httpx.BaseTransport):
         self._carry: dict[str, tuple[bool, int, float]] | None = None  # earlier days' positions, read once
         self._seen = 0  # the last book row read from the shared file
         self._seq = 0
+        self._arrivals: dict[str, float] = {}  # tag -> when its first request reached the exchange (monotonic)
         self._listeners: list[Callable[[str], None]] = []
         self._fed: dict[str, tuple[str, int]] = {}  # what the feed last pushed for each order
         self._feed: FeedServer | None = None
@@ -423,6 +424,12 @@ class PaperExchange(httpx.BaseTransport):
             self._sync()
             now = time.time()
             return [_public(self._advance(r, now)) for r in self._orders.values()]
+
+    def arrivals(self) -> dict[str, float]:
+        """When each tag's first order request reached this exchange (time.monotonic, half its latency after the
+        client sent it): what leg skew is at the exchange, beyond how far apart the client sent its legs."""
+        with self._lock:
+            return dict(self._arrivals)
 
     def settled_at(self) -> dict[str, float]:
         """When each final order (by tag) became final on the exchange's own clock (epoch seconds): the moment a
@@ -592,6 +599,8 @@ class PaperExchange(httpx.BaseTransport):
             j = _j_data(request)
         except (KeyError, ValueError):
             return _not_ok(5202, "Invalid Request")
+        with self._lock:
+            self._arrivals.setdefault(str(j.get("ig") or ""), trip.start + trip.delay / 2)
         with self._lock, self._shared():
             resp, accepted, fault = self._decide(request, j, trip)
         return self._deliver(request, trip, resp, accepted, fault)

@@ -9,10 +9,14 @@ websocket on 127.0.0.1; each of its pushes is held back by half the round trip.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
+import json
 import socket
 import ssl
+import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -29,7 +33,7 @@ from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, HTTPResponse
 
 from execution.broker import KEEPALIVE_S, GuardedTransport, warm_transport
 
-from .exchange import PAPER_BASE_URL, PaperExchange
+from .exchange import PAPER_BASE_URL, PaperExchange, fast
 
 SERVER_KEEPALIVE_S = 75.0  # what a web server keeps an idle connection for (nginx's default)
 _HOP_HEADERS = {"content-length", "transfer-encoding", "connection", "keep-alive"}
@@ -120,13 +124,16 @@ class NetworkPath:
     def transport(self, keepalive_s: float = KEEPALIVE_S) -> GuardedTransport:
         """What live mode gives the SDK (HTTP/2, the redirect guard), trusting this path's certificate and sending
         every request to its proxy; `keepalive_s` short makes it cold after an idle gap."""
-        context = ssl.create_default_context()
-        self.ca.configure_trust(context)
-        return GuardedTransport(_ToProxy(self.port, warm_transport(verify=context, keepalive_s=keepalive_s)))
+        return _live_transport(self.port, self.ca.cert_pem.bytes().decode(), keepalive_s)
 
     def count(self) -> None:
         with self._lock:
             self.connections += 1
+
+
+def _live_transport(port: int, ca_pem: str, keepalive_s: float) -> GuardedTransport:
+    context = ssl.create_default_context(cadata=ca_pem)
+    return GuardedTransport(_ToProxy(port, warm_transport(verify=context, keepalive_s=keepalive_s)))
 
 
 class _ToProxy(httpx.BaseTransport):
@@ -213,3 +220,79 @@ async def _answers(port: int) -> bool:
         return False
     writer.close()
     return True
+
+
+# ----- out of process -------------------------------------------------------------------------------------------
+@dataclass
+class RemotePath:
+    """A network path whose exchange and proxy run in a process of their own, so that measuring a client over it
+    charges the client only for its own work, not for the server's share of one interpreter. `exchange` reads the
+    same shared book (its state_path); the server's own instance takes every request."""
+
+    exchange: PaperExchange
+    port: int
+    ca_pem: str
+    process: subprocess.Popen[str]
+
+    def transport(self, keepalive_s: float = KEEPALIVE_S) -> GuardedTransport:
+        return _live_transport(self.port, self.ca_pem, keepalive_s)
+
+    @property
+    def connections(self) -> int:
+        """TCP connections the server's proxy has accepted so far."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write("connections\n")
+        self.process.stdin.flush()
+        return int(self.process.stdout.readline())
+
+
+@contextmanager
+def remote_network_path(
+    rtt_ms: float, state_path: Path, *, login_ms: float, order_ms: float, query_ms: float
+) -> Iterator[RemotePath]:
+    """The instant paper exchange (with these latencies, no order limit) over HTTPS behind its round-trip proxy,
+    served by `python -m paper.network` for the length of the block."""
+    timing = {"login_ms": login_ms, "order_ms": order_ms, "query_ms": query_ms, "orders_per_s": 0}
+    args = [sys.executable, "-m", "paper.network", "--rtt-ms", str(rtt_ms), "--state", str(state_path)]
+    args += ["--timing", json.dumps(timing)]
+    process = subprocess.Popen(
+        args,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    try:
+        assert process.stdout is not None
+        ready = json.loads(process.stdout.readline() or "{}")
+        if "port" not in ready:
+            raise RuntimeError("the out-of-process paper exchange did not start")
+        exchange = PaperExchange(fast(**timing, state_path=str(state_path)))
+        yield RemotePath(exchange, ready["port"], ready["ca"], process)
+    finally:
+        if process.stdin is not None:
+            process.stdin.close()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
+
+def _serve(argv: list[str] | None = None) -> None:
+    """The server side of remote_network_path: answers "connections" on stdin until stdin closes."""
+    ap = argparse.ArgumentParser(prog="python -m paper.network")
+    ap.add_argument("--rtt-ms", type=float, required=True)
+    ap.add_argument("--state", required=True)
+    ap.add_argument("--timing", required=True)
+    args = ap.parse_args(argv)
+    exchange = PaperExchange(fast(**json.loads(args.timing), state_path=args.state))
+    with network_path(exchange, args.rtt_ms) as path:
+        print(json.dumps({"port": path.port, "ca": path.ca.cert_pem.bytes().decode()}), flush=True)
+        for line in sys.stdin:
+            if line.strip() == "connections":
+                print(path.connections, flush=True)
+
+
+if __name__ == "__main__":
+    _serve()

@@ -69,6 +69,10 @@ def test_a_quick_benchmark_writes_every_section_with_a_verdict_per_goal(tmp_path
     # the quick run's two round trips, and the feed's two (confirmation latency and reads per order).
     assert len(verdicts) == 5 + 3 + 3 + 3 + 6 + 1 + 4 + 2
     network = (tmp_path / "network.md").read_text()
-    assert "| round trip ms | path floor ms | warm ms |" in network and "| feed | " in network and "| polling | " in network
+    assert (
+        "| round trip ms | path floor ms | warm ms |" in network
+        and "| feed | " in network
+        and "| polling | " in network
+    )
     assert "| lots per batch | batches |" in (tmp_path / "slippage.md").read_text()
     assert any("ETA within 5 % with four legs, delay 0, at 10 orders/s" in v for v in verdicts)

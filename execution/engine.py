@@ -109,9 +109,26 @@ class Engine:
         self._positions_lock = threading.Lock()
         # (when read, the runs finished by then, what was read)
         self._positions: tuple[float, int, list[Position]] | None = None
-        # One order feed per account's session, as one client: live Neo always has one; a venue says.
-        self.feed = OrderFeed() if exchange is None or exchange.serves_feed else None
+        self._feed = OrderFeed()  # one per account's session, as one client
         self.interrupted = journal.mark_interrupted()
+
+    @property
+    def feed(self) -> OrderFeed | None:
+        """The account's order feed, when the venue has one: live Neo always does; a paper venue says, and can
+        change its mind when the trader picks another profile."""
+        return self._feed if self.exchange is None or self.exchange.serves_feed else None
+
+    def feed_status(self) -> str:
+        """One line for the trader: where order states come from."""
+        feed = self.feed
+        if feed is None:
+            return "Order states come from the order book: this venue has no order feed."
+        if feed.connected:
+            return (
+                f"Order feed connected ({feed.messages} updates so far): fills show as the exchange makes them; "
+                "the order book is read only where the feed cannot say."
+            )
+        return "Order feed not connected (it connects when a run logs in): order states come from the order book."
 
     @property
     def paper(self) -> bool:

@@ -97,6 +97,7 @@ QUOTE_LEAD_S = 0.5
 LISTEN_MARGIN_S = 0.003
 LISTEN_SLICE_S = 0.05
 CHECKING_BOOK = "checking the order book"
+CONFIRMING_FROM_FEED = "confirming fills from the order feed"
 _NOT_SENT = "not sent: the run stopped first"
 _NEVER_LEFT = "never sent: the run died before this order's turn"
 _NAKED = "not sent: a hedge (BUY) leg of this batch did not fill, so the SELL legs would be naked"
@@ -680,8 +681,8 @@ class Run:
         account's budget. Not cut short by Stop, since settling what was sent is part of finishing it.
         """
         deadline = self.clock.monotonic() + wait_s
-        self._set_phase(CHECKING_BOOK)
         feed = self.broker.feed
+        self._set_phase(CONFIRMING_FROM_FEED if feed is not None and feed.connected else CHECKING_BOOK)
         for done in itertools.count(1):
             heard = feed.messages if feed is not None else 0
             results = self._read_once(results, pool)

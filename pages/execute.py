@@ -62,7 +62,8 @@ def live_panel(run: Run) -> None:
         p.orders_done / max(1, p.orders_total),
         text=f"{p.batches_done}/{plural(p.batches_total, 'batch')} · {p.orders_done}/{plural(p.orders_total, 'order')}",
     )
-    st.info(f"Now: {p.phase}", icon=":material/sync:" if "book" in p.phase else ":material/bolt:")
+    confirming = "book" in p.phase or "feed" in p.phase
+    st.info(f"Now: {p.phase}", icon=":material/sync:" if confirming else ":material/bolt:")
     if p.next_batch_in_s is not None:
         st.caption(f":material/timer: Next batch in {p.next_batch_in_s:.1f} s")
     st.dataframe(legs_table(summarize(run.plan.config, p.state, run.result().orders)), hide_index=True)

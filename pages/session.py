@@ -23,6 +23,7 @@ if not is_live():
         f"{s.logins} login(s) today. The simulated exchange answers in Neo's wire format; "
         "nothing leaves this machine."
     )
+    st.caption(eng.feed_status())
     c = eng.exchange.config
     with st.form("paper_knobs"):
         st.subheader("Simulated exchange")
@@ -130,6 +131,7 @@ if live is not None:
     s = live.session.status()
     if s.logged_in:
         st.success(f"Logged in as {s.ucc}. Logins today: {s.logins}; session age {(s.age_s or 0) / 60:.0f} min.")
+        st.caption(live.feed_status())
         if st.button("Log out", help="End the live session; the next order logs in again."):
             reg.logout_live()
             st.rerun()

@@ -441,9 +441,11 @@ class PaperExchange(httpx.BaseTransport):
             return {r["_tag"]: r["_final"] for r in rows if r["ordSt"] in FINAL_STATES and r["_tag"] and "_final" in r}
 
     def reconfigure(self, config: ExchangeConfig) -> None:
-        """New latency, rejection, liquidity and fault settings; the book and the session stay."""
+        """New latency, rejection, liquidity and fault settings; the book, the session and the feed stay (a client
+        logged in without the feed's address could not find one served later)."""
         with self._lock:
-            self.config = replace(config, today=self.config.today, state_path=self.config.state_path)
+            c = self.config
+            self.config = replace(config, today=c.today, state_path=c.state_path, feed=c.feed)
             self._rng = random.Random(config.seed)
             self.market = Market(config.seed, config.liquidity)
 

@@ -18,6 +18,7 @@ APP = str(Path(__file__).resolve().parent.parent / "app.py")
 @pytest.fixture
 def at(tmp_path, monkeypatch):
     monkeypatch.setenv("NEO_BATCH_DATA", str(tmp_path))
+    monkeypatch.setenv("NEO_PAPER_PROFILE", "fast")  # final at once, with no order feed: states from the book
     monkeypatch.chdir(tmp_path)  # no .env here: live mode has no credentials
     st.cache_resource.clear()
     registry().paper.exchange.reconfigure(fast(order_ms=10, login_ms=10))

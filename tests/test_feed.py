@@ -95,9 +95,10 @@ def test_a_run_learns_every_fill_from_the_feed_and_reads_the_book_only_without_i
     events = with_feed.journal.events(result.run_id)
     assert all(events[o.tag][-1].source is EventSource.FEED for o in result.orders)
     assert reads(with_feed) <= 0.2 * len(result.orders)  # the goal: at most 0.2 reads per order
+    assert with_feed.feed_status().startswith("Order feed connected (")
     polled = paper_engine(lagging(feed=False), tmp_path / "b.sqlite")
     again = polled.start(plan(cfg)).wait(60)
-    assert again.ok and polled.feed is None
+    assert again.ok and polled.feed is None and "no order feed" in polled.feed_status()
     assert reads(polled) >= len(again.orders)  # every order was read from the book at least once
     assert {o.status for o in again.orders} == {o.status for o in result.orders} == {OrderStatus.COMPLETE}
 

@@ -794,7 +794,7 @@ class Run:
         if not any(r.status.in_flight for r in results):
             return False
         waiting = sum(r.status.in_flight for r in results)
-        self._emit(EventKind.WAITING, f"reading the book until {waiting} orders settle")
+        self._emit(EventKind.WAITING, f"waiting for {waiting} orders to settle")
         # Every order here had its reply (an unclear one was already looked for over a whole settle window), so
         # what is left to wait for is the book's lag.
         results = self._confirm(results, pool, wait_s=self.broker.book_lag_s + self.broker.poll_s, rounds=SETTLE_ROUNDS)

@@ -152,6 +152,8 @@ class OrderFeed:
         ws.on_connect = lambda: self._set_connected(True)
         ws.on_disconnect = lambda: self._set_connected(False)
         with self._cond:
+            if self._thread is not threading.current_thread():
+                return  # closed before it began
             self._loop, self._ws = asyncio.get_running_loop(), ws
         await ws.connect()
         ready.set()
@@ -161,8 +163,10 @@ class OrderFeed:
                 self._take(parse_update(data, self._now()))
 
     def _set_connected(self, connected: bool) -> None:
+        """From the feed's own thread: a feed replaced since (close, then start) no longer speaks for the state."""
         with self._cond:
-            self._connected = connected
+            if self._thread is threading.current_thread():
+                self._connected = connected
             self._cond.notify_all()
 
     def _take(self, state: FeedState | None) -> None:

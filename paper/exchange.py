@@ -275,6 +275,10 @@ class PaperExchange(httpx.BaseTransport):
         self._carry: dict[str, tuple[bool, int, float]] | None = None  # earlier days' positions, read once
         self._seen = 0  # the last book row read from the shared file
         self._seq = 0
+        # The account's running totals over the day's orders (see _account): order_no -> (symbol, cash, short units)
+        self._ledger: dict[str, tuple[str, float, int]] = {}
+        self._cash = 0.0
+        self._short: Counter[str] = Counter()
         self._arrivals: dict[str, float] = {}  # tag -> when its first request reached the exchange (monotonic)
         self._listeners: list[Callable[[str], None]] = []
         self._fed: dict[str, tuple[str, int]] = {}  # what the feed last pushed for each order
@@ -308,6 +312,7 @@ class PaperExchange(httpx.BaseTransport):
             if row["nOrdNo"] not in self._orders and now - row.get("_acc", 0.0) < 1.0:
                 self._recent_orders.append(row["_acc"])
             self._orders[row["nOrdNo"]] = row
+            self._account(row)
             if row.get("_tag"):
                 self._tags[row["_tag"]] = row["nOrdNo"]
             self._seen = max(self._seen, rowid)
@@ -330,7 +335,9 @@ class PaperExchange(httpx.BaseTransport):
         self._db.execute("COMMIT")
 
     def _save(self, row: dict[str, Any]) -> None:
-        """Under the lock: every change of an order is kept, and pushed on the feed."""
+        """Under the lock: every change of an order is kept, counted in the account's totals, and pushed on the
+        feed."""
+        self._account(row)
         if self._db is not None:
             self._db.execute(
                 "INSERT OR REPLACE INTO book VALUES (?, ?, ?)", (row["nOrdNo"], self.today.isoformat(), json.dumps(row))
@@ -993,22 +1000,14 @@ class PaperExchange(httpx.BaseTransport):
     def _available(self, extra: tuple[str, bool, int, float] | None = None) -> float:
         """Under the lock: the funds, plus premium received, less premium paid or bid and the margin of the net
         short units (filled or working), with `extra` (symbol, buy, units, limit) as if it were working too."""
-        cash = self.config.funds
-        short: Counter[str] = Counter()
-        rows = [
-            (r["trdSym"], r["trnsTp"] == "B", r["fldQty"], float(r["avgPrc"]), _working(r), r["_limit"])
-            for r in self._orders.values()
-        ]
+        cash = self.config.funds + self._cash
+        short = Counter(self._short)
         if extra is not None:
             symbol, buy, units, limit = extra
-            rows.append((symbol, buy, 0, 0.0, units, limit))
-        for symbol, buy, filled, avg, working, limit in rows:
             if buy:
-                cash -= filled * avg + working * limit
-                short[symbol] -= filled
+                cash -= units * limit
             else:
-                cash += filled * avg
-                short[symbol] += filled + working
+                short[symbol] += units
         for symbol, (buy, units, _) in self._carried().items():
             short[symbol] += -units if buy else units
         now = int(time.time())
@@ -1016,6 +1015,23 @@ class PaperExchange(httpx.BaseTransport):
             units * self.market.spot(self.contracts[s], now) * SHORT_MARGIN for s, units in short.items() if units > 0
         )
         return cash - blocked
+
+    def _account(self, row: Mapping[str, Any]) -> None:
+        """Under the lock: keep the account's running totals (premium paid, received or bid; net short units per
+        contract) in step with one order's latest state, so a margin check costs the same however long the day's
+        book has grown."""
+        buy, filled, working = row["trnsTp"] == "B", row["fldQty"], _working(row)
+        paid = filled * float(row["avgPrc"])
+        new = (row["trdSym"], -(paid + working * row["_limit"]) if buy else paid, -filled if buy else filled + working)
+        old = self._ledger.get(row["nOrdNo"])
+        if old == new:
+            return
+        if old is not None:
+            self._cash -= old[1]
+            self._short[old[0]] -= old[2]
+        self._cash += new[1]
+        self._short[new[0]] += new[2]
+        self._ledger[row["nOrdNo"]] = new
 
     def _margin(self, request: httpx.Request, trip: _Trip) -> httpx.Response:
         """One order's margin (docs/functions/portfolio/margin_required.md); the SDK wraps this reply in data."""

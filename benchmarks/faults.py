@@ -31,6 +31,7 @@ LAGGING = (
     "lag",
     "late-arrival",
     "book-failure",
+    "feed-gap",
     "garbled",
     "ip-not-registered",
     "session-other-ip",

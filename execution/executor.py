@@ -685,7 +685,8 @@ class Run:
         self._set_phase(CONFIRMING_FROM_FEED if feed is not None and feed.connected else CHECKING_BOOK)
         for done in itertools.count(1):
             heard = feed.messages if feed is not None else 0
-            results = self._read_once(results, pool)
+            # Rounds owed past the deadline read the book for all still in flight: the feed may have missed them.
+            results = self._read_once(results, pool, everything=done > 1 and self.clock.monotonic() >= deadline)
             now = self.clock.monotonic()
             working = [r for r in results if r.status.in_flight]
             if not working or (now >= deadline and done >= rounds):
@@ -703,19 +704,24 @@ class Run:
 
     def _book_due(self, r: OrderResult) -> float:
         """When the book should next be read for `r` while the feed is up: at the book's pace for an order the
-        feed cannot name (no number yet) or whose rejection it cannot explain; otherwise only once the feed has
-        said nothing of it for as long as the book may lag."""
+        feed cannot name (no number yet), whose rejection it cannot explain, or that it has already gone quiet on
+        once (the book was read for it); otherwise only once the feed has said nothing of it for as long as the book
+        may lag."""
         feed = self.broker.feed
-        last_read = self._read_at.get(r.tag, -math.inf)
+        last_read = self._read_at.get(r.tag)
         state = feed.state(r.order_no) if feed is not None and r.order_no else None
-        if feed is None or not feed.connected or r.order_no is None or (state and state.status is OrderStatus.REJECTED):
-            return last_read + self.broker.poll_s
-        heard = max(state.at if state else r.ack_mono or 0.0, last_read)
+        rejected = state is not None and state.status is OrderStatus.REJECTED
+        if feed is None or not feed.connected or r.order_no is None or rejected or last_read is not None:
+            return (last_read if last_read is not None else -math.inf) + self.broker.poll_s
+        heard = state.at if state else r.ack_mono or 0.0
         return heard + self.broker.book_lag_s
 
-    def _read_once(self, results: list[OrderResult], pool: ThreadPoolExecutor) -> list[OrderResult]:
+    def _read_once(
+        self, results: list[OrderResult], pool: ThreadPoolExecutor, everything: bool = False
+    ) -> list[OrderResult]:
         """One look at every in-flight order: what the feed has pushed, then the book for the orders it is due
-        for (all of them without a feed): by number in parallel when they are few, else the whole book once.
+        for (all of them without a feed, or with `everything`): by number in parallel when they are few, else the
+        whole book once.
 
         A read that fails leaves its orders as they were, to be read again; the others still settle.
         """
@@ -725,7 +731,7 @@ class Run:
         fed = self._fed(unsettled)
         now = self.clock.monotonic()
         listening = self.broker.feed is not None and self.broker.feed.connected
-        due = [r for r in unsettled if r.tag not in fed and (not listening or self._book_due(r) <= now)]
+        due = [r for r in unsettled if r.tag not in fed and (everything or not listening or self._book_due(r) <= now)]
         book: dict[str, BookRow] = {}
         try:
             if len(due) > BY_NUMBER_MAX or any(r.order_no is None for r in due):

@@ -80,7 +80,10 @@ if not is_live():
             0.1,
             help="How much the book holds at each price: thin books leave big MKT orders resting or part filled.",
         )
-        st.caption("Fault injection: the probability of each fault on every order (book-failure: on every read).")
+        st.caption(
+            "Fault injection: the probability of each fault on every order (book-failure: on every read; feed-gap: "
+            "on every state change the order feed would push)."
+        )
         per_row = 4
         faults = {}
         for start in range(0, len(FAULT_KINDS), per_row):

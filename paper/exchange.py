@@ -60,8 +60,10 @@ ORDER_FAULTS = (
     "session-other-ip",
 )
 READ_FAULTS = ("book-failure",)
+# A state change the order feed never pushes: the feed is an aid, and a client that trusts it alone misses fills.
+FEED_FAULTS = ("feed-gap",)
 ORDER_CALLS = ("place", "modify")  # what counts against the orders-per-second limit, and costs an order's latency
-FAULT_KINDS = ORDER_FAULTS + READ_FAULTS
+FAULT_KINDS = ORDER_FAULTS + READ_FAULTS + FEED_FAULTS
 PAPER_BASE_URL = "https://paper-neo.invalid"
 # The exchange's replies poll their last millisecond so that simulated latency is not lengthened by a late wake-up.
 POLL_S = 0.001
@@ -408,6 +410,10 @@ class PaperExchange(httpx.BaseTransport):
         if self._fed.get(row["nOrdNo"]) == seen:
             return
         self._fed[row["nOrdNo"]] = seen
+        gap = self.config.faults.get("feed-gap", 0.0)
+        if gap and random.Random(f"{self.config.seed}|feed|{row['nOrdNo']}|{seen}").random() < gap:
+            self.faults_fired["feed-gap"] += 1
+            return
         message = self._feed_message(row)
         for listener in self._listeners:
             listener(message)

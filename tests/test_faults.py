@@ -8,8 +8,9 @@ from benchmarks.faults import ACROSS, INSTANT, KILLS, LAGGING, run_scenario
 pytestmark = pytest.mark.slow  # starts processes or runs many seeded runs
 
 # Scenarios whose fault draws depend on timing, not only on the seed: an expired session also fails whichever
-# leg is in flight, 429s follow the clock, and book reads are as many as the lag makes them.
-TIMED = ("session-expiry", "rate-limit", "book-failure", "combined")
+# leg is in flight, 429s follow the clock, book reads are as many as the lag makes them, and the feed pushes each
+# state its pump sees (two quick steps between two looks are one push).
+TIMED = ("session-expiry", "rate-limit", "book-failure", "feed-gap", "combined")
 CONDITIONS = ("lag", "partial-fills")  # not faults: the book's own behaviour
 
 

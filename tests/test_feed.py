@@ -125,3 +125,14 @@ def test_a_feed_that_drops_mid_run_leaves_nothing_unsettled_and_nothing_twice(tm
     assert sorted(tags) == sorted(o.tag for o in result.orders)  # each once
     book = {r["GuiOrdId"]: r for r in eng.exchange.book()}
     assert all(o.status.value == book[o.tag]["ordSt"] and o.filled_qty == book[o.tag]["fldQty"] for o in result.orders)
+
+
+def test_state_changes_the_feed_never_pushes_are_read_from_the_book(tmp_path):
+    eng = paper_engine(lagging(faults={"feed-gap": 0.5}, seed=3), tmp_path / "j.sqlite")
+    result = eng.start(plan(config(lots=8, per=2, delay=0.05))).wait(60)
+    assert eng.exchange.faults_fired["feed-gap"] > 0
+    assert result.state is RunState.COMPLETED and result.ok
+    book = {r["GuiOrdId"]: r for r in eng.exchange.book()}
+    assert all(o.status.value == book[o.tag]["ordSt"] and o.filled_qty == book[o.tag]["fldQty"] for o in result.orders)
+    last = {eng.journal.events(result.run_id)[o.tag][-1].source for o in result.orders}
+    assert last == {EventSource.FEED, EventSource.BOOK}  # the feed settled some; the book the ones it left out

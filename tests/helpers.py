@@ -40,6 +40,20 @@ def fast(**kw: Any) -> ExchangeConfig:
     return paper_fast(**{**base, **kw})
 
 
+def lagging(**changes: Any) -> ExchangeConfig:
+    """Neo's behaviour on a short clock: orders show 50-200 ms late and step through their states 30 ms apart."""
+    base: dict[str, Any] = {
+        "login_ms": 5.0,
+        "order_ms": 10.0,
+        "query_ms": 5.0,
+        "book_lag_ms": (50.0, 200.0),
+        "state_step_ms": 30.0,
+        "orders_per_s": 0,
+        "reads_per_s": 25.0,
+    }
+    return ExchangeConfig(**{**base, **changes})
+
+
 def engine(tmp_path: Path, exchange: ExchangeConfig | None = None, **kw: Any) -> PaperEngine:
     return paper_engine(exchange or fast(), tmp_path / "journal.sqlite", **kw)
 

@@ -76,8 +76,16 @@ def add_leg_row(page, legs):
     grid = legs_grid(page)
     rows = grid.locator("[role=row]")
     expect(rows).to_have_count(1 + legs, timeout=30000)  # the header and the legs
-    grid.hover()
-    grid.get_by_role("button", name="Add row").click()
+    # The grid's toolbar shows while the pointer is over the grid, fading in; on a busy machine a click can land
+    # while it is still moving, so hover and click again, as a trader would.
+    for attempt in range(3):
+        grid.hover()
+        try:
+            grid.get_by_role("button", name="Add row").click(timeout=8000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
     expect(rows).to_have_count(2 + legs, timeout=30000)
     # The app has taken the new row once it refuses it as empty; an edit before that would be drawn over.
     expect(page.get_by_text(f"Row {legs + 1} of the legs table has no trading symbol")).to_be_visible(timeout=30000)

@@ -13,22 +13,14 @@ from paper.exchange import STATES, ExchangeConfig
 from paper.feed import FeedServer
 from paper.wiring import paper_engine
 from tests.helpers import config, leg, wait_for
+from tests.helpers import lagging as neo_like
 
 pytestmark = pytest.mark.timeout(60)
 
 
 def lagging(**changes: Any) -> ExchangeConfig:
     """Orders show 50-150 ms late and step through Neo's states 20 ms apart; every marketable order fills."""
-    base: dict[str, Any] = {
-        "login_ms": 5.0,
-        "order_ms": 10.0,
-        "query_ms": 5.0,
-        "book_lag_ms": (50.0, 150.0),
-        "state_step_ms": 20.0,
-        "orders_per_s": 0,
-        "liquidity": None,
-    }
-    return ExchangeConfig(**{**base, **changes})
+    return neo_like(**{"book_lag_ms": (50.0, 150.0), "state_step_ms": 20.0, "liquidity": None, **changes})
 
 
 def served(eng) -> FeedServer:

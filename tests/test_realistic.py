@@ -15,24 +15,10 @@ from execution.model import OrderStatus, RunResult, RunState, Side
 from execution.planner import plan
 from paper.exchange import ExchangeConfig
 from paper.wiring import PaperEngine, paper_engine
-from tests.helpers import config, leg
+from tests.helpers import config, lagging, leg
 from tests.test_recovery import killed_run
 
 pytestmark = pytest.mark.slow
-
-
-def lagging(**changes: Any) -> ExchangeConfig:
-    """Neo's behaviour on a short clock: orders show 50-200 ms late and step through their states 30 ms apart."""
-    base: dict[str, Any] = {
-        "login_ms": 5.0,
-        "order_ms": 10.0,
-        "query_ms": 5.0,
-        "book_lag_ms": (50.0, 200.0),
-        "state_step_ms": 30.0,
-        "orders_per_s": 0,
-        "reads_per_s": 25.0,
-    }
-    return ExchangeConfig(**{**base, **changes})
 
 
 def start(tmp_path, exchange: ExchangeConfig, **cfg: Any) -> tuple[PaperEngine, RunResult]:

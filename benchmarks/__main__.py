@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     step("ETA at the account's order limit")
     governed = governed_eta(scale, folder, calibration)
     step("a batch after an idle delay, over HTTPS, cold and warm")
-    idle = idle_batches(folder, (5.0, 50.0) if args.quick else RTTS_MS, batches=2 if args.quick else 6)
+    idle = idle_batches(folder, (20.0,) if args.quick else RTTS_MS, batches=2 if args.quick else 6)
     step("confirming fills: the order feed against polling the book")
     confirmed = feed_against_polling(folder, batches=4 if args.quick else 10)
     step("slippage against batch size")

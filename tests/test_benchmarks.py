@@ -66,8 +66,8 @@ def test_a_quick_benchmark_writes_every_section_with_a_verdict_per_goal(tmp_path
     assert "plotly" in (tmp_path / "results.html").read_text()[:100_000].lower()
     verdicts = [line for line in capsys.readouterr().out.splitlines() if line.startswith(("met", "MISSED"))]
     # Five modes, three ratios to (a), three leg counts (speed-up and skew), six more, slippage, warm and cold at
-    # the quick run's two round trips, and the feed's two (confirmation latency and reads per order).
-    assert len(verdicts) == 5 + 3 + 3 + 3 + 6 + 1 + 4 + 2
+    # the quick run's one round trip, and the feed's two (confirmation latency and reads per order).
+    assert len(verdicts) == 5 + 3 + 3 + 3 + 6 + 1 + 2 + 2
     network = (tmp_path / "network.md").read_text()
     assert (
         "| round trip ms | path floor ms | warm ms |" in network

@@ -284,6 +284,7 @@ class PaperExchange(httpx.BaseTransport):
         self._arrivals: dict[str, float] = {}  # tag -> when its first request reached the exchange (monotonic)
         self._listeners: list[Callable[[str], None]] = []
         self._fed: dict[str, tuple[str, int]] = {}  # what the feed last pushed for each order
+        self._unfed: set[str] = set()  # orders changed since the feed last pushed them final: what the pump looks at
         self._feed: FeedServer | None = None
         with self._lock:
             self._sync()
@@ -393,12 +394,13 @@ class PaperExchange(httpx.BaseTransport):
             self._sync()
             now = time.time()
             working = False
-            for row in self._orders.values():
-                if row["ordSt"] in FINAL_STATES and row["nOrdNo"] in self._fed:
-                    continue
+            for order_no in list(self._unfed):
+                row = self._orders[order_no]
                 if now >= row["_t0"]:
                     self._advance(row, now)
                     self._publish(row)  # its first state is reached without a change to save
+                if row["ordSt"] in FINAL_STATES and order_no in self._fed:
+                    self._unfed.discard(order_no)
                 working = working or row["ordSt"] not in FINAL_STATES
             return working
 
@@ -1025,7 +1027,8 @@ class PaperExchange(httpx.BaseTransport):
     def _account(self, row: Mapping[str, Any]) -> None:
         """Under the lock: keep the account's running totals (premium paid, received or bid; net short units per
         contract) in step with one order's latest state, so a margin check costs the same however long the day's
-        book has grown."""
+        book has grown; and mark the order for the feed's pump to look at."""
+        self._unfed.add(row["nOrdNo"])
         buy, filled, working = row["trnsTp"] == "B", row["fldQty"], _working(row)
         paid = filled * float(row["avgPrc"])
         new = (row["trdSym"], -(paid + working * row["_limit"]) if buy else paid, -filled if buy else filled + working)

@@ -115,12 +115,11 @@ class OrderFeed:
         with self._cond:
             return self._states.get(order_no)
 
-    def wait(self, timeout: float, seen: int) -> int:
-        """Until a message beyond the `seen`-th arrives, the feed drops, or `timeout` passes; the count now."""
+    def wait(self, timeout: float, seen: int) -> None:
+        """Until a message beyond the `seen`-th arrives, the feed drops, or `timeout` passes."""
         with self._cond:
             if timeout > 0 and self._connected and self._messages == seen:
                 self._cond.wait(timeout)
-            return self._messages
 
     def close(self) -> None:
         with self._cond:

@@ -17,9 +17,9 @@ def next_delay(
 ) -> tuple[float, str]:
     """(the next delay, why), within [least, most]."""
     span = most - least
+    up = min(most, max(2 * delay, delay + span / UP_STEPS))
     if throttled:
-        return min(most, max(2 * delay, delay + span / UP_STEPS)), "the exchange answered 429 (too many requests)"
+        return up, "the exchange answered 429 (too many requests)"
     if median_ms is not None and best_ms and median_ms > SLOW * best_ms:
-        up = min(most, max(2 * delay, delay + span / UP_STEPS))
         return up, f"replies slowed to {median_ms:.0f} ms (best {best_ms:.0f} ms)"
     return max(least, delay - span / DOWN_STEPS), "replies at their usual speed"

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import fcntl
+import math
 import os
 import struct
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 from .clock import SYSTEM, Clock, sleep_until
 from .errors import ConfigError, JournalError
 
 _STAMP = struct.Struct("d")
+
+ORDERS_PER_S = 10  # Kotak's order limit per account, per rolling second
+# The most an account's window admits in a real second, whatever it is told: Kotak's order limit, and for reads
+# its 25 requests a second per API.
+CEILING_PER_S = {"orders": ORDERS_PER_S, "reads": 25}
 
 
 class Window(Protocol):
@@ -73,20 +79,44 @@ class SharedWindow:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
 
 
+def _check(limit: int, window_s: float, margin_s: float) -> None:
+    """A limit, window and margin that can work: NaN or infinity would switch the window off."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ConfigError(f"The order governor needs a whole limit of at least 1, got {limit!r}.")
+    if not _finite(window_s) or not 0 < window_s <= 3600:
+        raise ConfigError(f"The order governor's window is above 0 and at most 3600 s, got {window_s!r}.")
+    if not _finite(margin_s) or not 0 <= margin_s <= 1:
+        raise ConfigError(f"The order governor's margin is a share of its window from 0 to 1, got {margin_s!r}.")
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 class Governor:
-    """At most `limit` sends in any `window_s`. Legs of one batch go out together up to the limit."""
+    """At most `limit` sends in any `window_s`. Legs of one batch go out together up to the limit.
+
+    A governor on an account's shared window (`shared`, which every process of the account counts in) never admits
+    more than the broker's ceiling for what it `counts` in any real second: a shorter window or a higher limit is
+    held to it, so no setting, flag or process lifts the account's limit. A governor of one process alone paces as
+    it is told: benchmarks scale it with time against the paper exchange.
+    """
 
     def __init__(
         self,
-        limit: int = 10,
+        limit: int = ORDERS_PER_S,
         window_s: float = 1.0,
         margin_s: float = 0.05,
         *,
         clock: Clock = SYSTEM,
         shared: str | os.PathLike[str] | None = None,
+        counts: Literal["orders", "reads"] = "orders",
     ) -> None:
-        if limit < 1 or window_s <= 0:
-            raise ConfigError("The governor needs a limit of at least 1 per a positive window.")
+        _check(limit, window_s, margin_s)
+        if shared is not None:
+            # Both bounds are needed: L sends per window W < 1 s let up to L * ceil(1/W) into one second.
+            limit = min(limit, CEILING_PER_S[counts])
+            window_s = max(window_s, 1.0)
         self.limit = limit
         self.window_s = window_s
         self.clock = clock

@@ -686,10 +686,13 @@ class Run:
         for done in itertools.count(1):
             heard = feed.messages if feed is not None else 0
             # Rounds owed past the deadline read the book for all still in flight: the feed may have missed them.
-            results = self._read_once(results, pool, everything=done > 1 and self.clock.monotonic() >= deadline)
+            sweep = done > 1 and self.clock.monotonic() >= deadline
+            results = self._read_once(results, pool, everything=sweep)
             now = self.clock.monotonic()
             working = [r for r in results if r.status.in_flight]
-            if not working or (now >= deadline and done >= rounds):
+            # A settle (rounds > 1) ends on a sweep, even when its rounds were all spent before the deadline: the
+            # feed's last word on an order may not be its last state.
+            if not working or (now >= deadline and done >= rounds and (sweep or rounds == 1)):
                 break
             # Rounds still owed after the deadline are spaced too: reads back to back would give the book no time.
             pause = self.broker.poll_s
@@ -731,7 +734,8 @@ class Run:
         fed = self._fed(unsettled)
         now = self.clock.monotonic()
         listening = self.broker.feed is not None and self.broker.feed.connected
-        due = [r for r in unsettled if r.tag not in fed and (everything or not listening or self._book_due(r) <= now)]
+        # With `everything`, orders the feed spoke of are read too: its last word may not be the order's last state.
+        due = [r for r in unsettled if everything or (r.tag not in fed and (not listening or self._book_due(r) <= now))]
         book: dict[str, BookRow] = {}
         try:
             if len(due) > BY_NUMBER_MAX or any(r.order_no is None for r in due):

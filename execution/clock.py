@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Protocol
 
 POLL_S = 0.002
@@ -65,6 +65,32 @@ class ManualClock:
 
 
 SYSTEM = SystemClock()
+
+
+@dataclass(frozen=True)
+class ShiftedClock:
+    """The real clock's pace from another moment: a paper market rehearsing a chosen day and time of day, and
+    tests that must give the same result on any date. Every exchange handed one clock agrees on the time."""
+
+    offset_s: float
+
+    @classmethod
+    def starting_at(cls, moment: datetime) -> ShiftedClock:
+        return cls(moment.timestamp() - time.time())
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def wall(self) -> float:
+        return time.time() + self.offset_s
+
+    def sleep(self, seconds: float, stop: threading.Event | None = None) -> None:
+        SYSTEM.sleep(seconds, stop)
+
+
+def trading_day(clock: Clock) -> date:
+    """The clock's date in India, where the exchange keeps its day."""
+    return datetime.fromtimestamp(clock.wall(), IST).date()
 
 
 def sleep_until(

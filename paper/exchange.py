@@ -38,7 +38,7 @@ from urllib.parse import parse_qs, unquote
 import httpx
 import pyotp
 
-from execution.clock import sleep_until
+from execution.clock import IST, SYSTEM, Clock, sleep_until, trading_day
 from execution.journal import use_wal
 from execution.planner import Latency
 
@@ -106,7 +106,10 @@ class ExchangeConfig:
     reads_per_s: float = 25.0  # Kotak's per-API request limit, applied to reads; 0 turns it off
     faults: Mapping[str, float] = field(default_factory=dict)  # kind -> probability per order (or per read)
     session_expiry_after: int | None = None  # the session dies after this many trading calls
-    today: date | None = None
+    today: date | None = None  # the trading day; else the clock's date in India
+    # The exchange's time: the market's prices, the book's stamps and its lifecycle; a ShiftedClock rehearses (and
+    # tests pin) a day and time of day. Every exchange on one book file must share one clock.
+    clock: Clock = SYSTEM
     state_path: str | None = None  # persist the book across processes (paper account of the day)
     # The paper account's cash for margin (limits' Net): ₹50 crore, room for several 167-lot strangles in a day, as
     # positions persist and each leg's margin is counted whole
@@ -223,6 +226,7 @@ def _quote_body(
     asks: tuple[tuple[float, int], ...],
     band: tuple[float, float],
     oi: int,
+    updated: float,
 ) -> dict[str, Any]:
     """One instrument's quote in Neo's shape (quotes.md's sample response)."""
 
@@ -233,7 +237,7 @@ def _quote_body(
         "exchange_token": token,
         "display_symbol": symbol,
         "exchange": segment,
-        "lstup_time": str(int(time.time())),
+        "lstup_time": str(int(updated)),
         "ltp": _num(ltp),
         "last_traded_quantity": "0",
         "total_buy": str(sum(q for _, q in bids)),
@@ -256,7 +260,8 @@ class PaperExchange(httpx.BaseTransport):
     def __init__(self, config: ExchangeConfig | None = None, credentials: PaperCredentials | None = None) -> None:
         self.config = config or ExchangeConfig()
         self.credentials = credentials or PaperCredentials()
-        self.today = self.config.today or date.today()
+        self.clock = self.config.clock
+        self.today = self.config.today or trading_day(self.clock)
         self.contracts: dict[str, Contract] = listing(self.today)
         self._by_token = {str(c.token): c for c in self.contracts.values()}
         self.market = Market(self.config.seed, self.config.liquidity)
@@ -308,7 +313,7 @@ class PaperExchange(httpx.BaseTransport):
         """
         if self._db is None:
             return
-        day, now = self.today.isoformat(), time.time()
+        day, now = self.today.isoformat(), self.clock.wall()
         rows = self._db.execute("SELECT rowid, row FROM book WHERE day=? AND rowid>? ORDER BY rowid", (day, self._seen))
         for rowid, raw in rows.fetchall():
             row = json.loads(raw)
@@ -377,7 +382,7 @@ class PaperExchange(httpx.BaseTransport):
         """Push every order's present state to `listener`, then each change; returns how to stop."""
         with self._lock:
             self._sync()
-            now = time.time()
+            now = self.clock.wall()
             for row in self._visible(now):
                 listener(self._feed_message(row))
             self._listeners.append(listener)
@@ -392,7 +397,7 @@ class PaperExchange(httpx.BaseTransport):
         """Move every visible order on to now, pushing what changed. True while any order is still working."""
         with self._lock:
             self._sync()
-            now = time.time()
+            now = self.clock.wall()
             working = False
             for order_no in list(self._unfed):
                 row = self._orders[order_no]
@@ -406,7 +411,7 @@ class PaperExchange(httpx.BaseTransport):
 
     def _publish(self, row: dict[str, Any]) -> None:
         """Under the lock: a visible order's state, if the feed has not pushed it yet."""
-        if not self._listeners or time.time() < row["_t0"]:
+        if not self._listeners or self.clock.wall() < row["_t0"]:
             return
         seen = (row["ordSt"], row["fldQty"])
         if self._fed.get(row["nOrdNo"]) == seen:
@@ -422,7 +427,7 @@ class PaperExchange(httpx.BaseTransport):
 
     def _feed_message(self, row: Mapping[str, Any]) -> str:
         data = {k: row[k] for k in _FEED_FIELDS}
-        now = time.time()
+        now = self.clock.wall()
         data.update(
             sym=row["trdSym"],
             tok=str(self.contracts[row["trdSym"]].token),
@@ -437,7 +442,7 @@ class PaperExchange(httpx.BaseTransport):
         """Every order the exchange holds, in its current state, whether or not the client's book shows it yet."""
         with self._lock:
             self._sync()
-            now = time.time()
+            now = self.clock.wall()
             return [_public(self._advance(r, now)) for r in self._orders.values()]
 
     def arrivals(self) -> dict[str, float]:
@@ -451,7 +456,7 @@ class PaperExchange(httpx.BaseTransport):
         perfect client would learn it."""
         with self._lock:
             self._sync()
-            now = time.time()
+            now = self.clock.wall()
             rows = [self._advance(r, now) for r in self._orders.values()]
             return {r["_tag"]: r["_final"] for r in rows if r["ordSt"] in FINAL_STATES and r["_tag"] and "_final" in r}
 
@@ -626,7 +631,7 @@ class PaperExchange(httpx.BaseTransport):
         self, request: httpx.Request, j: dict[str, Any], trip: _Trip
     ) -> tuple[httpx.Response, bool, str | None]:
         """Under the lock: what the exchange does with one order request, and which fault strikes it."""
-        now = time.time()
+        now = self.clock.wall()
         rng = self._draws(j.get("ig"))
         fault = self._fault(rng)
         # A dropped connection or a gateway 5xx may strike before or after the exchange books the order.
@@ -711,7 +716,7 @@ class PaperExchange(httpx.BaseTransport):
         if j.get("ig"):
             self._tags[str(j["ig"])] = order_no
         self._save(row)
-        self._advance(row, time.time())
+        self._advance(row, self.clock.wall())
         return _json(200, {"stat": "Ok", "nOrdNo": order_no, "stCode": 200}), True
 
     def _new_row(
@@ -724,7 +729,7 @@ class PaperExchange(httpx.BaseTransport):
         rms_reject: bool,
         lag: float,
     ) -> dict[str, Any]:
-        now = time.time()
+        now = self.clock.wall()
         buy = j.get("tt") == "B"
         market = j.get("pt") == "MKT"
         limit = price
@@ -742,7 +747,7 @@ class PaperExchange(httpx.BaseTransport):
             reason = f"RMS:Margin Exceeds,Required:{need:.2f}, Available:{max(0.0, have):.2f}"
         elif rms_reject:
             reason = "RMS:Margin Exceeds,Required:512340.50, Available:100000.00"
-        stamp = datetime.now().strftime("%d-%b-%Y %H:%M:%S")
+        stamp = datetime.fromtimestamp(self.clock.wall(), IST).strftime("%d-%b-%Y %H:%M:%S")
         return {
             "nOrdNo": order_no,
             "ordSt": STATES[0],
@@ -861,7 +866,7 @@ class PaperExchange(httpx.BaseTransport):
         by_id = order_no.isdigit()
 
         def answer() -> httpx.Response:
-            now = time.time()
+            now = self.clock.wall()
             if by_id:
                 row = self._orders.get(order_no)
                 rows = [self._advance(row, now)] if row is not None and now >= row["_t0"] else []
@@ -878,9 +883,9 @@ class PaperExchange(httpx.BaseTransport):
 
         def answer() -> httpx.Response:
             row = self._orders.get(order_no)
-            if row is None or time.time() < row["_t0"]:
+            if row is None or self.clock.wall() < row["_t0"]:
                 return _json(200, _NO_DATA)
-            row = self._advance(row, time.time())
+            row = self._advance(row, self.clock.wall())
             steps = [
                 dict(_public(row), ordSt=s, fldQty=0, unFldSz=row["qty"], avgPrc="0.00", rejRsn="--")
                 for s in row["_history"]
@@ -898,7 +903,7 @@ class PaperExchange(httpx.BaseTransport):
             row = self._orders.get(order_no)
             if row is None:
                 return _not_ok(5202, "Invalid Request")
-            row = self._advance(row, time.time())
+            row = self._advance(row, self.clock.wall())
             if row["ordSt"] == "complete":
                 return _json(200, {"stat": "Not_Ok", "stCode": 1021, "errMsg": "order is completed"})
             if row["ordSt"] in FINAL_STATES:
@@ -909,8 +914,8 @@ class PaperExchange(httpx.BaseTransport):
                 ordSt="cancelled",
                 cnlQty=row["unFldSz"],
                 unFldSz=0,
-                GuiOrdId=f"{row['GuiOrdId']}-{int(time.time())}",
-                _final=time.time(),
+                GuiOrdId=f"{row['GuiOrdId']}-{int(self.clock.wall())}",
+                _final=self.clock.wall(),
             )
             self._save(row)
             return _json(200, {"stat": "Ok", "nOrdNo": row["nOrdNo"], "stCode": 200})
@@ -928,7 +933,7 @@ class PaperExchange(httpx.BaseTransport):
                 key = "Buy" if buy else "Sell"
                 p[f"cf{key}Qty"] += qty
                 p[f"cf{key}Amt"] += amount
-            for r in self._visible(time.time()):
+            for r in self._visible(self.clock.wall()):
                 if not r["fldQty"]:
                     continue
                 p = pos.setdefault(r["trdSym"], self._position_row(self.contracts[r["trdSym"]], r["prod"]))
@@ -946,7 +951,7 @@ class PaperExchange(httpx.BaseTransport):
         return self._read(request, trip, answer)
 
     def _position_row(self, contract: Contract, product: str) -> dict[str, Any]:
-        now = int(time.time())
+        now = int(self.clock.wall())
         return {
             "trdSym": contract.symbol,
             "exSeg": contract.rules.segment,
@@ -1003,7 +1008,7 @@ class PaperExchange(httpx.BaseTransport):
         about 9 % of the index's value (SPAN and exposure margin for index options run near that)."""
         if buy:
             return units * price
-        return units * self.market.spot(contract, int(time.time())) * SHORT_MARGIN
+        return units * self.market.spot(contract, int(self.clock.wall())) * SHORT_MARGIN
 
     def _available(self, extra: tuple[str, bool, int, float] | None = None) -> float:
         """Under the lock: the funds, plus premium received, less premium paid or bid and the margin of the net
@@ -1018,7 +1023,7 @@ class PaperExchange(httpx.BaseTransport):
                 short[symbol] += units
         for symbol, (buy, units, _) in self._carried().items():
             short[symbol] += -units if buy else units
-        now = int(time.time())
+        now = int(self.clock.wall())
         blocked = sum(
             units * self.market.spot(self.contracts[s], now) * SHORT_MARGIN for s, units in short.items() if units > 0
         )
@@ -1056,7 +1061,7 @@ class PaperExchange(httpx.BaseTransport):
                 return _not_ok(5202, "Invalid Request")
             buy = j.get("trnsTp") == "B"
             if not price:
-                price = self.market.premium(contract, int(time.time()), self._days_left(contract))
+                price = self.market.premium(contract, int(self.clock.wall()), self._days_left(contract))
             need, have = self._margin_of(contract, buy, units, price), self._available()
             body = {
                 "avlCash": _num(have, 6),
@@ -1097,16 +1102,17 @@ class PaperExchange(httpx.BaseTransport):
 
     def _quote_row(self, neo_symbol: str) -> dict[str, Any] | None:
         segment, _, token = neo_symbol.partition("|")
-        second = int(time.time())
+        now = self.clock.wall()
+        second = int(now)
         index = INDEX_QUOTES.get((segment, token.lower()))
         if index is not None:
             level = self.market.index_level(index.name, index.reference, second)
-            return _quote_body(token, index.name, segment, level, (), (), (0.0, 0.0), 0)
+            return _quote_body(token, index.name, segment, level, (), (), (0.0, 0.0), 0, now)
         contract = self._by_token.get(token)
         if contract is None or contract.rules.segment != segment:
             return None
         q = self.market.quote(contract, second, self._days_left(contract))
-        return _quote_body(token, contract.symbol, segment, q.ltp, q.bids, q.asks, (q.low, q.high), q.oi)
+        return _quote_body(token, contract.symbol, segment, q.ltp, q.bids, q.asks, (q.low, q.high), q.oi, now)
 
     # ----- modify ------------------------------------------------------------------------
     def _modify(self, request: httpx.Request, trip: _Trip) -> httpx.Response:
@@ -1131,7 +1137,7 @@ class PaperExchange(httpx.BaseTransport):
         row = self._orders.get(order_no)
         if row is None:
             return _not_ok(5202, "Invalid Request")
-        row = self._advance(row, time.time())
+        row = self._advance(row, self.clock.wall())
         if row["ordSt"] in FINAL_STATES:
             body = {"stCode": 1021, "errMsg": f"order is {row['ordSt']}", "stat": "please provide valid order number"}
             return _json(200, body)
@@ -1142,15 +1148,17 @@ class PaperExchange(httpx.BaseTransport):
         if price <= 0:
             return _not_ok(1009, "please provide valid price")
         contract = self.contracts[row["trdSym"]]
-        low, high = self.market.band(contract, int(time.time()), self._days_left(contract))
+        low, high = self.market.band(contract, int(self.clock.wall()), self._days_left(contract))
         if not low <= price <= high:
             row["_reject"] = _outside_band(price, low, high)
             row["_history"].append(row["ordSt"])
-            row.update(ordSt="rejected", cnlQty=row["unFldSz"], unFldSz=0, rejRsn=row["_reject"], _final=time.time())
+            row.update(
+                ordSt="rejected", cnlQty=row["unFldSz"], unFldSz=0, rejRsn=row["_reject"], _final=self.clock.wall()
+            )
         else:
             row.update(_limit=price, prc=f"{price:.2f}")
         if row["GuiOrdId"]:
-            row["GuiOrdId"] = f"{row['_tag']}-{int(time.time())}"
+            row["GuiOrdId"] = f"{row['_tag']}-{int(self.clock.wall())}"
         self._save(row)
         return _json(200, {"stat": "Ok", "nOrdNo": order_no, "stCode": 200})
 

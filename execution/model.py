@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import KW_ONLY, dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -26,6 +28,41 @@ def parse_enum(cls: type[E], value: Any, what: str) -> E:
                 return member
     allowed = " or ".join(m.name.lower() for m in cls)
     raise PlanError(f"{what} must be {allowed}, got {value!r}.")
+
+
+# Plain ASCII digits only: int() and float() would also read 1_0, ' 10', '١٠' (other scripts) and 1e3.
+_DIGITS = re.compile(r"[0-9]+")
+_DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
+def whole_number(value: Any, label: str) -> int:
+    """A whole number of at least 1: an int, a whole float, or text of plain ASCII digits; anything else is
+    refused, never read as something else."""
+    if isinstance(value, bool) or value is None:
+        raise PlanError(f"{label} must be a whole number, got {value!r}.")
+    if isinstance(value, str):
+        if not _DIGITS.fullmatch(value):
+            raise PlanError(f"{label} must be a whole number in plain digits 0-9, got '{value}'.")
+        value = int(value)
+    if isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer():
+            raise PlanError(f"{label} must be a whole number of lots, got {value:g}.")
+        value = int(value)
+    if not isinstance(value, int):
+        raise PlanError(f"{label} must be a whole number, got {value!r}.")
+    if value <= 0:
+        raise PlanError(f"{label} must be at least 1, got {value}.")
+    return value
+
+
+def decimal(value: Any, label: str) -> float:
+    """A finite number: an int, a float, or text written plainly (digits 0-9, a point, a leading minus); NaN,
+    infinity, exponents and underscores are refused."""
+    if isinstance(value, str) and _DECIMAL.fullmatch(value):
+        value = float(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise PlanError(f"{label} must be a finite number written plainly, e.g. 2.5; got {value!r}.")
+    return float(value)
 
 
 def normal_symbol(symbol: Any) -> str:
@@ -235,6 +272,8 @@ class Leg:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "symbol", normal_symbol(self.symbol))
+        if self.lots is not None:  # 0 would read as "the run's total": a leg of its own size is at least 1 lot
+            object.__setattr__(self, "lots", whole_number(self.lots, f"Lots of {self.symbol}"))
         _strict(
             self,
             {

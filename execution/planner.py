@@ -10,46 +10,34 @@ from typing import Any
 
 from .errors import PlanError
 from .instruments import BUNDLED, Underlying, monthly_symbol, parse_symbol
-from .model import Batch, Leg, Mode, OrderType, Pacing, Plan, PlannedOrder, Purpose, RunConfig, Side
+from .model import (
+    Batch,
+    Leg,
+    Mode,
+    OrderType,
+    Pacing,
+    Plan,
+    PlannedOrder,
+    Purpose,
+    RunConfig,
+    Side,
+    decimal,
+    whole_number,
+)
 
 MAX_TOTAL_LOTS = 100_000
 MAX_BATCHES = 10_000
 MAX_DELAY_S = 3600.0
 
 
-def whole_number(value: Any, label: str) -> int:
-    """A positive whole number from an int, a whole float or text; anything else is refused."""
-    if isinstance(value, bool) or value is None:
-        raise PlanError(f"{label} must be a whole number, got {value!r}.")
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            value = int(text)
-        except ValueError:
-            try:
-                value = float(text)
-            except ValueError:
-                raise PlanError(f"{label} must be a whole number, got '{text}'.") from None
-    if isinstance(value, float):
-        if not math.isfinite(value) or not value.is_integer():
-            raise PlanError(f"{label} must be a whole number of lots, got {value:g}.")
-        value = int(value)
-    if not isinstance(value, int):
-        raise PlanError(f"{label} must be a whole number, got {value!r}.")
-    if value <= 0:
-        raise PlanError(f"{label} must be at least 1, got {value}.")
-    return value
-
-
 def seconds(value: Any, label: str) -> float:
     if isinstance(value, bool) or value is None:
         raise PlanError(f"{label} must be a number of seconds, got {value!r}.")
     try:
-        out = float(value.strip() if isinstance(value, str) else value)
-    except (TypeError, ValueError):
-        raise PlanError(f"{label} must be a number of seconds, got {value!r}.") from None
-    if not math.isfinite(out):
-        raise PlanError(f"{label} must be a finite number of seconds.")
+        out = decimal(value, label)
+    except PlanError:
+        shown = f"'{value}'" if isinstance(value, str) else f"{value!r}"
+        raise PlanError(f"{label} must be a finite number of seconds written plainly, e.g. 0.5; got {shown}.") from None
     if out < 0:
         raise PlanError(f"{label} cannot be negative, got {out:g}.")
     if out > MAX_DELAY_S:
@@ -124,7 +112,9 @@ def plan(config: RunConfig, today: date | None = None, instruments: Mapping[str,
     legs = tuple(_on_tick(leg, inst.tick) for leg, inst in zip(legs, insts, strict=True))
 
     if any(leg.lots is not None for leg in legs):
-        lots = tuple(whole_number(leg.lots or config.total_lots, f"Lots of {leg.symbol}") for leg in legs)
+        lots = tuple(
+            whole_number(config.total_lots if leg.lots is None else leg.lots, f"Lots of {leg.symbol}") for leg in legs
+        )
         legs = tuple(replace(leg, lots=n) for leg, n in zip(legs, lots, strict=True))
         total = max(lots)
     else:

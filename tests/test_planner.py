@@ -27,7 +27,7 @@ def test_lot_sizes_come_from_each_legs_underlying():
 
 
 def test_text_inputs_are_normalised_into_the_plan():
-    p = plan(config(lots="12", per="5.0", delay="0.5"))
+    p = plan(config(lots="12", per="5", delay="0.5"))
     assert (p.config.total_lots, p.config.lots_per_batch, p.config.delay_s) == (12, 5, 0.5)
 
 

@@ -5,19 +5,48 @@ from __future__ import annotations
 
 import streamlit as st
 
+from execution.engine import Engine
+from execution.model import RunRecord
+
 from . import state as S
+from .gate import TooManyGuesses
 from .registry import is_live, registry
+
+
+class LiveLocked(Exception):
+    """A live action refused at its click: its message says what the tab must do first."""
 
 
 def live_locked() -> bool:
     return is_live() and not st.session_state.get(S.LIVE_UNLOCKED)
 
 
+def require_live_unlocked(subject: RunRecord | bool, confirm: str | None = None) -> Engine:
+    """The engine an action on `subject` (a run, or True for a new live run) must go through, checked when the
+    button is pressed, not when it was drawn: a live one only for a tab in live mode that gave the terminal's token
+    and ticked the confirmation named by `confirm`. A page drawn before the tab changed mode, or a click the page
+    never offered, still reaches no live engine. Raises LiveLocked."""
+    live = subject if isinstance(subject, bool) else not subject.paper
+    reg = registry()
+    if not live:
+        return reg.paper
+    if live_locked() or not is_live():
+        raise LiveLocked("Live orders go only from a tab in live mode, unlocked with the terminal's token.")
+    if confirm is not None and not st.session_state.get(confirm):
+        raise LiveLocked("Nothing was sent: tick the LIVE confirmation first.")
+    if reg.live is None:
+        raise LiveLocked("Live mode needs a session: log in on the Session page first.")
+    return reg.live
+
+
 def _unlock() -> None:
-    if registry().unlocks_live(st.session_state.get(S.TOKEN_WIDGET, "")):
-        st.session_state[S.LIVE_UNLOCKED] = True
-    else:
-        st.session_state[S.TOKEN_REFUSED] = True
+    try:
+        if registry().unlocks_live(st.session_state.get(S.TOKEN_WIDGET, "")):
+            st.session_state[S.LIVE_UNLOCKED] = True
+        else:
+            st.session_state[S.TOKEN_REFUSED] = "That is not this server's access token."
+    except TooManyGuesses as exc:
+        st.session_state[S.TOKEN_REFUSED] = str(exc)
     st.session_state[S.TOKEN_WIDGET] = ""  # the token never stays in the tab's state
 
 
@@ -35,8 +64,9 @@ def _lock_screen() -> None:
         on_change=_unlock,
         help="Printed where the dashboard was started; it changes at every start.",
     )
-    if st.session_state.pop(S.TOKEN_REFUSED, False):
-        st.error("That is not this server's access token.", icon=":material/lock:")
+    refused = st.session_state.pop(S.TOKEN_REFUSED, None)
+    if refused:
+        st.error(refused, icon=":material/lock:")
     st.stop()
 
 

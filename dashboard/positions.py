@@ -12,11 +12,13 @@ from execution.closing import totals
 from execution.engine import Engine
 from execution.errors import TraderError
 from execution.journal import Journal
-from execution.model import OrderStatus, Plan, Purpose
+from execution.model import OrderStatus, Plan, Purpose, RunRecord
 from execution.positions import HedgeBreak, Position
 from execution.repair import Balance, balance
 
 from . import state as S
+from .lock import LiveLocked, require_live_unlocked
+from .registry import engine
 
 EXIT = "Exit"
 LOTS = "Lots to exit"
@@ -104,8 +106,37 @@ def start_closing(eng: Engine, plan: Plan) -> None:
     st.switch_page("pages/execute.py")
 
 
-def repair_panel(eng: Engine | None, journal: Journal, run_id: str, *, live: bool) -> None:
+def _repair_buttons(record: RunRecord, bal: Balance, resting: int) -> None:
+    """Complete, Flatten and Cancel open; each goes through the live lock when pressed, not only when drawn."""
+    run_id = record.run_id
+    confirm = None if record.paper else f"repair_live_ok-{run_id}"
+    ok = confirm is None or st.checkbox("I confirm sending LIVE orders to repair this run", key=confirm)
+    off = engine() is None or not ok
+    c = st.columns(3)
+    complete = c[0].button("Complete", key="complete", disabled=off or bal.balanced, icon=":material/add_task:")
+    flatten = c[1].button(
+        "Flatten", key="flatten", disabled=off or bal.balanced, icon=":material/vertical_align_center:"
+    )
+    cancel = c[2].button("Cancel open", key="cancel_open", disabled=off or not resting, icon=":material/cancel:")
+    if not (complete or flatten or cancel):
+        return
+    try:
+        eng = require_live_unlocked(record, confirm)
+        if cancel:
+            st.toast(f"{eng.cancel_open(run_id)} cancels sent.")
+        else:
+            plan = eng.repair_plan(run_id, Purpose.COMPLETE if complete else Purpose.FLATTEN)
+    except (LiveLocked, TraderError) as exc:
+        st.error(str(exc), icon=":material/block:")
+        return
+    if cancel:
+        st.rerun()
+    start_closing(eng, plan)
+
+
+def repair_panel(record: RunRecord, journal: Journal) -> None:
     """An unbalanced run, batch by batch, with Complete, Flatten and Cancel open; a repaired one says by whom."""
+    run_id = record.run_id
     bal = balance(journal, run_id)
     if bal is None or bal.record.config.purpose is not Purpose.ENTRY:
         return
@@ -128,25 +159,4 @@ def repair_panel(eng: Engine | None, journal: Journal, run_id: str, *, live: boo
     if bal.gaps:
         st.caption("What each batch left, before any repair:")
         st.dataframe(gaps_frame(bal), hide_index=True, width="stretch", key="gaps_table")
-    ok = not live or st.checkbox("I confirm sending LIVE orders to repair this run", key=f"repair_live_ok-{run_id}")
-    c = st.columns(3)
-    off = eng is None or not ok
-    complete = c[0].button("Complete", key="complete", disabled=off or bal.balanced, icon=":material/add_task:")
-    flatten = c[1].button(
-        "Flatten", key="flatten", disabled=off or bal.balanced, icon=":material/vertical_align_center:"
-    )
-    if c[2].button("Cancel open", key="cancel_open", disabled=eng is None or not resting, icon=":material/cancel:"):
-        assert eng is not None
-        try:
-            st.toast(f"{eng.cancel_open(run_id)} cancels sent.")
-        except TraderError as exc:
-            st.error(str(exc))
-        else:
-            st.rerun()
-    if (complete or flatten) and eng is not None:
-        try:
-            plan = eng.repair_plan(run_id, Purpose.COMPLETE if complete else Purpose.FLATTEN)
-        except TraderError as exc:
-            st.error(str(exc), icon=":material/block:")
-        else:
-            start_closing(eng, plan)
+    _repair_buttons(record, bal, resting)

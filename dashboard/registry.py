@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import os
 import secrets
 import sys
@@ -22,6 +21,7 @@ from paper.exchange import ExchangeConfig, PaperExchange, fast
 from paper.wiring import PaperEngine, paper_session
 
 from . import state as S
+from .gate import TokenGate
 
 
 def paper_profile(state_path: str) -> ExchangeConfig:
@@ -50,15 +50,17 @@ class Registry:
         self.recovered = self._recover(self.paper)
         # Live mode is locked behind this token, printed where the server was started, as Jupyter does: a page
         # that reaches the dashboard through the trader's browser cannot read the terminal.
-        self._live_token = secrets.token_urlsafe(24)
+        token = secrets.token_urlsafe(24)
+        self.token_gate = TokenGate(token)
         print(
-            f"\n  Live mode is locked. To unlock it in the dashboard, paste this token: {self._live_token}\n",
+            f"\n  Live mode is locked. To unlock it in the dashboard, paste this token: {token}\n",
             file=sys.stderr,
             flush=True,
         )
 
     def unlocks_live(self, token: str) -> bool:
-        return hmac.compare_digest(token.strip().encode(), self._live_token.encode())
+        """Raises TooManyGuesses while guessing is paused, server-wide."""
+        return self.token_gate.unlocks(token)
 
     @staticmethod
     def _recover(engine: Engine) -> list[str]:
@@ -100,6 +102,8 @@ def is_live() -> bool:
 
 
 def engine() -> Engine | None:
-    """The engine for this tab's mode; None in live mode before login."""
+    """The engine for this tab's mode; in live mode only once this tab gave the token, and None before login."""
     reg = registry()
-    return reg.live if is_live() else reg.paper
+    if not is_live():
+        return reg.paper
+    return reg.live if st.session_state.get(S.LIVE_UNLOCKED) else None

@@ -15,7 +15,7 @@ SUBMISSION = "submission"  # the id the next Execute click carries: one click, o
 PLACE_AGAIN = "repeat_of"  # the earlier run of this plan, when Execute was refused as a repeat
 LIVE_UNLOCKED = "live_unlocked"  # this tab gave the server's live-mode token; the token itself is never kept
 TOKEN_WIDGET = "live_token"  # the password box for the token, emptied as soon as it is read
-TOKEN_REFUSED = "live_token_refused"  # the last token given was wrong, shown once
+TOKEN_REFUSED = "live_token_refused"  # why the last token given was refused, shown once
 
 FUNDS = "funds"  # (plan fingerprint, the margin check's text) of the last check, shown in the plan
 CHAIN_ERROR = "chain_error"  # why "Use live ATM" could not read the chain, shown once

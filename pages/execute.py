@@ -16,11 +16,10 @@ from dashboard.forms import (
     plan_preview,
     units_per_leg,
 )
-from dashboard.lock import guard
+from dashboard.lock import LiveLocked, guard, require_live_unlocked
 from dashboard.outcomes import banner, ist, journal_summary, legs_table
 from dashboard.prices import chain_box
 from dashboard.registry import engine, is_live, registry
-from execution.engine import Engine
 from execution.errors import PlanError, RecentlyPlaced, SameSubmission, TraderError
 from execution.executor import Run
 from execution.instruments import BUNDLED
@@ -359,19 +358,21 @@ if plan is not None:
         )
 
 
-def start(eng: Engine, plan: Plan, submission: str, again_of: str | None = None) -> None:
+def start(live: bool, plan: Plan, submission: str, again_of: str | None = None) -> None:
     """One click, one run: a second delivery of the same click (its submission id was fixed when the button was
     drawn) or a new click on the same plan is refused, and the trader is asked whether to place it again. Prices
-    outside the band, or margin beyond the funds (unless paper is told to ignore it), send nothing."""
+    outside the band, or margin beyond the funds (unless paper is told to ignore it), send nothing. A live plan goes
+    only if the tab is still unlocked and confirmed when the click lands."""
     st.session_state.pop(S.PLACE_AGAIN, None)
     st.session_state[S.SUBMISSION] = secrets.token_hex(8)  # this click is used up
     try:
+        eng = require_live_unlocked(live, "live_ok" if live else None)
         eng.check_before_sending(plan, ignore_funds=bool(st.session_state.get("ignore_funds")))
         run = eng.start(plan, submission=submission, again_of=again_of)
     except (RecentlyPlaced, SameSubmission) as exc:  # a double click, a second tab, the same plan again
         st.session_state[S.PLACE_AGAIN] = (exc.run_id, str(exc))
         return
-    except TraderError as exc:  # another run on the account, a journal that cannot be written, an unreadable book
+    except (LiveLocked, TraderError) as exc:  # locked; another run on the account; an unusable journal or book
         st.session_state[S.START_ERROR] = str(exc)
         return
     st.session_state[S.RUN_ID] = run.run_id
@@ -390,7 +391,7 @@ if again is not None and plan is not None:
         "Place again",
         key="place_again",
         on_click=start,
-        args=(eng, plan, submission, earlier),
+        args=(not eng.paper, plan, submission, earlier),
         icon=":material/replay:",
         disabled=not confirmed,
         help="Places this plan once more, adding to the run named above.",
@@ -409,7 +410,7 @@ e1.button(
     type="primary",
     key="execute",
     on_click=start,
-    args=(eng, plan, submission),
+    args=(not eng.paper, plan, submission),
     icon=":material/send:",
     disabled=plan is None or busy or not confirmed or again is not None,
     help="Places the plan below: batches of the legs together, the delay between batches.",

@@ -1,18 +1,26 @@
-"""Review a run: its outcome in lots, timeline, per-batch timing, history, comparison, CSV."""
+"""Review a run: its outcome in lots, timeline, per-batch timing, history, comparison, CSV.
+
+A tab sees the runs of its own mode: a paper tab never lists a live run, so it has no button that could act on one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
 
 from dashboard import state as S
 from dashboard.charts import batch_comparison, timeline
-from dashboard.lock import guard
+from dashboard.lock import LiveLocked, guard, require_live_unlocked
 from dashboard.outcomes import banner, ist, legs_table
 from dashboard.positions import repair_panel
-from dashboard.registry import registry
+from dashboard.registry import engine, is_live, registry
 from execution.errors import TraderError
 from execution.fills import fills
+from execution.journal import Journal
 from execution.market import rupees
-from execution.model import Mode, Purpose, RunRecord
+from execution.model import Mode, OrderResult, Purpose, RunRecord
 from execution.outcome import Summary, plural, summarize
 from execution.reports import (
     batches_frame,
@@ -26,58 +34,102 @@ from execution.reports import (
     underlyings,
 )
 
-guard()
 
-st.title("Results")
-reg = registry()
-runs = reg.journal.runs()
-if not runs:
-    st.info("No runs yet. Execute one on the Execute page.")
-    st.stop()
+@dataclass
+class Runs:
+    """This tab's mode's runs, newest first, with their orders and outcomes, read once per pass."""
 
-by_id = {r.run_id: r for r in runs}
-ids = list(by_id)
-orders_of = {r.run_id: reg.journal.orders(r.run_id) for r in runs}
-summaries: dict[str, Summary] = {r.run_id: summarize(r.config, r.state, orders_of[r.run_id]) for r in runs}
+    by_id: dict[str, RunRecord]
+    orders: dict[str, list[OrderResult]]
+    summaries: dict[str, Summary]
+    other_mode: set[str]  # the runs of the other mode, never shown here
+
+    @classmethod
+    def read(cls, journal: Journal, live: bool) -> Runs:
+        every = journal.runs()
+        mine = [r for r in every if r.paper != live]
+        orders = {r.run_id: journal.orders(r.run_id) for r in mine}
+        summaries = {r.run_id: summarize(r.config, r.state, orders[r.run_id]) for r in mine}
+        return cls({r.run_id: r for r in mine}, orders, summaries, {r.run_id for r in every if r.paper == live})
+
+    @property
+    def ids(self) -> list[str]:
+        return list(self.by_id)
+
+    def describe(self, run_id: str) -> str:
+        r = self.by_id[run_id]
+        kind = "paper" if r.paper else "LIVE"
+        c = r.config
+        if c.purpose is not Purpose.ENTRY:
+            kind += f" · {c.purpose.value}" + (f" of {c.of_run}" if c.of_run else "")
+        return (
+            f"{ist(r.created_wall, with_date=True)} · {kind} · {', '.join(underlyings(c))} · "
+            f"{plural(len(c.legs), 'leg')} · {plural(c.total_lots, 'lot')} · {self.summaries[run_id].outcome.value} · "
+            f"{run_id}"
+        )
+
+    def frames(self, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        orders = orders_frame(self.orders[run_id])
+        return orders, batches_frame(orders, hedge_first=self.by_id[run_id].config.hedge_first)
+
+    def total_s(self, run_id: str, orders: pd.DataFrame) -> float | None:
+        """The run's own time; for a run that died before recording it, first send to last reply."""
+        wall = self.by_id[run_id].wall_s
+        return wall if wall is not None else run_span_s(orders)
 
 
-def describe(run_id: str) -> str:
-    r = by_id[run_id]
-    kind = "paper" if r.paper else "LIVE"
-    when = ist(r.created_wall, with_date=True)
-    c = r.config
-    if c.purpose is not Purpose.ENTRY:
-        kind += f" · {c.purpose.value}" + (f" of {c.of_run}" if c.of_run else "")
-    return (
-        f"{when} · {kind} · {', '.join(underlyings(r.config))} · {plural(len(r.config.legs), 'leg')} · "
-        f"{plural(r.config.total_lots, 'lot')} · {summaries[run_id].outcome.value} · {run_id}"
+def reconcile_panel(record: RunRecord, unsettled: int) -> None:
+    st.error(
+        f"{plural(unsettled, 'order')} of this run are not settled: the book has not said what became of them. "
+        "Reconcile reads the book again and records what it shows.",
+        icon=":material/sync_problem:",
     )
+    if not st.button("Reconcile now", key="reconcile", help="Read the order book for these orders."):
+        return
+    try:
+        left = require_live_unlocked(record).reconcile(record.run_id)
+        st.toast(f"Reconciled: {plural(left, 'order')} still unsettled." if left else "Reconciled: all settled.")
+    except (LiveLocked, TraderError) as exc:
+        st.error(str(exc))
+        return
+    st.rerun()
 
 
-def frames(run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    orders = orders_frame(orders_of[run_id])
-    return orders, batches_frame(orders, hedge_first=by_id[run_id].config.hedge_first)
+def resume_panel(record: RunRecord, summary: Summary) -> None:
+    run_id, eng = record.run_id, engine()
+    st.info(f"This run is {summary.outcome.value}. Resume places only the orders the order book proves missing.")
+    if eng is None:
+        st.caption(":material/lock: A live run resumes only after the live login.")
+    new_day = record.day is not None and eng is not None and record.day < eng.today
+    confirmed = not new_day or st.checkbox(
+        f"Resume today a run placed on {record.day:%d %b %Y}: its contracts and lot sizes are checked again, "
+        "and orders never confirmed that day are not placed again",
+        key=f"new_day-{run_id}",
+    )
+    confirm = None if record.paper else f"resume_live_ok-{run_id}"
+    if confirm is not None:
+        confirmed &= st.checkbox("I confirm sending LIVE orders to resume this run", key=confirm)
+    if not st.button(
+        "Resume",
+        key="resume",
+        disabled=eng is None or bool(registry().active()) or not confirmed,
+        help="Place the orders of this run that the order book proves were never placed.",
+    ):
+        return
+    try:
+        resumed = require_live_unlocked(record, confirm).resume(run_id, new_day=new_day)
+    except (LiveLocked, TraderError) as exc:
+        st.error(str(exc))
+        return
+    st.session_state[S.RUN_ID] = resumed.run_id
+    st.switch_page("pages/execute.py")
 
 
-def total_s(record: RunRecord, orders: pd.DataFrame) -> float | None:
-    """The run's own time; for a run that died before recording it, first send to last reply."""
-    return record.wall_s if record.wall_s is not None else run_span_s(orders)
-
-
-if st.session_state.get(S.RESULTS_PICK) not in ids:
-    wanted = st.session_state.get(S.RESULTS_RUN) or st.query_params.get("run")
-    st.session_state[S.RESULTS_PICK] = wanted if wanted in ids else ids[0]
-run_tab, compare_tab, history_tab = st.tabs(["Run", "Compare", "History"])
-
-with run_tab:
-    run_id = st.selectbox("Run", ids, format_func=describe, key=S.RESULTS_PICK, help="Newest first; times in IST.")
-    st.session_state[S.RESULTS_RUN] = run_id
-    record = by_id[run_id]
-    summary = summaries[run_id]
-    orders, batches = frames(run_id)
+def outcome_panel(runs: Runs, run_id: str, orders: pd.DataFrame) -> None:
+    record, summary = runs.by_id[run_id], runs.summaries[run_id]
     banner(run_id, summary)
     sent = orders.dropna(subset=["latency_ms"])
-    took = total_s(record, orders)
+    took = runs.total_s(run_id, orders)
     m = st.columns(5)
     m[0].metric("Total time", f"{took:.2f} s" if took is not None else "–", help="First order sent to last reply.")
     m[1].metric("Logins", record.logins)
@@ -85,59 +137,19 @@ with run_tab:
     m[3].metric("p50 reply", f"{sent['latency_ms'].quantile(0.5):.1f} ms" if len(sent) else "–")
     m[4].metric("p95 reply", f"{sent['latency_ms'].quantile(0.95):.1f} ms" if len(sent) else "–")
     st.dataframe(legs_table(summary), hide_index=True, width="stretch")
-    repair_panel(reg.paper if record.paper else reg.live, reg.journal, run_id, live=not record.paper)
+    repair_panel(record, registry().journal)
     for w in record.warnings:
         st.warning(w)
-    unsettled = [o for o in orders_of[run_id] if o.status.active]
+    unsettled = sum(o.status.active for o in runs.orders[run_id])
     if unsettled:
-        engine = reg.paper if record.paper else reg.live
-        st.error(
-            f"{plural(len(unsettled), 'order')} of this run are not settled: the book has not said what became of "
-            "them. Reconcile reads the book again and records what it shows.",
-            icon=":material/sync_problem:",
-        )
-        if (
-            st.button(
-                "Reconcile now", key="reconcile", disabled=engine is None, help="Read the order book for these orders."
-            )
-            and engine is not None
-        ):
-            try:
-                left = engine.reconcile(run_id)
-                st.toast(
-                    f"Reconciled: {plural(left, 'order')} still unsettled." if left else "Reconciled: all settled."
-                )
-            except TraderError as exc:
-                st.error(str(exc))
-            st.rerun()
+        reconcile_panel(record, unsettled)
     if record.state.resumable:
-        # A run resumes only on its own mode's engine: paper never touches a live run.
-        engine = reg.paper if record.paper else reg.live
-        st.info(f"This run is {summary.outcome.value}. Resume places only the orders the order book proves missing.")
-        if engine is None:
-            st.caption(":material/lock: A live run resumes only in live mode, after the live login.")
-        new_day = record.day is not None and engine is not None and record.day < engine.today
-        confirmed = not new_day or st.checkbox(
-            f"Resume today a run placed on {record.day:%d %b %Y}: its contracts and lot sizes are checked again, "
-            "and orders never confirmed that day are not placed again",
-            key=f"new_day-{run_id}",
-        )
-        if (
-            st.button(
-                "Resume",
-                key="resume",
-                disabled=engine is None or bool(reg.active()) or not confirmed,
-                help="Place the orders of this run that the order book proves were never placed.",
-            )
-            and engine is not None
-        ):
-            try:
-                st.session_state[S.RUN_ID] = engine.resume(run_id, new_day=new_day).run_id
-                st.switch_page("pages/execute.py")
-            except TraderError as exc:
-                st.error(str(exc))
+        resume_panel(record, summary)
+
+
+def fills_panel(record: RunRecord, orders: list[OrderResult]) -> None:
     st.subheader("Fills and slippage")
-    filled = fills(orders_of[run_id])
+    filled = fills(orders)
     p = st.columns(3)
     kind = "Net credit" if filled.net_premium >= 0 else "Net debit"
     p[0].metric(kind, rupees(abs(filled.net_premium)), help="Premium received less premium paid, on what filled.")
@@ -149,7 +161,10 @@ with run_tab:
         "sell. Negative is better than the mid.",
     )
     p[2].metric("Pricing", record.config.pricing.mode.value, help=record.config.pricing.text)
-    st.dataframe(for_screen(fills_frame(orders_of[run_id])), hide_index=True, width="stretch", key="fills_table")
+    st.dataframe(for_screen(fills_frame(orders)), hide_index=True, width="stretch", key="fills_table")
+
+
+def batches_panel(run_id: str, orders: pd.DataFrame, batches: pd.DataFrame) -> None:
     st.plotly_chart(timeline(orders, batches, f"Run {run_id}"), width="stretch", key="timeline")
     st.subheader("Batches: parallel against one by one")
     st.caption(
@@ -180,8 +195,11 @@ with run_tab:
     )
     with st.expander("Orders"):
         st.dataframe(for_screen(orders), hide_index=True, width="stretch")
+
+
+def history_panel(journal: Journal, run_id: str) -> None:
     st.subheader("Order history")
-    history = reg.journal.events(run_id)
+    history = journal.events(run_id)
     if history:
         tag = st.selectbox(
             "Order",
@@ -193,29 +211,42 @@ with run_tab:
         st.dataframe(for_screen(events_frame(history[tag])), hide_index=True, width="stretch", key="history_table")
 
 
-def latest(mode: Mode) -> int:
-    """The newest run of a mode that sent something, else the newest run."""
-    return next((i for i, r in enumerate(runs) if r.config.mode is mode and summaries[r.run_id].orders_filled), 0)
+def run_tab(runs: Runs) -> None:
+    run_id = st.selectbox(
+        "Run", runs.ids, format_func=runs.describe, key=S.RESULTS_PICK, help="Newest first; times in IST."
+    )
+    st.session_state[S.RESULTS_RUN] = run_id
+    orders, batches = runs.frames(run_id)
+    outcome_panel(runs, run_id, orders)
+    fills_panel(runs.by_id[run_id], runs.orders[run_id])
+    batches_panel(run_id, orders, batches)
+    history_panel(registry().journal, run_id)
 
 
-with compare_tab:
+def compare_tab(runs: Runs) -> None:
+    def latest(mode: Mode) -> int:
+        """The newest run of a mode that sent something, else the newest run."""
+        ids = runs.ids
+        filled = [i for i in ids if runs.by_id[i].config.mode is mode and runs.summaries[i].orders_filled]
+        return ids.index(filled[0]) if filled else 0
+
     c1, c2 = st.columns(2)
     a, b = (
         col.selectbox(
             f"Run {name}",
-            ids,
+            runs.ids,
             index=latest(mode),
-            format_func=describe,
+            format_func=runs.describe,
             key=f"compare_{name.lower()}",
             help=f"By default the newest {mode.value} run.",
         )
         for col, name, mode in ((c1, "A", Mode.PARALLEL), (c2, "B", Mode.SEQUENTIAL))
     )
-    (oa, ba), (ob, bb) = frames(a), frames(b)
-    ta, tb = total_s(by_id[a], oa), total_s(by_id[b], ob)
+    (oa, ba), (ob, bb) = runs.frames(a), runs.frames(b)
+    ta, tb = runs.total_s(a, oa), runs.total_s(b, ob)
     h = st.columns(3)
-    h[0].metric(f"Run A ({by_id[a].config.mode.value} legs)", f"{ta:.2f} s" if ta is not None else "–")
-    h[1].metric(f"Run B ({by_id[b].config.mode.value} legs)", f"{tb:.2f} s" if tb is not None else "–")
+    h[0].metric(f"Run A ({runs.by_id[a].config.mode.value} legs)", f"{ta:.2f} s" if ta is not None else "–")
+    h[1].metric(f"Run B ({runs.by_id[b].config.mode.value} legs)", f"{tb:.2f} s" if tb is not None else "–")
     if ta and tb and a != b:
         faster, slower, fast_s, slow_s = ("A", "B", ta, tb) if ta <= tb else ("B", "A", tb, ta)
         saved = f"{slow_s - fast_s:.2f} s ({100 * (slow_s - fast_s) / slow_s:.0f} %)"
@@ -225,8 +256,9 @@ with compare_tab:
     c1.plotly_chart(timeline(oa, ba, f"A {a}"), width="stretch", key="timeline_a")
     c2.plotly_chart(timeline(ob, bb, f"B {b}"), width="stretch", key="timeline_b")
 
-with history_tab:
-    table = history_frame(runs, summaries)
+
+def history_tab(runs: Runs) -> None:
+    table = history_frame(runs.by_id.values(), runs.summaries)
     st.dataframe(for_screen(table), hide_index=True, width="stretch")
     st.download_button(
         "Download history CSV",
@@ -235,6 +267,39 @@ with history_tab:
         "text/csv",
         on_click="ignore",
         icon=":material/download:",
-        help="Every run with its outcome, in IST.",
+        help="Every run of this mode with its outcome, in IST.",
     )
     st.caption("Open any run with the Run picker on the Run tab.")
+
+
+def other_mode_note(runs: Runs) -> None:
+    """Say where the other mode's runs are, without a button that could act on one."""
+    other = "paper" if is_live() else "live"
+    asked = st.query_params.get("run")
+    if asked in runs.other_mode:
+        st.info(f"Run {asked} is a {other} run: it opens in {other} mode only.", icon=":material/lock:")
+    elif runs.other_mode:
+        st.caption(f"{plural(len(runs.other_mode), f'{other} run')} not shown: switch to {other} mode to see them.")
+
+
+def results() -> None:
+    st.title("Results")
+    runs = Runs.read(registry().journal, live=is_live())
+    other_mode_note(runs)
+    if not runs.by_id:
+        st.info("No runs in this mode yet. Execute one on the Execute page.")
+        return
+    if st.session_state.get(S.RESULTS_PICK) not in runs.by_id:
+        wanted = st.session_state.get(S.RESULTS_RUN) or st.query_params.get("run")
+        st.session_state[S.RESULTS_PICK] = wanted if wanted in runs.by_id else runs.ids[0]
+    run, compare, history = st.tabs(["Run", "Compare", "History"])
+    with run:
+        run_tab(runs)
+    with compare:
+        compare_tab(runs)
+    with history:
+        history_tab(runs)
+
+
+guard()
+results()

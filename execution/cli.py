@@ -5,19 +5,22 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
+import stat
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import httpx
 
 from .closing import positions_report
 from .engine import Engine
-from .errors import NothingToDo, TraderError
+from .errors import NothingToDo, PlanError, TraderError
 from .fills import fills, order_slippage
+from .governor import ORDERS_PER_S
 from .instruments import BUNDLED, next_weekday, parse_symbol, weekly_symbol
 from .journal import DEFAULT_PATH, PAPER_BOOK, data_dir
 from .model import (
@@ -34,12 +37,17 @@ from .model import (
     Purpose,
     RunConfig,
     RunResult,
+    decimal,
+    digits,
+    whole_number,
 )
 from .outcome import Outcome, summarize
-from .planner import parse_leg
+from .planner import parse_leg, seconds
 from .planner import plan as make_plan
 from .presets import REFERENCE_LEVEL, Preset, preset_legs
 from .quotes import Quote
+
+T = TypeVar("T")
 
 
 class _Refused(TraderError):
@@ -58,33 +66,57 @@ class PaperWiring:
 
 
 def _fault_parser(kinds: tuple[str, ...]) -> Callable[[str], tuple[str, float]]:
+    rate = _number(0.0, 1.0)
+
     def parse(text: str) -> tuple[str, float]:
-        kind, sep, rate = text.partition("=")
+        kind, sep, value = text.partition("=")
         if not sep or kind not in kinds:
             raise argparse.ArgumentTypeError(f"--fault is KIND=RATE with KIND one of {', '.join(kinds)}; got '{text}'")
-        return kind, _rate(rate)
+        return kind, rate(value)
 
     return parse
 
 
-def _rate(rate: str) -> float:
-    try:
-        value = float(rate)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"fault rate must be a number from 0 to 1; got '{rate}'") from None
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"fault rate must be from 0 to 1; got {value:g}")
-    return value
+def _number(low: float, high: float) -> Callable[[str], float]:
+    """A finite number written plainly (no NaN, infinity, exponent or underscore) from `low` to `high`."""
+
+    def parse(text: str) -> float:
+        try:
+            value = decimal(text, "")
+        except PlanError:
+            raise argparse.ArgumentTypeError(f"expected a plain number such as 2.5, got '{text}'") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low:g} to {high:g}, got {text}")
+        return value
+
+    return parse
 
 
-def _non_negative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got '{text}'") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"cannot be negative, got {value:g}")
-    return value
+def _count(low: int, high: int, why: str = "") -> Callable[[str], int]:
+    """A whole number in plain ASCII digits from `low` to `high`."""
+
+    def parse(text: str) -> int:
+        try:
+            value = digits(text, "")
+        except PlanError:
+            raise argparse.ArgumentTypeError(f"expected a whole number in plain digits 0-9, got '{text}'") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low} to {high}{why}, got {value}")
+        return value
+
+    return parse
+
+
+def _planned(check: Callable[[str, str], T], label: str) -> Callable[[str], T]:
+    """The planner's own check of a value, its message named by the flag."""
+
+    def parse(text: str) -> T:
+        try:
+            return check(text, label)
+        except PlanError as exc:
+            raise argparse.ArgumentTypeError(str(exc).rstrip(".")) from None
+
+    return parse
 
 
 class _Parser(argparse.ArgumentParser):
@@ -93,6 +125,28 @@ class _Parser(argparse.ArgumentParser):
 
 
 _STRUCTURES = {"strangle": Preset.STRANGLE, "straddle": Preset.STRADDLE, "iron-condor": Preset.IRON_CONDOR}
+_MS = _number(0.0, 60_000.0)
+# The paper exchange's knobs and what each is when not given. Live mode refuses every one of them, so none can
+# reach a real account: they are left unset by the parser to tell given from defaulted.
+PAPER_ONLY: dict[str, Any] = {
+    "exchange_state": None,
+    "login_ms": 800.0,
+    "latency_ms": 150.0,
+    "query_ms": None,
+    "jitter_ms": 0.0,
+    "seed": 0,
+    "fault": [],
+    "reject_rate": 0.0,
+    "funds": None,
+    "orders_per_s": ORDERS_PER_S,
+    "time_scale": 1.0,
+    "profile": "realistic",
+    "crash_after": None,
+    "crash_order": 1,
+    "paper_today": None,
+    "ignore_funds": False,
+}
+LIVE_TIMEOUT_S = (1.0, 60.0)  # a reply slower than a minute is a dead connection; under a second, a false alarm
 
 
 def _parser(paper: PaperWiring) -> argparse.ArgumentParser:
@@ -114,14 +168,22 @@ def _parser(paper: PaperWiring) -> argparse.ArgumentParser:
     chain = sub.add_parser("chain", help="an option chain around the money, from the scrip master and quotes")
     chain.add_argument("underlying", choices=sorted(BUNDLED))
     chain.add_argument("--expiry", type=date.fromisoformat, help="YYYY-MM-DD (default: the nearest)")
-    chain.add_argument("--strikes", type=int, default=10, help="strikes either side of the money")
+    chain.add_argument("--strikes", type=_count(1, 50), default=10, help="strikes either side of the money")
     positions = sub.add_parser("positions", help="net lots, average, LTP and P&L per contract, and which run opened it")
     close = sub.add_parser("exit", help="close positions in batches: shorts are bought back before hedges are sold")
     which = close.add_mutually_exclusive_group(required=True)
     which.add_argument("--run", metavar="RUN_ID", help="what this run still holds")
     which.add_argument("--all", action="store_true", help="every open position")
-    close.add_argument("--batch-lots", type=int, help="lots per batch (default: the run's, else the freeze limit)")
-    close.add_argument("--delay", type=_non_negative, help="seconds between batches (default: the run's, else 2)")
+    close.add_argument(
+        "--batch-lots",
+        type=_planned(whole_number, "Lots per batch"),
+        help="lots per batch (default: the run's, else the freeze limit)",
+    )
+    close.add_argument(
+        "--delay",
+        type=_planned(seconds, "Delay between batches"),
+        help="seconds between batches (default: the run's, else 2)",
+    )
     close.add_argument("--pacing", choices=[m.value for m in Pacing], help="default: the run's, else gap")
     repair = sub.add_parser("repair", help="bring an unbalanced run to balance: complete its legs or flatten them")
     repair.add_argument("run_id")
@@ -129,42 +191,60 @@ def _parser(paper: PaperWiring) -> argparse.ArgumentParser:
     cancel = sub.add_parser("cancel-open", help="cancel a run's orders still resting on the exchange")
     cancel.add_argument("--run", required=True, metavar="RUN_ID")
     for q in (run, resume, quote, chain, positions, close, repair, cancel):
+        _common_options(q)
         _paper_options(q, _fault_parser(paper.fault_kinds))
-        q.add_argument("--live", action="store_true", help="send real orders through Kotak Neo")
-        q.add_argument("--yes-send-live-orders", action="store_true", help="confirm live mode")
+    _run_options(run)
+    return p
+
+
+def _run_options(run: argparse.ArgumentParser) -> None:
     run.add_argument("--leg", action="append", default=[], metavar="SYMBOL:SIDE", help="repeat for each leg")
-    run.add_argument("--lots", required=True)
-    run.add_argument("--batch-lots", required=True)
-    run.add_argument("--delay", required=True)
+    run.add_argument("--lots", required=True, type=_planned(whole_number, "Total lots"))
+    run.add_argument("--batch-lots", required=True, type=_planned(whole_number, "Lots per batch"))
+    run.add_argument("--delay", required=True, type=_planned(seconds, "Delay between batches"))
     run.add_argument("--mode", choices=[m.value for m in Mode], default="parallel")
     run.add_argument("--pacing", choices=[m.value for m in Pacing], default="gap")
-    run.add_argument("--delay-max", default="0", help="adaptive pacing: the longest the delay may grow to")
+    run.add_argument(
+        "--delay-max",
+        type=_planned(seconds, "Most delay"),
+        default=0.0,
+        help="adaptive pacing: the longest the delay may grow to",
+    )
     run.add_argument("--on-leg-failure", choices=[m.value for m in OnLegFailure], default="continue")
     run.add_argument("--hedge-first", action="store_true")
-    run.add_argument("--hedge-wait", default="10", help="hedge-first: seconds the BUY legs may take to fill")
+    run.add_argument(
+        "--hedge-wait",
+        type=_planned(seconds, "Hedge fill wait"),
+        default=10.0,
+        help="hedge-first: seconds the BUY legs may take to fill",
+    )
     run.add_argument("--login-per-order", action="store_true", help="the seed's baseline: log in for every order")
     run.add_argument("--price", choices=[m.value for m in PriceMode], default="market")
     run.add_argument("--price-from", choices=[m.value for m in PriceFrom], default="mid")
     buffer = run.add_mutually_exclusive_group()
-    buffer.add_argument("--buffer-pct", type=_non_negative, default=1.0, help="limit: % beyond the quote's price")
-    buffer.add_argument("--buffer-ticks", type=int, default=0, help="limit: ticks beyond the quote's price")
-    run.add_argument("--chase-s", type=_non_negative, default=2.0, help="limit: seconds before a step")
-    run.add_argument("--chase-steps", type=int, default=3, help="limit: steps at most (0: not chased)")
-    run.add_argument("--chase-step-pct", type=_non_negative, default=1.0)
-    run.add_argument("--chase-max-pct", type=_non_negative, default=5.0, help="limit: furthest from the first price")
+    buffer.add_argument("--buffer-pct", type=_number(0, 100), default=1.0, help="limit: %% beyond the quote's price")
+    buffer.add_argument("--buffer-ticks", type=_count(0, 100), default=0, help="limit: ticks beyond the quote's price")
+    run.add_argument("--chase-s", type=_number(0, 3600), default=2.0, help="limit: seconds before a step")
+    run.add_argument("--chase-steps", type=_count(0, 100), default=3, help="limit: steps at most (0: not chased)")
+    run.add_argument("--chase-step-pct", type=_number(0, 100), default=1.0)
+    run.add_argument("--chase-max-pct", type=_number(0, 100), default=5.0, help="limit: furthest from the first price")
     run.add_argument("--on-unfilled", choices=[m.value for m in OnUnfilled], default="cancel")
     run.add_argument(
-        "--ignore-funds", action="store_true", help="paper only: send even when the margin exceeds the funds"
+        "--ignore-funds",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="paper only: send even when the margin exceeds the funds",
     )
     run.add_argument(
         "--again",
         metavar="RUN_ID",
         help="place a plan again that was placed within the last 5 minutes as RUN_ID (otherwise refused)",
     )
-    return p
 
 
-def _paper_options(q: argparse.ArgumentParser, fault: Callable[[str], tuple[str, float]]) -> None:
+def _common_options(q: argparse.ArgumentParser) -> None:
+    q.add_argument("--live", action="store_true", help="send real orders through Kotak Neo")
+    q.add_argument("--yes-send-live-orders", action="store_true", help="confirm live mode")
     q.add_argument("--json", action="store_true", help="print one JSON object")
     q.add_argument(
         "--journal",
@@ -173,33 +253,66 @@ def _paper_options(q: argparse.ArgumentParser, fault: Callable[[str], tuple[str,
         "the paper book live beside it",
     )
     q.add_argument(
-        "--exchange-state", help="paper mode: the simulated book's file (default: beside the journal, shared)"
+        "--timeout",
+        type=_number(0.1, LIVE_TIMEOUT_S[1]),
+        default=5.0,
+        help="per-request timeout, seconds (live: 1 to 60)",
     )
-    q.add_argument("--login-ms", type=_non_negative, default=800.0, help="paper login latency")
-    q.add_argument("--latency-ms", type=_non_negative, default=150.0, help="paper order latency")
-    q.add_argument("--query-ms", type=_non_negative, default=None, help="paper book/query latency")
-    q.add_argument("--jitter-ms", type=_non_negative, default=0.0)
-    q.add_argument("--seed", type=int, default=0)
-    q.add_argument("--fault", type=fault, action="append", default=[], metavar="KIND=RATE")
-    q.add_argument("--reject-rate", type=_non_negative, default=0.0)
-    q.add_argument("--funds", type=_non_negative, default=None, help="paper account's funds in rupees")
-    q.add_argument("--orders-per-s", type=int, default=10, help="governor: orders per rolling second")
+
+
+def _paper_options(q: argparse.ArgumentParser, fault: Callable[[str], tuple[str, float]]) -> None:
+    """The paper exchange's knobs, each refused with --live (see PAPER_ONLY for their defaults)."""
+    unset = argparse.SUPPRESS
+    q.add_argument(
+        "--exchange-state", default=unset, help="paper: the simulated book's file (default: beside the journal)"
+    )
+    q.add_argument("--login-ms", type=_MS, default=unset, help="paper login latency (default 800)")
+    q.add_argument("--latency-ms", type=_MS, default=unset, help="paper order latency (default 150)")
+    q.add_argument("--query-ms", type=_MS, default=unset, help="paper book/query latency (default: half the order's)")
+    q.add_argument("--jitter-ms", type=_MS, default=unset, help="paper: each call adds up to this much at random")
+    q.add_argument("--seed", type=_count(0, 2**31 - 1), default=unset, help="paper: the same seed, the same market")
+    q.add_argument("--fault", type=fault, action="append", default=unset, metavar="KIND=RATE")
+    q.add_argument("--reject-rate", type=_number(0, 1), default=unset, help="paper: share of orders RMS rejects")
+    q.add_argument("--funds", type=_number(0, 1e12), default=unset, help="paper account's funds in rupees")
+    q.add_argument(
+        "--orders-per-s",
+        type=_count(1, ORDERS_PER_S, " (Kotak's limit per account)"),
+        default=unset,
+        help=f"paper: orders per rolling second, at most {ORDERS_PER_S}",
+    )
     q.add_argument(
         "--time-scale",
-        type=_non_negative,
-        default=1.0,
-        help="benchmarks: the governor's window shrinks by this factor (the limit scales up)",
+        type=_number(0.01, 1000),
+        default=unset,
+        help="paper exchange: its own order limit is multiplied by this; the account's governor keeps its limit",
     )
-    q.add_argument("--timeout", type=_non_negative, default=5.0, help="per-request timeout, seconds")
     q.add_argument(
         "--profile",
         choices=("realistic", "fast"),
-        default="realistic",
+        default=unset,
         help="paper exchange: a book that lags and MKT orders that may rest (realistic), or an instant one",
     )
-    q.add_argument("--crash-after", choices=("intent", "send", "disk-full"), help=argparse.SUPPRESS)
-    q.add_argument("--crash-order", type=int, default=1, help=argparse.SUPPRESS)
-    q.add_argument("--paper-today", type=date.fromisoformat, help=argparse.SUPPRESS)
+    q.add_argument("--crash-after", choices=("intent", "send", "disk-full"), default=unset, help=argparse.SUPPRESS)
+    q.add_argument("--crash-order", type=_count(1, 10**6), default=unset, help=argparse.SUPPRESS)
+    q.add_argument("--paper-today", type=date.fromisoformat, default=unset, help=argparse.SUPPRESS)
+
+
+def _settle_mode(args: argparse.Namespace) -> None:
+    """Live mode takes no paper knob and only a timeout it can live with; paper mode gets each knob's default."""
+    given = vars(args)
+    if args.live:
+        knobs = [f"--{name.replace('_', '-')}" for name in PAPER_ONLY if name in given]
+        if knobs:
+            raise _Refused(f"{', '.join(knobs)}: paper exchange settings, refused with --live")
+        if not args.yes_send_live_orders:
+            raise _Refused("live mode sends real orders: add --yes-send-live-orders to confirm")
+        low, high = LIVE_TIMEOUT_S
+        if not low <= args.timeout <= high:
+            raise _Refused(
+                f"argument --timeout: live mode waits {low:g} to {high:g} s for a reply, got {args.timeout:g}"
+            )
+    for name, default in PAPER_ONLY.items():
+        given.setdefault(name, list(default) if isinstance(default, list) else default)
 
 
 def symbols_text(underlying: str, legs: str | None, today: date) -> str:
@@ -238,24 +351,50 @@ class _CrashAfterSend(httpx.BaseTransport):
 
 
 def _engine(args: argparse.Namespace, paper: PaperWiring) -> Engine:
-    if args.live and not args.yes_send_live_orders:
-        raise _Refused("live mode sends real orders: add --yes-send-live-orders to confirm")
+    """The live engine or a paper one, sharing the account's rate windows in the data folder; a folder, book or
+    journal that cannot be used is one line."""
     folder = Path(args.journal).parent
-    window_s = 1.0 / (args.time_scale or 1.0)
-    if args.live:
-        from dotenv import dotenv_values
+    try:
+        if args.live:
+            engine = Engine.live_mode(_live_env(), args.journal, args.timeout)
+            engine.share_rate_limits(folder)
+            return engine
+        engine = paper.engine(_exchange_options(args, folder), args.journal, args.timeout)
+        engine.share_rate_limits(folder, orders_per_s=args.orders_per_s)
+    except (OSError, sqlite3.Error) as exc:
+        raise _Refused(f"The data folder {folder} cannot be used: {getattr(exc, 'strerror', None) or exc}.") from None
+    if args.crash_after == "send":
+        engine.session.transport = _CrashAfterSend(engine.session.transport, args.crash_order)
+    return engine
 
-        engine = Engine.live_mode({**dotenv_values(".env"), **os.environ}, args.journal, args.timeout)
-        engine.share_rate_limits(folder, orders_per_s=args.orders_per_s, window_s=window_s)
-        return engine
+
+def _live_env() -> dict[str, str | None]:
+    """The credentials: .env, then the environment. A .env others can read gets a warning: it holds the MPIN."""
+    from dotenv import dotenv_values
+
+    env = Path(".env")
+    try:
+        mode = env.stat().st_mode
+    except OSError:
+        mode = 0
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        print(
+            f"warning: .env is readable by other users of this machine (mode {stat.S_IMODE(mode):o}); "
+            "run chmod 600 .env",
+            file=sys.stderr,
+        )
+    return {**dotenv_values(env), **os.environ}
+
+
+def _exchange_options(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     options = {
         "login_ms": args.login_ms,
         "order_ms": args.latency_ms,
         "query_ms": args.latency_ms / 2 if args.query_ms is None else args.query_ms,
         "jitter_ms": args.jitter_ms,
         "seed": args.seed,
-        "reject_rate": min(args.reject_rate, 1.0),
-        "orders_per_s": args.orders_per_s * (args.time_scale or 1.0),
+        "reject_rate": args.reject_rate,
+        "orders_per_s": args.orders_per_s * args.time_scale,
         "faults": dict(args.fault),
         "state_path": args.exchange_state or str(folder / PAPER_BOOK),
         "profile": args.profile,
@@ -263,11 +402,7 @@ def _engine(args: argparse.Namespace, paper: PaperWiring) -> Engine:
     }
     if args.funds is not None:
         options["funds"] = args.funds
-    engine = paper.engine(options, args.journal, args.timeout)
-    engine.share_rate_limits(folder, orders_per_s=args.orders_per_s, window_s=window_s)
-    if args.crash_after == "send":
-        engine.session.transport = _CrashAfterSend(engine.session.transport, args.crash_order)
-    return engine
+    return options
 
 
 def _event_json(e: OrderEvent) -> dict[str, Any]:
@@ -415,36 +550,39 @@ def _crash_hook(args: argparse.Namespace, engine: Engine) -> Callable[[str], Non
     return hook
 
 
+def _run_config(args: argparse.Namespace) -> RunConfig:
+    """What `run` was asked for, as the planner takes it."""
+    return RunConfig(
+        legs=tuple(parse_leg(text) for text in args.leg),
+        total_lots=args.lots,
+        lots_per_batch=args.batch_lots,
+        delay_s=args.delay,
+        mode=args.mode,
+        pacing=args.pacing,
+        delay_max_s=args.delay_max,
+        hedge_first=args.hedge_first,
+        on_leg_failure=args.on_leg_failure,
+        login_per_order=args.login_per_order,
+        hedge_wait_s=args.hedge_wait,
+        pricing=Pricing(
+            mode=args.price,
+            source=args.price_from,
+            buffer_pct=args.buffer_pct,
+            buffer_ticks=args.buffer_ticks,
+            chase_s=args.chase_s,
+            chase_steps=args.chase_steps,
+            chase_step_pct=args.chase_step_pct,
+            chase_max_pct=args.chase_max_pct,
+            on_unfilled=args.on_unfilled,
+        ),
+    )
+
+
 def _execute(args: argparse.Namespace, paper: PaperWiring) -> int:
     if args.command == "run":
-        legs = tuple(parse_leg(text) for text in args.leg)
-        config = RunConfig(
-            legs=legs,
-            total_lots=args.lots,
-            lots_per_batch=args.batch_lots,
-            delay_s=args.delay,
-            mode=args.mode,
-            pacing=args.pacing,
-            delay_max_s=args.delay_max,
-            hedge_first=args.hedge_first,
-            on_leg_failure=args.on_leg_failure,
-            login_per_order=args.login_per_order,
-            hedge_wait_s=args.hedge_wait,
-            pricing=Pricing(
-                mode=args.price,
-                source=args.price_from,
-                buffer_pct=args.buffer_pct,
-                buffer_ticks=args.buffer_ticks,
-                chase_s=args.chase_s,
-                chase_steps=args.chase_steps,
-                chase_step_pct=args.chase_step_pct,
-                chase_max_pct=args.chase_max_pct,
-                on_unfilled=args.on_unfilled,
-            ),
-        )
-        make_plan(config, today=date.today())  # malformed input is refused before anything is opened
-        if args.ignore_funds and args.live:
-            raise _Refused("--ignore-funds is for paper mode only")
+        config = _run_config(args)
+        # malformed input is refused before anything is opened
+        make_plan(config, today=args.paper_today or date.today())
         engine = _engine(args, paper)
         master = engine.scrip_master()
         if master.warning:
@@ -556,6 +694,8 @@ def main(argv: Sequence[str] | None = None, *, paper: PaperWiring) -> int:
     """Exit 0 when every order filled, 1 when any did not, 2 for bad input (then nothing is sent)."""
     try:
         args = _parser(paper).parse_args(argv)
+        if args.command != "symbols":
+            _settle_mode(args)
         if args.command == "symbols":
             print(symbols_text(args.underlying, args.legs, date.today()))
             return 0

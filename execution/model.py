@@ -35,15 +35,20 @@ _DIGITS = re.compile(r"[0-9]+")
 _DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 
 
+def digits(text: str, label: str) -> int:
+    """Text of plain ASCII digits as a number of 0 or more."""
+    if not _DIGITS.fullmatch(text):
+        raise PlanError(f"{label} must be a whole number in plain digits 0-9, got '{text}'.")
+    return int(text)
+
+
 def whole_number(value: Any, label: str) -> int:
     """A whole number of at least 1: an int, a whole float, or text of plain ASCII digits; anything else is
     refused, never read as something else."""
     if isinstance(value, bool) or value is None:
         raise PlanError(f"{label} must be a whole number, got {value!r}.")
     if isinstance(value, str):
-        if not _DIGITS.fullmatch(value):
-            raise PlanError(f"{label} must be a whole number in plain digits 0-9, got '{value}'.")
-        value = int(value)
+        value = digits(value, label)
     if isinstance(value, float):
         if not math.isfinite(value) or not value.is_integer():
             raise PlanError(f"{label} must be a whole number of lots, got {value:g}.")

@@ -57,8 +57,11 @@ class SharedWindow:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # The data folder is private (0700), as the journal makes it, and so is the window (0600).
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            if os.fstat(self._fd).st_mode & 0o077:
+                os.fchmod(self._fd, 0o600)
         except OSError as exc:
             raise JournalError(f"The rate window at {self.path} cannot be opened: {exc.strerror}.") from None
 

@@ -20,6 +20,8 @@ Latency, lag, liquidity and faults are seeded and configurable. Nothing here tou
 from __future__ import annotations
 
 import json
+import math
+import os
 import random
 import re
 import secrets
@@ -39,6 +41,7 @@ import httpx
 import pyotp
 
 from execution.clock import IST, SYSTEM, Clock, sleep_until, trading_day
+from execution.errors import ConfigError
 from execution.journal import use_wal
 from execution.planner import Latency
 
@@ -120,19 +123,33 @@ class ExchangeConfig:
     def __post_init__(self) -> None:
         for kind, rate in self.faults.items():
             if kind not in FAULT_KINDS:
-                raise ValueError(f"Unknown fault '{kind}'. Known: {', '.join(FAULT_KINDS)}.")
-            if not 0.0 <= rate <= 1.0:
-                raise ValueError(f"Fault rate for '{kind}' must be between 0 and 1, got {rate}.")
+                raise PaperConfigError(f"Unknown fault '{kind}'. Known: {', '.join(FAULT_KINDS)}.")
+            if not _finite(rate) or not 0.0 <= rate <= 1.0:
+                raise PaperConfigError(f"Fault rate for '{kind}' must be between 0 and 1, got {rate}.")
         for name in ("login_ms", "order_ms", "query_ms", "jitter_ms", "orders_per_s", "reads_per_s", "state_step_ms"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} cannot be negative.")
+            if not _finite(getattr(self, name)) or getattr(self, name) < 0:
+                raise PaperConfigError(f"{name} must be a finite number of at least 0, got {getattr(self, name)!r}.")
         low, high = self.book_lag_ms
-        if not 0 <= low <= high:
-            raise ValueError("book_lag_ms is (least, most), both at least 0.")
-        if not 0.0 <= self.reject_rate <= 1.0:
-            raise ValueError("reject_rate must be between 0 and 1.")
-        if self.funds < 0:
-            raise ValueError("funds cannot be negative.")
+        if not _finite(low) or not _finite(high) or not 0 <= low <= high:
+            raise PaperConfigError("book_lag_ms is (least, most), both finite and at least 0.")
+        if not _finite(self.reject_rate) or not 0.0 <= self.reject_rate <= 1.0:
+            raise PaperConfigError(f"reject_rate must be between 0 and 1, got {self.reject_rate!r}.")
+        if not _finite(self.funds) or self.funds < 0:
+            raise PaperConfigError(f"funds must be a finite number of rupees, at least 0; got {self.funds!r}.")
+        if self.liquidity is not None and (not _finite(self.liquidity) or self.liquidity < 0):
+            raise PaperConfigError(f"liquidity must be a finite number of at least 0, got {self.liquidity!r}.")
+
+
+class PaperConfigError(ConfigError, ValueError):
+    """A paper exchange setting that cannot work: NaN, infinite, negative or out of range."""
+
+
+class PaperBookError(ConfigError):
+    """The paper account's book file cannot be used: damaged, of another shape, or not writable."""
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def fast(**changes: Any) -> ExchangeConfig:
@@ -254,6 +271,50 @@ def _quote_body(
     }
 
 
+# What the exchange reads of each stored row; a row without them is not the paper exchange's.
+_BOOK_COLUMNS = ["order_no", "day", "row"]
+_ROW_FIELDS = ("nOrdNo", "trnsTp", "trdSym", "ordSt", "avgPrc")
+_ROW_NUMBERS = ("fldQty", "unFldSz", "_limit")
+
+
+def _open_book(path: Path) -> sqlite3.Connection:
+    """The paper account's book, created private (0600, and SQLite gives its WAL and SHM the same mode): it holds
+    the account's orders. A file of another shape or with rows the exchange cannot read is refused whole."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for part in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if part.exists() and part.stat().st_mode & 0o077:
+            part.chmod(0o600)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10.0)
+    try:
+        use_wal(db)
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if tables - {"book"} and "book" not in tables:  # another program's database, e.g. the journal
+            raise PaperBookError(f"The paper book {path} is not a paper book (it holds {', '.join(sorted(tables))}).")
+        db.execute("CREATE TABLE IF NOT EXISTS book (order_no TEXT PRIMARY KEY, day TEXT, row TEXT)")
+        _check_book(db, path)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _check_book(db: sqlite3.Connection, path: Path) -> None:
+    if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+        raise sqlite3.DatabaseError("its integrity check failed")
+    columns = [r[1] for r in db.execute("PRAGMA table_info(book)")]
+    if columns != _BOOK_COLUMNS:
+        raise PaperBookError(f"The paper book {path} is not a paper book (its table has {', '.join(columns)}).")
+    wrong = " OR ".join(
+        ["NOT json_valid(row)", "json_type(row) IS NOT 'object'", "json_extract(row, '$.nOrdNo') IS NOT order_no"]
+        + [f"json_type(row, '$.{k}') IS NOT 'text'" for k in _ROW_FIELDS]
+        + [f"json_type(row, '$.{k}') NOT IN ('integer', 'real')" for k in _ROW_NUMBERS]
+    )
+    bad = db.execute(f"SELECT count(*) FROM book WHERE {wrong}").fetchone()[0]
+    if bad:
+        raise PaperBookError(f"The paper book {path} has {bad} rows it cannot read: move it aside to start a new one.")
+
+
 class PaperExchange(httpx.BaseTransport):
     """One paper account on a simulated Neo. Thread-safe: the SDK calls it from many threads."""
 
@@ -300,11 +361,16 @@ class PaperExchange(httpx.BaseTransport):
     def _open(self, path: str | None) -> sqlite3.Connection | None:
         if not path:
             return None
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10.0)
-        use_wal(db)
-        db.execute("CREATE TABLE IF NOT EXISTS book (order_no TEXT PRIMARY KEY, day TEXT, row TEXT)")
-        return db
+        try:
+            return _open_book(Path(path))
+        except sqlite3.OperationalError as exc:  # cannot open, read or write it: not a damaged file
+            raise PaperBookError(f"The paper book {path} cannot be opened or written: {exc}.") from None
+        except sqlite3.DatabaseError as exc:
+            raise PaperBookError(
+                f"The paper book {path} is damaged ({exc}): move it aside to start a new one."
+            ) from None
+        except OSError as exc:
+            raise PaperBookError(f"The paper book {path} cannot be opened or written: {exc.strerror or exc}.") from None
 
     def _sync(self) -> None:
         """Under the lock: take in today's rows written since the last look, by this process or another.

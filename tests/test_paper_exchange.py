@@ -2,6 +2,12 @@
 
 import csv
 import io
+import json
+import math
+import os
+import random
+import sqlite3
+import stat
 import threading
 import time
 
@@ -11,9 +17,10 @@ import pytest
 from neo_api_client import NeoAPI
 
 from execution.broker import Outcome, classify_place, parse_book
+from execution.errors import ConfigError
 from execution.instruments import next_weekday, weekly_symbol
 from execution.model import OrderStatus
-from paper.exchange import PaperCredentials, PaperExchange
+from paper.exchange import PaperBookError, PaperCredentials, PaperExchange
 from paper.market import protection_price
 from tests.helpers import TODAY, fast, sym
 
@@ -298,7 +305,8 @@ def test_a_large_mkt_order_on_a_thin_book_fills_partly_and_rests_at_its_protecte
     """Kotak-neo-api-v2#78: a MKT SELL shown as a limit, partly filled, left open."""
     exchange = PaperExchange(fast(liquidity=0.05))
     c, _, _ = login(exchange)
-    no = place(c, symbol=sym("NIFTY", 29000, "CE"), qty=str(27 * 65), tag="big")["nOrdNo"]
+    # At the money the depth is thin (5 levels of 1-2 lots) yet inside the protection on any day, to expiry.
+    no = place(c, symbol=sym("NIFTY", 26000, "CE"), qty=str(27 * 65), tag="big")["nOrdNo"]
     row = c.order_report(order_id=no)["data"][0]
     assert row["ordSt"] == "open" and row["prcTp"] == "L" and 0 < row["fldQty"] < row["qty"]
     assert row["unFldSz"] == row["qty"] - row["fldQty"] and float(row["avgPrc"]) >= float(row["prc"])
@@ -330,3 +338,121 @@ def test_the_scrip_master_lists_todays_contracts_with_lot_freeze_and_tick(exchan
         "2600000",
     )
     assert {r["pExchSeg"] for r in rows} == {"nse_fo"} and not any(r["pSymbolName"] == "SENSEX" for r in rows)
+
+
+# ----- the book file: private, and refused whole when it is not a paper book ---------------------------------------
+def _valid_row(n: int) -> str:
+    row = {"nOrdNo": f"{n}", "trnsTp": "S", "trdSym": sym(), "ordSt": "complete", "avgPrc": "1.0"}
+    return json.dumps({**row, "fldQty": 65, "unFldSz": 0, "_limit": 1.0, "pad": "x" * 500})
+
+
+def _book_with_rows(path, rows=300, schema="order_no TEXT PRIMARY KEY, day TEXT, row TEXT"):
+    db = sqlite3.connect(path)
+    db.execute(f"CREATE TABLE book ({schema})")
+    if schema.startswith("order_no"):
+        db.executemany(
+            "INSERT INTO book VALUES (?, ?, ?)", [(f"{n}", "2026-01-01", _valid_row(n)) for n in range(rows)]
+        )
+    db.commit()
+    db.close()
+
+
+def _random_bytes(path):
+    path.write_bytes(bytes(random.Random(7).getrandbits(8) for _ in range(8192)))
+
+
+def _text(path):
+    path.write_text("order_no,day,row\n1,2026-01-01,{}\n")
+
+
+def _bad_row(path):
+    _book_with_rows(path, rows=3)
+    db = sqlite3.connect(path)
+    db.execute("INSERT INTO book VALUES ('9', '2026-01-01', 'not json')")
+    db.commit()
+    db.close()
+
+
+def _row_missing_fields(path):
+    _book_with_rows(path, rows=1)
+    db = sqlite3.connect(path)
+    db.execute("""INSERT INTO book VALUES ('9', '2026-01-01', '{"nOrdNo": "9"}')""")
+    db.commit()
+    db.close()
+
+
+def _wrong_schema(path):
+    _book_with_rows(path, schema="id INTEGER, payload BLOB")
+
+
+def _another_database(path):
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE runs (run_id TEXT)")
+    db.close()
+
+
+def _truncated(path):
+    _book_with_rows(path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 3])
+
+
+CORRUPT_BOOKS = {
+    "random bytes": (_random_bytes, "is damaged"),
+    "text": (_text, "is damaged"),
+    "a bad row": (_bad_row, "has 1 rows it cannot read"),
+    "a row without the exchange's fields": (_row_missing_fields, "has 1 rows it cannot read"),
+    "a wrong schema": (_wrong_schema, "is not a paper book"),
+    "another program's database": (_another_database, "is not a paper book"),
+    "truncated": (_truncated, "is damaged"),
+}
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("name", CORRUPT_BOOKS)
+def test_a_book_that_is_not_a_paper_book_is_refused_in_one_line(name, tmp_path):
+    make, message = CORRUPT_BOOKS[name]
+    path = tmp_path / "paper_exchange.sqlite"
+    make(path)
+    with pytest.raises(PaperBookError, match=message) as caught:
+        PaperExchange(fast(state_path=str(path)))
+    assert isinstance(caught.value, ConfigError) and "\n" not in str(caught.value) and str(path) in str(caught.value)
+
+
+@pytest.mark.timeout(20)
+def test_the_book_and_its_wal_are_private(tmp_path):
+    path = tmp_path / "book.sqlite"
+    exchange = PaperExchange(fast(state_path=str(path), login_ms=0, order_ms=0, query_ms=0))
+    client, _, _ = login(exchange)
+    assert place(client)["stat"] == "Ok"
+    parts = [p for p in tmp_path.iterdir() if p.name.startswith("book.sqlite")]
+    assert {p.name for p in parts} >= {"book.sqlite", "book.sqlite-wal"}
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in parts), [oct(p.stat().st_mode) for p in parts]
+    old = tmp_path / "old.sqlite"
+    _book_with_rows(old, rows=1)
+    old.chmod(0o644)
+    PaperExchange(fast(state_path=str(old)))
+    assert stat.S_IMODE(old.stat().st_mode) == 0o600  # a book made before is made private on open
+
+
+@pytest.mark.timeout(20)
+def test_a_book_that_cannot_be_written_is_one_line(tmp_path):
+    with pytest.raises(PaperBookError, match="cannot be opened or written"):
+        PaperExchange(fast(state_path="/sys/neo-batch-trader/book.sqlite"))  # sysfs takes no new folder, even for root
+    (tmp_path / "file").write_text("")
+    with pytest.raises(PaperBookError, match="cannot be opened or written"):
+        PaperExchange(fast(state_path=str(tmp_path / "file" / "book.sqlite")))
+    if os.geteuid() != 0:  # root writes anywhere
+        folder = tmp_path / "read-only"
+        folder.mkdir(mode=0o500)
+        with pytest.raises(PaperBookError, match="cannot be opened or written"):
+            PaperExchange(fast(state_path=str(folder / "book.sqlite")))
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize(
+    "setting", [{"order_ms": math.nan}, {"jitter_ms": math.inf}, {"funds": math.nan}, {"reject_rate": 5.0}]
+)
+def test_exchange_settings_that_cannot_work_are_refused(setting):
+    with pytest.raises(ConfigError, match=next(iter(setting))):
+        fast(**setting)

@@ -29,7 +29,7 @@ chromium:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
 run: $(RUN_STAMP)
-	$(PY) -m streamlit run app.py
+	$(PY) -m dashboard.serve
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .

@@ -32,22 +32,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-STREAMLIT_FLAGS = (
-    "--server.headless",
-    "true",
-    "--browser.gatherUsageStats",
-    "false",
-    "--server.fileWatcherType",
-    "none",
-)
-
-
-def start_server(data: Path) -> tuple[subprocess.Popen, str]:
-    """The dashboard on a free port, in paper mode on the instant exchange, once it answers its health check."""
+def start_server(data: Path, module: str = "dashboard.serve") -> tuple[subprocess.Popen, str]:
+    """The dashboard on a free port, in paper mode on the instant exchange, once it answers its health check; started
+    as `make run` starts it (headless, no file watcher, no usage stats: .streamlit/config.toml), or by `module`."""
     port = free_port()
     with open(data / "streamlit.log", "w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), *STREAMLIT_FLAGS],
+            [sys.executable, "-m", module, "--port", str(port)],
             cwd=ROOT,
             env={**os.environ, "NEO_BATCH_DATA": str(data), "NEO_PAPER_PROFILE": "fast"},
             stdout=log,

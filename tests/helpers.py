@@ -1,21 +1,44 @@
-"""Shared builders: symbols from today's date (never stale) and fast paper engines."""
+"""Shared builders: the day and time the paper market runs on in tests, symbols from that day, fast paper engines."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from datetime import date
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
 
-from execution.instruments import BUNDLED, monthly_symbol
-from execution.model import Leg, Mode, OnLegFailure, OrderResult, OrderType, Pacing, RunConfig, RunResult, Segment, Side
-from execution.planner import plan
+from execution.clock import IST, ShiftedClock
+from execution.instruments import BUNDLED, Underlying, monthly_symbol
+from execution.model import (
+    Leg,
+    Mode,
+    OnLegFailure,
+    OrderResult,
+    OrderType,
+    Pacing,
+    Plan,
+    RunConfig,
+    RunResult,
+    Segment,
+    Side,
+)
+from execution.planner import plan as make_plan
 from paper.exchange import ExchangeConfig
 from paper.exchange import fast as paper_fast
 from paper.wiring import PaperEngine, paper_engine
 
-TODAY = date.today()
+# Every test's paper market runs on this day and, where prices move, from this time of day (IST), never on the wall
+# clock: a mid-month Wednesday two weeks before the monthly expiry, mid-session. test_market_days.py covers the
+# expiry day, the day before it, the open and after the close.
+TODAY = date(2026, 12, 16)
+MARKET_CLOCK = ShiftedClock.starting_at(datetime.combine(TODAY, clock_time(10, 30), IST))
+
+
+def plan(config: RunConfig, today: date = TODAY, instruments: Mapping[str, Underlying] | None = None) -> Plan:
+    """The planner on the tests' day: a contract is checked against it, not against the wall clock's date."""
+    return make_plan(config, today=today, instruments=instruments)
 
 
 def sym(underlying: str = "NIFTY", strike: float = 27050, right: str = "CE") -> str:
@@ -36,7 +59,7 @@ def config(legs: tuple[Leg, ...] = STRANGLE, lots: Any = 10, per: Any = 5, delay
 
 def fast(**kw: Any) -> ExchangeConfig:
     """The paper exchange's instant profile, quick enough for tests: 20 ms orders and logins, no order limit."""
-    base: dict[str, Any] = {"login_ms": 20.0, "order_ms": 20.0, "query_ms": 5.0, "orders_per_s": 0}
+    base: dict[str, Any] = {"login_ms": 20.0, "order_ms": 20.0, "query_ms": 5.0, "orders_per_s": 0, "today": TODAY}
     return paper_fast(**{**base, **kw})
 
 
@@ -50,6 +73,7 @@ def lagging(**changes: Any) -> ExchangeConfig:
         "state_step_ms": 30.0,
         "orders_per_s": 0,
         "reads_per_s": 25.0,
+        "clock": MARKET_CLOCK,
     }
     return ExchangeConfig(**{**base, **changes})
 

@@ -7,8 +7,8 @@ from benchmarks.harness import SEED_DELAY_S, SEED_LOGIN_S, SEED_LOTS, SEED_ORDER
 from benchmarks.report import r_squared
 from benchmarks.seed import sdk_alone
 from execution.model import Mode, Pacing, RunConfig
-from execution.planner import plan
 from paper.exchange import PaperExchange, fast
+from tests.helpers import plan
 
 pytestmark = pytest.mark.slow  # starts processes or runs many seeded runs
 

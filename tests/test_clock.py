@@ -11,8 +11,7 @@ from execution.clock import ManualClock, sleep_until
 from execution.executor import Run
 from execution.governor import Governor
 from execution.model import Pacing
-from execution.planner import plan
-from tests.helpers import config, engine
+from tests.helpers import config, engine, plan
 
 
 def test_sleep_until_reaches_the_deadline_on_a_manual_clock():

@@ -8,9 +8,8 @@ import pytest
 from execution.errors import AccountBusy
 from execution.governor import Governor
 from execution.model import Mode, OnLegFailure, OrderResult, OrderStatus, Pacing, RunState, Side
-from execution.planner import plan
 from execution.reports import batches_frame, orders_frame, to_csv
-from tests.helpers import acked, config, engine, fast, leg, run, sent, wait_for
+from tests.helpers import acked, config, engine, fast, leg, plan, run, sent, wait_for
 
 
 def test_a_run_places_every_order_once_with_one_login(tmp_path):

@@ -8,11 +8,10 @@ import pytest
 from neo_api_client.websocket.orderfeed import OrderUpdate
 
 from execution.model import EventSource, OrderStatus, RunState
-from execution.planner import plan
 from paper.exchange import STATES, ExchangeConfig
 from paper.feed import FeedServer
 from paper.wiring import paper_engine
-from tests.helpers import config, leg, wait_for
+from tests.helpers import config, leg, plan, wait_for
 from tests.helpers import lagging as neo_like
 
 pytestmark = pytest.mark.timeout(60)

@@ -9,8 +9,7 @@ from streamlit.testing.v1 import AppTest
 from execution.errors import PlanError
 from execution.model import Pacing
 from execution.pacing import next_delay
-from execution.planner import plan
-from tests.helpers import TODAY, config, engine, fast
+from tests.helpers import TODAY, config, engine, fast, plan
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 

@@ -167,7 +167,9 @@ def test_complete_never_tops_up_what_the_trader_has_closed_another_way(tmp_path)
 @pytest.mark.timeout(60)
 def test_a_resting_leg_blocks_complete_until_cancel_open_settles_it(tmp_path):
     eng = engine(tmp_path, lagging(tmp_path))
-    hedge = replace(HEDGE_CE, order_type=OrderType.LIMIT, price=20.0)  # inside the band, far below the market
+    # Inside the band (its premium, 40 % or ₹20 either way) and well under the asks, whatever the day: it rests.
+    ltp = eng.quotes([HEDGE_CE.symbol])[HEDGE_CE.symbol].ltp
+    hedge = replace(HEDGE_CE, order_type=OrderType.LIMIT, price=round(max(0.05, ltp * 0.7) * 20) / 20)
     entry = eng.start(eng.plan(config((SHORT_CE, hedge), lots=4, per=2))).wait(60)
     assert entry.state is RunState.UNSETTLED
     with pytest.raises(PlanError, match="Cancel open"):
@@ -197,6 +199,7 @@ def test_a_position_carried_from_yesterday_shows_and_exits_today(tmp_path):
 
 def cli(folder: Path, *args: str) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "execution", *args, "--profile", "fast", "--login-ms", "10", "--latency-ms", "10"]
+    cmd += ["--paper-today", TODAY.isoformat()]
     return subprocess.run(
         [*cmd, "--journal", str(folder / "journal.sqlite")], capture_output=True, text=True, timeout=60, cwd=ROOT
     )
@@ -219,7 +222,8 @@ def test_the_command_line_exits_in_one_process_what_another_opened(tmp_path, cap
     assert all(p["runs"] == [] for p in after["positions"]) and after["hedge_breaks"] == []
     # Exiting again finds nothing left: the paper account and the journal live in the data folder.
     journal = str(tmp_path / "journal.sqlite")
-    assert main(["exit", "--run", run_id, "--profile", "fast", "--journal", journal, "--json"], paper=COMMAND_LINE) == 0
+    argv = ["exit", "--run", run_id, "--profile", "fast", "--journal", journal, "--json", "--paper-today", str(TODAY)]
+    assert main(argv, paper=COMMAND_LINE) == 0
     assert "Nothing to exit" in json.loads(capsys.readouterr().out)["nothing_to_do"]
     assert [r.config.purpose for r in Journal(journal).runs()] == [Purpose.EXIT, Purpose.ENTRY]
 

@@ -9,10 +9,9 @@ from dashboard.charts import timeline
 from dashboard.forms import legs_frame, legs_from_frame
 from execution.errors import PlanError
 from execution.model import OrderResult, OrderStatus, Side
-from execution.planner import plan
 from execution.presets import Preset, check_atm, check_preset, preset_legs
 from execution.reports import batches_frame, orders_frame, to_csv
-from tests.helpers import TODAY, config, leg, sym
+from tests.helpers import TODAY, config, leg, plan, sym
 
 
 @pytest.mark.parametrize("preset", list(Preset))

@@ -27,7 +27,7 @@ from execution.quotes import Quote
 from execution.reports import batches_frame, orders_frame, to_csv
 from paper.exchange import ExchangeConfig
 
-from .helpers import config, engine, leg
+from .helpers import MARKET_CLOCK, TODAY, config, engine, leg
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,6 +42,8 @@ def liquid(**kw: object) -> ExchangeConfig:
         "state_step_ms": 0.0,
         "orders_per_s": 0,
         "reads_per_s": 0,
+        "today": TODAY,
+        "clock": MARKET_CLOCK,
     }
     return ExchangeConfig(**{**base, **kw})  # type: ignore[arg-type]
 
@@ -214,7 +216,7 @@ def test_a_167_lot_strangle_in_batches_of_20_shows_fills_net_credit_and_slippage
 def _cli(*args: str, data: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "execution", *args, "--journal", str(data / "journal.sqlite"), "--json"]
-        + ["--login-ms", "1", "--latency-ms", "2", "--query-ms", "1"],
+        + ["--login-ms", "1", "--latency-ms", "2", "--query-ms", "1", "--paper-today", TODAY.isoformat()],
         cwd=ROOT,
         capture_output=True,
         text=True,

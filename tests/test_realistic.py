@@ -12,10 +12,9 @@ import pytest
 
 from execution.broker import STATIC_IP
 from execution.model import OrderStatus, RunResult, RunState, Side
-from execution.planner import plan
 from paper.exchange import ExchangeConfig
 from paper.wiring import PaperEngine, paper_engine
-from tests.helpers import config, lagging, leg
+from tests.helpers import config, lagging, leg, plan
 from tests.test_recovery import killed_run
 
 pytestmark = pytest.mark.slow

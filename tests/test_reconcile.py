@@ -10,10 +10,9 @@ from neo_api_client import NeoAPI
 
 from execution.broker import Broker
 from execution.model import OrderStatus
-from execution.planner import plan
 from paper.exchange import ExchangeConfig, PaperExchange
 from paper.wiring import paper_session
-from tests.helpers import config, fast
+from tests.helpers import config, fast, plan
 
 ORDER = plan(config(lots=1, per=1)).orders[0]
 

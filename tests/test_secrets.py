@@ -12,11 +12,10 @@ from dashboard.registry import registry
 from execution.engine import Engine
 from execution.errors import LoginError
 from execution.journal import Journal
-from execution.planner import plan
 from execution.reports import batches_frame, orders_frame, to_csv
 from execution.session import Credentials, Session
 from paper.exchange import PaperCredentials, PaperExchange
-from tests.helpers import config, fast
+from tests.helpers import config, fast, plan
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 FAKE = PaperCredentials(

@@ -19,6 +19,7 @@ from .clock import SYSTEM, Clock
 from .errors import (
     BookUnavailable,
     DuplicateRun,
+    IllegalTransition,
     InsufficientFunds,
     MarketDataUnavailable,
     NewDay,
@@ -445,8 +446,9 @@ class Engine:
         interrupted = [r.run_id for r in mine if r.state is RunState.INTERRUPTED]
         lease = self.journal.lease(self.account)
         if lease is not None and lease.run_id in interrupted:
-            # Its holder died and its run is now settled: the account is free for the next run.
-            self.journal.release(self.account, lease.run_id, holder_gone=True)
+            # Its holder died and its run is now settled: the account is free for the next run. Only that dead
+            # holder's lease: a Resume in another process may hold the run's lease afresh by now.
+            self.journal.release_dead(self.account, lease.run_id, (lease.pid, lease.host, lease.heartbeat_wall))
         return interrupted
 
     def reconcile(self, run_id: str) -> int:
@@ -530,7 +532,7 @@ class Engine:
             run_id = run_id or new_run_id()
             today = self.today  # one day for the run's record and its orders, even across midnight
             self._with_lease(
-                lambda: self.journal.begin_run(
+                lambda holder: self.journal.begin_run(
                     run_id,
                     plan.config,
                     plan.fingerprint,
@@ -542,6 +544,7 @@ class Engine:
                     # An exit or a repair is sized from what is held now, so the same one again finds nothing to do:
                     # it is never refused as a repeat.
                     repeat_window_s=self.repeat_window_s if plan.config.purpose is Purpose.ENTRY else 0.0,
+                    taking_over=holder,
                 )
             )
             run = Run(
@@ -582,7 +585,7 @@ class Engine:
                     "lot sizes are checked again, and orders never confirmed that day are not placed again."
                 )
             plan = self.plan(record.config)
-            self._with_lease(lambda: self.journal.claim(self.account, run_id))
+            self._with_lease(lambda holder: self.journal.claim(self.account, run_id, taking_over=holder))
             run = Run(
                 plan,
                 self.broker(),
@@ -597,21 +600,28 @@ class Engine:
             self._runs[run_id] = run
         return run.start()
 
-    def _with_lease(self, take: Callable[[], None]) -> None:
-        """Take the account's lease; a dead holder's is taken over once its run is settled from the book."""
+    def _with_lease(self, take: Callable[[tuple[int, str, float] | None], None]) -> None:
+        """Take the account's lease; a dead holder's is taken over once its run is settled from the book.
+
+        The take-over names the dead holder seen, and succeeds only while the lease is still that holder's: of two
+        processes taking over at once, the second is refused (AccountBusy) and changes nothing.
+        """
         try:
-            take()
+            take(None)
         except StaleLease as exc:
-            if exc.run_id is None:
+            if exc.run_id is None or exc.holder is None:
                 raise
-            record = self.journal.run(exc.run_id)
+            record = self.journal.interrupt_holder(self.account, exc.run_id, exc.holder)
             if record is not None:
-                if record.state.active:
-                    self.journal.update_run(record.run_id, state=RunState.INTERRUPTED)
-                    record = replace(record, state=RunState.INTERRUPTED)
-                self._settle([record])  # BookUnavailable: the lease stays with the dead run; nothing is sent
-            self.journal.release(self.account, exc.run_id, holder_gone=True)
-            take()
+                try:
+                    self._settle([record])  # BookUnavailable: the lease stays with the dead run; nothing is sent
+                except IllegalTransition:
+                    # Another process took the run over and moved its orders on while this one read the book: the
+                    # take-over below finds its lease and is refused.
+                    seen = self.journal.lease(self.account)
+                    if seen is not None and (seen.pid, seen.host, seen.heartbeat_wall) == exc.holder:
+                        raise
+            take(exc.holder)
 
     def get(self, run_id: str) -> Run | None:
         with self._lock:

@@ -56,7 +56,15 @@ class AccountBusy(DuplicateRun):
 
 
 class StaleLease(AccountBusy):
-    """The account's lease is held by a run whose process is gone; its orders are settled before another run."""
+    """The account's lease is held by a run whose process is gone; its orders are settled before another run.
+
+    `holder` is the dead holder as seen (process id, host, last heartbeat): taking the lease over names it, so that
+    of two processes taking over one dead holder only the first succeeds.
+    """
+
+    def __init__(self, message: str, run_id: str | None = None, holder: tuple[int, str, float] | None = None) -> None:
+        super().__init__(message, run_id)
+        self.holder = holder
 
 
 class RecentlyPlaced(DuplicateRun):

@@ -159,6 +159,7 @@ class Run:
         self.today = today or date.today()
         self._account = account
         self._journal_error: JournalError | None = None
+        self._cut = False  # an exception ended the run before it finished
         self._thread = threading.Thread(target=self._main, name=f"run-{self.run_id}", daemon=True)
 
     # ----- control -----------------------------------------------------------------------
@@ -286,15 +287,24 @@ class Run:
             # An earlier day's order never confirmed stays unknown until the trader settles it: not done yet.
             if self._settle_run(pool) or self._earlier_unknown():
                 final = RunState.UNSETTLED
-        except TraderError as exc:
-            final = RunState.FAILED
-            self._emit(EventKind.WARNING, str(exc))
         except Exception as exc:  # a bug must still leave an honest record, never a silent dead thread
-            final = RunState.FAILED
-            self._emit(EventKind.WARNING, f"Run failed: {type(exc).__name__}: {exc}")
+            final = self._cut_short(exc)
         finally:
             pool.shutdown(wait=True)
             self._finish(final)
+
+    def _cut_short(self, exc: Exception) -> RunState:
+        """How a run ends when an exception stops it. A Resume, or a run stopped by a bug, ends interrupted: it
+        resumes once the book has settled it. A new run's own refusal (a failed login, quotes it could not read)
+        ends failed, which resumes too."""
+        message = str(exc) if isinstance(exc, TraderError) else f"Run failed: {type(exc).__name__}: {exc}"
+        with self._lock:
+            self._cut = True
+        if self._resume or not isinstance(exc, TraderError):
+            self._emit(EventKind.WARNING, f"{message} The run is interrupted; Resume it once this is fixed.")
+            return RunState.INTERRUPTED
+        self._emit(EventKind.WARNING, message)
+        return RunState.FAILED
 
     def _begin(self) -> None:
         c = self.plan.config
@@ -457,34 +467,69 @@ class Run:
         self._delay = delay
 
     def _finish(self, final: RunState) -> None:
-        """Record how the run ended and let go of the account. Always marks the run done, whatever fails."""
+        """Record how the run ended and let go of the account, whatever fails on the way: a run never stays
+        running in the journal, or holding the lease, once its thread is done."""
         try:
-            for order in self.plan.orders:
-                if (order.batch, order.leg) not in self._results:
-                    self._store(self._result(order, OrderStatus.SKIPPED, error=_NOT_SENT), EventSource.SEND)
+            self._mark_not_sent()
             if self._journal_error is not None:
                 final = RunState.FAILED
             elif final in (RunState.COMPLETED, RunState.UNSETTLED) and self._stop.is_set():
                 final = RunState.STOPPED
-            with self._lock:
-                self._state = final
-                self._phase = "finished"
-            self._emit(EventKind.FINISHED, f"run {final}")
-            self.journal.update_run(
-                self.run_id,
-                state=final,
-                logins=self.session.logins - self._logins0,
-                wall_s=self._end_mono - self._start_mono,
-                end_wall=self.clock.wall(),
-                warnings=[*self._earlier_warnings, *self._warnings],
-            )
-            if self._account is not None:
-                self.journal.release(self._account, self.run_id)
-        except JournalError as exc:
-            # The run stays active in the journal; the next start finds its process gone and settles it.
-            self._journal_failed(exc)
+            self._record_end(final)
+        except Exception as exc:
+            self._end_anyway(exc)
         finally:
+            if self._account is not None:
+                # A lease this process cannot release lapses once its beat stops: another start takes it over then.
+                with contextlib.suppress(JournalError):
+                    self.journal.release(self._account, self.run_id)
             self._done.set()
+
+    def _record_end(self, final: RunState) -> None:
+        with self._lock:
+            self._state = final
+            self._phase = "finished"
+        self._emit(EventKind.FINISHED, f"run {final}")
+        self.journal.update_run(
+            self.run_id,
+            state=final,
+            logins=self.session.logins - self._logins0,
+            wall_s=self._end_mono - self._start_mono,
+            end_wall=self.clock.wall(),
+            warnings=[*self._earlier_warnings, *self._warnings],
+        )
+
+    def _end_anyway(self, exc: Exception) -> None:
+        """Recording the end failed: the run is interrupted (resumable once the book settles it), in memory and,
+        when the journal still takes a small write, on disk."""
+        if isinstance(exc, JournalError):
+            self._journal_failed(exc)
+        else:
+            self._emit(EventKind.WARNING, f"Ending the run failed: {type(exc).__name__}: {exc}")
+        with self._lock:
+            self._state = RunState.INTERRUPTED
+            self._phase = "finished"
+        with contextlib.suppress(JournalError):
+            self.journal.update_run(self.run_id, state=RunState.INTERRUPTED)
+
+    def _mark_not_sent(self) -> None:
+        """Record the planned orders this run never sent as skipped. An order the journal already holds as final
+        or as sent is never re-marked: a Resume that failed before reading the book leaves the orders its earlier
+        part placed as they are. After an exception, an order marked as leaving may have left: the book settles
+        it, never a guess."""
+        missing = [o for o in self.plan.orders if (o.batch, o.leg) not in self._results]
+        if not missing:
+            return
+        journalled = {o.tag: o for o in self.journal.orders(self.run_id)}
+        latest = {(o.batch, o.leg): o for o in journalled.values()}
+        for order in missing:
+            slot = (order.batch, order.leg)
+            known = journalled.get(self._tags[slot])
+            if known is None or (known.status is OrderStatus.PENDING and not (self._cut and known.submit_wall)):
+                self._store(self._result(order, OrderStatus.SKIPPED, error=_NOT_SENT), EventSource.SEND)
+            else:
+                with self._lock:
+                    self._results[slot] = latest[slot]
 
     def _result(self, order: PlannedOrder, status: OrderStatus, **kw: Any) -> OrderResult:
         leg = order.leg_spec

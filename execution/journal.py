@@ -6,6 +6,7 @@ The schema carries a version (PRAGMA user_version) and upgrades itself on open, 
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import socket
@@ -16,10 +17,19 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, fields
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .errors import AccountBusy, IllegalTransition, JournalError, RecentlyPlaced, SameSubmission, StaleLease
+from .errors import (
+    AccountBusy,
+    IllegalTransition,
+    JournalError,
+    NotResumable,
+    RecentlyPlaced,
+    SameSubmission,
+    StaleLease,
+)
 from .model import (
     TRANSITIONS,
     EventSource,
@@ -246,6 +256,128 @@ def _reason(exc: BaseException) -> str:
     return str(exc).rstrip(".") or type(exc).__name__
 
 
+# What an OS or SQLite error says of the journal's storage, and what the trader should do about it. Only a failed
+# integrity check (or SQLite finding a damaged page) calls a journal damaged: the advice for that, to move it aside,
+# would throw away the repeat check and the resume history if the real fault were a full disk or a folder's rights.
+_FULL = "the disk is full ({why}). Free space on it, then try again; keep the journal, it holds the run history"
+_READ_ONLY = (
+    "its folder {folder} is on a read-only file system ({why}). Remount it read-write, or point NEO_BATCH_DATA at "
+    "a writable folder"
+)
+_DENIED = (
+    "permission denied ({why}). Fix the permissions: this user must be able to read and write {folder} and the journal"
+)
+_NOT_A_FOLDER = "{folder} is not a folder ({why}). Name a data folder, not a file"
+_BUSY = "another process holds it locked ({why}). Wait for it to finish, or close it"
+_IO = "the disk could not read or write it ({why}). Check the disk; the file may well be intact"
+_TABLES = "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite%'"
+_ENOSPC = frozenset({errno.ENOSPC, errno.EDQUOT})
+_DENIED_ERRNOS = frozenset({errno.EACCES, errno.EPERM})
+
+
+def _probe(folder: Path) -> OSError | None:
+    """Write a small file in the journal's folder: the OS's own answer (a full disk, a read-only file system,
+    permission denied) where SQLite says only that it cannot open or write the file."""
+    probe = folder / f".journal-probe-{os.getpid()}-{threading.get_ident()}"
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, b"\0" * 4096)
+        finally:
+            os.close(fd)
+            probe.unlink()
+    except OSError as exc:
+        return exc
+    return None
+
+
+def _os_advice(exc: OSError, folder: Path) -> str | None:
+    why = exc.strerror or type(exc).__name__
+    if exc.errno in _ENOSPC:
+        return _FULL.format(why=why)
+    if exc.errno == errno.EROFS:
+        return _READ_ONLY.format(why=why, folder=folder)
+    if exc.errno in _DENIED_ERRNOS:
+        return _DENIED.format(why=why, folder=folder)
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST):
+        return _NOT_A_FOLDER.format(why=why, folder=folder)
+    return None
+
+
+def storage_advice(exc: BaseException, folder: Path) -> str:
+    """One line: what is wrong with the journal's storage, and what to do."""
+    if isinstance(exc, OSError):
+        return _os_advice(exc, folder) or _reason(exc)
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    why = _reason(exc)
+    if primary == sqlite3.SQLITE_FULL:
+        return _FULL.format(why=why)
+    if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return _BUSY.format(why=why)
+    if primary in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM, sqlite3.SQLITE_IOERR):
+        found = _probe(folder) if folder.is_dir() else FileNotFoundError(errno.ENOENT, "no such folder")
+        advice = _os_advice(found, folder) if found is not None else None
+        if advice is not None:
+            return advice
+        if primary == sqlite3.SQLITE_IOERR:
+            return _IO.format(why=why)
+        if primary in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM):
+            return _DENIED.format(why=why, folder=folder)
+    return why
+
+
+def _damaged(exc: BaseException) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+
+@cache
+def _expected_columns() -> dict[str, frozenset[str]]:
+    """Each table of a journal made by this version, with its columns: what an opened journal must have."""
+    db = sqlite3.connect(":memory:")
+    try:
+        for statement in _statements(_BASE + "".join(MIGRATIONS)):
+            db.execute(statement)
+        tables = [r[0] for r in db.execute(_TABLES)]
+        return {t: frozenset(r[1] for r in db.execute(f"PRAGMA table_info({t})")) for t in tables}
+    finally:
+        db.close()
+
+
+def _schema_problem(db: sqlite3.Connection, version: int) -> str | None:
+    """Why this database is not a journal this version can use, or None. Checked before and after the upgrade:
+    a file of other tables is never written to, and one missing a column is refused before a run could fail on it."""
+    tables = {r[0] for r in db.execute(_TABLES)}
+    expected = _expected_columns()
+    if version == 0:
+        if tables and "runs" not in tables:
+            return f"it holds other tables ({', '.join(sorted(tables)[:5])}), not a journal's"
+        return None
+    for table, columns in sorted(expected.items()):
+        if table not in tables:
+            return f"its table {table} is missing"
+        have = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
+        if columns - have:
+            return f"its table {table} lacks the columns {', '.join(sorted(columns - have))}"
+    return None
+
+
+def _private(path: Path) -> None:
+    """The data folder is made 0700 and the journal 0600, whatever the umask: the order history and the client
+    code are no one else's to read. SQLite gives its -wal and -shm files the journal's own mode."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(path.parent, 0o700)
+    if not path.exists():
+        with suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        with suppress(FileNotFoundError):
+            if file.stat().st_mode & 0o077:
+                os.chmod(file, 0o600)
+
+
 def _lease(row: sqlite3.Row) -> Lease:
     return Lease(row["account"], row["run_id"], row["pid"], row["host"], row["heartbeat_wall"])
 
@@ -257,16 +389,28 @@ def _stale(lease: Lease, now: float, ttl_s: float) -> bool:
     return lease.host == HOST and lease.pid != os.getpid() and not _pid_alive(lease.pid)
 
 
-def _check_lease(db: sqlite3.Connection, account: str, now: float, ttl_s: float) -> None:
+def _holder(lease: Lease) -> tuple[int, str, float]:
+    return (lease.pid, lease.host, lease.heartbeat_wall)
+
+
+def _check_lease(
+    db: sqlite3.Connection, account: str, now: float, ttl_s: float, taking_over: tuple[int, str, float] | None = None
+) -> None:
+    """Refuse while another run holds the account. A dead holder's lease passes only when `taking_over` names that
+    very holder (its process, host and last beat, as the caller saw it before settling its run): a compare-and-swap,
+    so that of two processes taking over one dead holder, the second finds the first's fresh lease and is refused."""
     row = db.execute("SELECT * FROM leases WHERE account=?", (account,)).fetchone()
     if row is None:
         return
     lease = _lease(row)
     if _stale(lease, now, ttl_s):
+        if taking_over is not None and _holder(lease) == taking_over:
+            return
         raise StaleLease(
             f"Run {lease.run_id} of {account} stopped mid-run (process {lease.pid} is gone); its orders must be "
             "settled from the book first.",
             lease.run_id,
+            _holder(lease),
         )
     raise AccountBusy(
         f"Account {account} is busy: run {lease.run_id} is sending from process {lease.pid} on {lease.host}. "
@@ -277,6 +421,17 @@ def _check_lease(db: sqlite3.Connection, account: str, now: float, ttl_s: float)
 
 def _take_lease(db: sqlite3.Connection, account: str, run_id: str, now: float) -> None:
     db.execute("INSERT OR REPLACE INTO leases VALUES (?,?,?,?,?)", (account, run_id, os.getpid(), HOST, now))
+
+
+def _check_resumable(db: sqlite3.Connection, run_id: str) -> None:
+    """Read inside the claim's transaction: a Resume that read the run before another Resume took it is refused."""
+    row = db.execute("SELECT state FROM runs WHERE run_id=?", (run_id,)).fetchone()
+    if row is None:
+        raise NotResumable(f"There is no run {run_id} in the journal.")
+    if not RunState(row["state"]).resumable:
+        raise NotResumable(
+            f"{run_id} is {row['state']} now (another Resume took it); only an interrupted or stopped run resumes."
+        )
 
 
 def _placed(db: sqlite3.Connection, run: sqlite3.Row, now: float) -> str:
@@ -380,35 +535,50 @@ class Journal:
         self._lock = threading.Lock()
         if self.path.is_dir():
             raise JournalError(f"The journal at {self.path} cannot be opened: it is a folder; name a file in it.")
+        if self.path.exists() and not self.path.is_file():
+            raise JournalError(f"The journal at {self.path} cannot be opened: it is not a file; name a file.")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _private(self.path)
             self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=10.0)
         except (OSError, sqlite3.Error) as exc:
-            raise JournalError(f"The journal at {self.path} cannot be opened: {_reason(exc)}.") from None
+            raise self._cannot_open(exc) from None
         try:
             self._db.row_factory = sqlite3.Row
             self._check_integrity()
             use_wal(self._db)
+            _private(self.path)
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
-        except sqlite3.Error as exc:
+        except (OSError, sqlite3.Error) as exc:
             self._db.close()
-            raise JournalError(f"The journal at {self.path} cannot be opened: {_reason(exc)}.") from None
+            raise self._cannot_open(exc) from None
         except JournalError:
             self._db.close()
             raise
 
+    def _cannot_open(self, exc: BaseException) -> JournalError:
+        if _damaged(exc):
+            return self._damaged_error(_reason(exc))
+        return JournalError(f"The journal at {self.path} cannot be opened: {storage_advice(exc, self.path.parent)}.")
+
+    def _damaged_error(self, problem: str) -> JournalError:
+        return JournalError(
+            f"The journal at {self.path} is damaged ({problem}), so it was not used. Move it aside and restore a "
+            "copy; nothing was sent."
+        )
+
     def _check_integrity(self) -> None:
-        """A damaged journal is refused whole: a run read from a bad page could be resent or lost."""
+        """A damaged journal is refused whole: a run read from a bad page could be resent or lost. A journal that
+        cannot be read for another reason (a folder's rights, a locked file) is reported as that, never as
+        damaged."""
         try:
             problems = [r[0] for r in self._db.execute("PRAGMA quick_check(3)").fetchall()]
         except sqlite3.DatabaseError as exc:
-            problems = [str(exc)]
+            if not _damaged(exc):
+                raise
+            problems = [_reason(exc)]
         if problems != ["ok"]:
-            raise JournalError(
-                f"The journal at {self.path} is damaged ({problems[0]}), so it was not used. Move it aside and "
-                "restore a copy; nothing was sent."
-            )
+            raise self._damaged_error(problems[0])
 
     def _migrate(self) -> None:
         """Upgrade in one immediate transaction, so two processes opening one journal never upgrade it twice."""
@@ -420,8 +590,17 @@ class Journal:
                     f"The journal at {self.path} was written by a newer version (schema {version}); "
                     f"this one reads up to {SCHEMA_VERSION}."
                 )
-            for statement in _statements(_BASE + "".join(MIGRATIONS[version:])):
-                self._db.execute(statement)
+            if version == 0:  # a file of other tables is refused before anything is created in it
+                self._refuse_schema(_schema_problem(self._db, 0))
+            try:
+                for statement in _statements(_BASE + "".join(MIGRATIONS[version:])):
+                    self._db.execute(statement)
+            except sqlite3.OperationalError as exc:
+                # A missing table or column stops an upgrade as a plain SQL error; storage faults keep their name.
+                if exc.sqlite_errorcode != sqlite3.SQLITE_ERROR:
+                    raise
+                self._refuse_schema(_reason(exc))
+            self._refuse_schema(_schema_problem(self._db, SCHEMA_VERSION))
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             # The table the database enforces is the code's own, whatever an older version stored.
             pairs = [(old.value, new.value) for old, allowed in TRANSITIONS.items() for new in allowed]
@@ -431,6 +610,13 @@ class Journal:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+    def _refuse_schema(self, problem: str | None) -> None:
+        if problem is not None:
+            raise JournalError(
+                f"The file at {self.path} is not a journal this version can use: {problem}. Nothing was written to "
+                "it; name another journal file, or move this one aside."
+            )
 
     def fill_disk(self) -> None:
         """Let the file grow no further, which SQLite reports as a full disk (SQLITE_FULL) on the next write that
@@ -457,7 +643,11 @@ class Journal:
                 raise self._failed(exc) from None
 
     def _failed(self, exc: sqlite3.Error) -> JournalError:
-        return JournalError(f"The journal at {self.path} could not be written: {_reason(exc)}.")
+        if _damaged(exc):
+            return self._damaged_error(_reason(exc))
+        return JournalError(
+            f"The journal at {self.path} could not be written: {storage_advice(exc, self.path.parent)}."
+        )
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -496,12 +686,14 @@ class Journal:
         again_of: str | None = None,
         repeat_window_s: float = REPEAT_WINDOW_S,
         lease_ttl_s: float = LEASE_TTL_S,
+        taking_over: tuple[int, str, float] | None = None,
     ) -> None:
         """Record a new run and give it the account's lease, in one transaction that no other process can split.
 
         Refused when this click already started a run (SameSubmission), another run holds the account
-        (AccountBusy; StaleLease if its process is gone), or the same plan was placed on the account within
-        `repeat_window_s` and `again_of` does not name that run (RecentlyPlaced).
+        (AccountBusy; StaleLease if its process is gone, unless `taking_over` names that dead holder), or the same
+        plan was placed on the account within `repeat_window_s` and `again_of` does not name that run
+        (RecentlyPlaced).
         """
         now = time.time()
         with self._transaction() as db:
@@ -518,7 +710,7 @@ class Journal:
                 ).fetchone()
                 if row is not None and row["run_id"] != again_of:
                     raise RecentlyPlaced(_placed(db, row, now), row["run_id"])
-            _check_lease(db, account, now, lease_ttl_s)
+            _check_lease(db, account, now, lease_ttl_s, taking_over)
             db.execute(
                 "INSERT INTO runs (run_id, created_wall, state, paper, pid, config, fingerprint, day, account, "
                 "submission) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -538,11 +730,22 @@ class Journal:
             _take_lease(db, account, run_id, now)
 
     # ----- the account's lease -------------------------------------------------------------
-    def claim(self, account: str, run_id: str, lease_ttl_s: float = LEASE_TTL_S) -> None:
-        """Give an existing run (a Resume) the account's lease; refused like begin_run when another holds it."""
+    def claim(
+        self,
+        account: str,
+        run_id: str,
+        lease_ttl_s: float = LEASE_TTL_S,
+        *,
+        taking_over: tuple[int, str, float] | None = None,
+    ) -> None:
+        """Give an existing run (a Resume) the account's lease and mark it running from this process, in one
+        transaction: refused like begin_run when another holds the lease, and NotResumable when the run is no
+        longer interrupted or stopped (another Resume took it, even one that has finished since)."""
         now = time.time()
         with self._transaction() as db:
-            _check_lease(db, account, now, lease_ttl_s)
+            _check_lease(db, account, now, lease_ttl_s, taking_over)
+            _check_resumable(db, run_id)
+            db.execute("UPDATE runs SET state=?, pid=? WHERE run_id=?", (RunState.RUNNING.value, os.getpid(), run_id))
             _take_lease(db, account, run_id, now)
 
     def heartbeat(self, account: str, run_id: str) -> bool:
@@ -553,13 +756,41 @@ class Journal:
         )
         return cur.rowcount == 1
 
-    def release(self, account: str, run_id: str, *, holder_gone: bool = False) -> None:
-        """The run is done with the account. `holder_gone`: release a dead process's lease, once recovery has
-        settled its run."""
-        if holder_gone:
-            self._exec("DELETE FROM leases WHERE account=? AND run_id=?", (account, run_id))
-        else:
-            self._exec("DELETE FROM leases WHERE account=? AND run_id=? AND pid=?", (account, run_id, os.getpid()))
+    def release(self, account: str, run_id: str) -> None:
+        """This process's run is done with the account."""
+        self._exec(
+            "DELETE FROM leases WHERE account=? AND run_id=? AND pid=? AND host=?", (account, run_id, os.getpid(), HOST)
+        )
+
+    def release_dead(
+        self, account: str, run_id: str, holder: tuple[int, str, float], ttl_s: float = LEASE_TTL_S
+    ) -> bool:
+        """Free a dead holder's lease once its run is settled: only that very holder's (compare-and-swap on its
+        process, host and last beat), and only while it is still dead. A lease another process took over meanwhile,
+        under the same run id, is left alone. True if it was freed."""
+        with self._transaction() as db:
+            row = db.execute("SELECT * FROM leases WHERE account=? AND run_id=?", (account, run_id)).fetchone()
+            if row is None or _holder(_lease(row)) != holder or not _stale(_lease(row), time.time(), ttl_s):
+                return False
+            db.execute("DELETE FROM leases WHERE account=?", (account,))
+            return True
+
+    def interrupt_holder(
+        self, account: str, run_id: str, holder: tuple[int, str, float], ttl_s: float = LEASE_TTL_S
+    ) -> RunRecord | None:
+        """Before settling a dead holder's run: mark it interrupted, if the lease is still that dead holder's. When
+        another process has taken the lease over meanwhile, refused as the lease is now (AccountBusy), and nothing
+        is changed. The run's record, or None if it has none."""
+        now = time.time()
+        with self._transaction() as db:
+            _check_lease(db, account, now, ttl_s, holder)
+            active = [s.value for s in RunState if s.active]
+            db.execute(
+                f"UPDATE runs SET state=? WHERE run_id=? AND state IN ({','.join('?' * len(active))})",
+                (RunState.INTERRUPTED.value, run_id, *active),
+            )
+            row = db.execute("SELECT * FROM runs WHERE run_id=?", (run_id,)).fetchone()
+        return _run_record(row) if row else None
 
     def lease(self, account: str) -> Lease | None:
         row = self._exec("SELECT * FROM leases WHERE account=?", (account,)).fetchone()

@@ -110,7 +110,18 @@ def test_a_run_resumes_only_in_its_own_mode(tmp_path):
         engine_on(tmp_path).resume("live-1")
     out = cli(tmp_path, "resume", "live-1")
     assert out.returncode == 2 and "resume --live --yes-send-live-orders" in out.stderr
-    out = cli(tmp_path, "resume", "live-1", "--live")
+    # Without the paper exchange's settings, which --live refuses on their own.
+    live = [
+        sys.executable,
+        "-m",
+        "execution",
+        "resume",
+        "live-1",
+        "--live",
+        "--journal",
+        str(tmp_path / "journal.sqlite"),
+    ]
+    out = subprocess.run(live, capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and "add --yes-send-live-orders" in out.stderr
     assert not (tmp_path / "paper_exchange.sqlite").exists() or books(tmp_path) == []
 

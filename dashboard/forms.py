@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Hashable, Mapping
 
 import pandas as pd
 
 from execution.errors import PlanError, SymbolError
 from execution.instruments import BUNDLED, parse_symbol
-from execution.model import Leg, OrderType, Plan, Product, Segment, Side
+from execution.model import Leg, OrderType, Plan, Product, Segment, Side, decimal
 
 LEG_COLUMNS = ["symbol", "side", "product", "order_type", "price"]
 # The columns a leg cannot do without, as the table names them.
@@ -49,12 +50,30 @@ def _row_leg(i: int, row: Mapping[Hashable, object]) -> Leg:
         order_type = OrderType(str(row["order_type"]))
     except ValueError:
         raise PlanError(f"Row {i}: side must be B or S, product NRML or MIS, order type MKT or L.") from None
-    price = 0.0 if _blank(row.get("price")) else float(str(row["price"]))
+    price = _price(i, row.get("price"))
     try:
         segment = BUNDLED[parse_symbol(symbol).underlying].segment
     except SymbolError:
         segment = Segment.NSE_FO  # the planner names what is wrong with the symbol
     return Leg(symbol=symbol, side=side, segment=segment, product=product, order_type=order_type, price=price)
+
+
+def _price(i: int, value: object) -> float:
+    """A cell's limit price: blank is none; else a finite number of at least 0, written plainly (no 1e3, 1_0 or
+    digits of another script, which float() would read)."""
+    if _blank(value):
+        return 0.0
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        value = float(value)
+    try:
+        price = decimal(value, f"Row {i}: the price")
+    except PlanError:
+        raise PlanError(
+            f"Row {i}: the price must be a number of rupees written plainly, e.g. 102.5; got {value!r}."
+        ) from None
+    if price < 0:
+        raise PlanError(f"Row {i}: the price cannot be negative, got {price:g}.")
+    return price
 
 
 def legs_from_frame(df: pd.DataFrame) -> tuple[Leg, ...]:

@@ -1,21 +1,29 @@
 """Every bad input is refused with a clear message before anything is sent."""
 
 import math
+import os
 from dataclasses import replace
+from datetime import date
+from pathlib import Path
 from typing import Any, cast
 
 import httpx
+import pandas as pd
 import pytest
 
+from dashboard.forms import legs_from_frame
 from execution.broker import Broker
+from execution.cli import main
 from execution.engine import Engine
 from execution.errors import LoginError, PlanError
+from execution.instruments import monthly_symbol
 from execution.journal import Journal
 from execution.model import Leg, Mode, OnLegFailure, OrderStatus, OrderType, Segment, Side
 from execution.planner import plan
 from execution.presets import Preset, check_preset
 from execution.session import Credentials, Session
 from paper.exchange import PaperCredentials, PaperExchange
+from paper.wiring import COMMAND_LINE
 from tests.helpers import STRANGLE, TODAY, config, engine, fast, leg
 
 CE, PE = STRANGLE
@@ -203,3 +211,225 @@ def test_a_malformed_order_book_leaves_the_order_unknown_and_never_resent(tmp_pa
     sub = Broker(eng.session, book_lag_s=eng.exchange.book_lag_s).submit(plan(config(lots=1, per=1)).orders[0], "x-1-1")
     assert sub.status is OrderStatus.UNKNOWN and "could not check the book" in (sub.error or "")
     assert eng.exchange.calls["place"] == 1
+
+
+# ----- the command line, in this process: every bad input is one line on stderr, exit 2, and nothing opened ---------
+DAY = date(2026, 12, 1)  # the paper market's day: a test never depends on today's
+CE_DAY = monthly_symbol("NIFTY", 27050, "CE", DAY)
+RUN = ["run", "--leg", f"{CE_DAY}:S", "--lots", "4", "--batch-lots", "2", "--delay", "0"]
+
+CLI_BAD = {
+    "lots with an exponent": (["--lots", "1e3"], "--lots"),
+    "lots with an underscore": (["--lots", "1_0"], "--lots"),
+    "lots in Arabic-Indic digits": (["--lots", "\u0661\u0660"], "--lots"),
+    "lots with a sign": (["--lots", "+10"], "--lots"),
+    "lots with a space": (["--lots", "1 0"], "--lots"),
+    "lots zero": (["--lots", "0"], "--lots"),
+    "batch lots zero": (["--batch-lots", "0"], "--batch-lots"),
+    "batch lots fractional": (["--batch-lots", "2.0"], "--batch-lots"),
+    "delay NaN": (["--delay", "nan"], "--delay"),
+    "delay infinite": (["--delay", "inf"], "--delay"),
+    "delay with an exponent": (["--delay", "1e2"], "--delay"),
+    "most delay infinite": (["--delay-max", "inf"], "--delay-max"),
+    "hedge wait NaN": (["--hedge-wait", "nan"], "--hedge-wait"),
+    "latency NaN": (["--latency-ms", "nan"], "--latency-ms"),
+    "latency infinite": (["--latency-ms", "inf"], "--latency-ms"),
+    "login beyond a float": (["--login-ms", "1e999"], "--login-ms"),
+    "login negative": (["--login-ms", "-5"], "--login-ms"),
+    "jitter NaN": (["--jitter-ms", "nan"], "--jitter-ms"),
+    "query negative": (["--query-ms", "-1"], "--query-ms"),
+    "funds NaN": (["--funds", "nan"], "--funds"),
+    "funds infinite": (["--funds", "inf"], "--funds"),
+    "time scale zero": (["--time-scale", "0"], "--time-scale"),
+    "time scale NaN": (["--time-scale", "nan"], "--time-scale"),
+    "reject rate above 1": (["--reject-rate", "5"], "--reject-rate"),
+    "orders per second zero": (["--orders-per-s", "0"], "--orders-per-s"),
+    "orders per second above the account's limit": (["--orders-per-s", "30"], "--orders-per-s"),
+    "timeout infinite": (["--timeout", "inf"], "--timeout"),
+    "timeout NaN": (["--timeout", "nan"], "--timeout"),
+    "timeout zero": (["--timeout", "0"], "--timeout"),
+    "timeout over a minute": (["--timeout", "61"], "--timeout"),
+    "seed negative": (["--seed", "-1"], "--seed"),
+    "seed with an exponent": (["--seed", "1e3"], "--seed"),
+    "fault rate NaN": (["--fault", "drop=nan"], "--fault"),
+    "fault rate above 1": (["--fault", "drop=2"], "--fault"),
+    "buffer NaN": (["--price", "limit", "--buffer-pct", "nan"], "--buffer-pct"),
+    "chase steps with an exponent": (["--chase-steps", "1e1"], "--chase-steps"),
+    "chase seconds infinite": (["--chase-s", "inf"], "--chase-s"),
+}
+
+
+def cli_refused(capsys, argv, flag=None):
+    """Exit 2 with one line on standard error, nothing on standard out."""
+    assert main(argv, paper=COMMAND_LINE) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1 and err.startswith("error: "), err
+    assert "broker" not in err.lower() and "Traceback" not in err
+    if flag is not None:
+        assert flag in err, err
+    return err
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("name", CLI_BAD)
+def test_bad_command_line_input_is_one_line_naming_the_flag_and_opens_nothing(name, tmp_path, capsys):
+    args, flag = CLI_BAD[name]
+    journal = tmp_path / "j.sqlite"
+    argv = [*RUN, *args, "--profile", "fast", "--paper-today", DAY.isoformat(), "--journal", str(journal)]
+    cli_refused(capsys, argv, flag)
+    assert not journal.exists() and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize(
+    "argv, flag",
+    [
+        (["exit", "--run", "X", "--batch-lots", "0"], "--batch-lots"),
+        (["exit", "--all", "--batch-lots", "1e1"], "--batch-lots"),
+        (["exit", "--all", "--delay", "nan"], "--delay"),
+        (["chain", "NIFTY", "--strikes", "0"], "--strikes"),
+        (["chain", "NIFTY", "--strikes", "-1"], "--strikes"),
+        (["chain", "NIFTY", "--strikes", "1e1"], "--strikes"),
+        (["quote", CE_DAY, "--latency-ms", "inf"], "--latency-ms"),
+        (["resume", "R1", "--time-scale", "nan"], "--time-scale"),
+    ],
+)
+def test_other_commands_refuse_bad_numbers_too(argv, flag, tmp_path, capsys):
+    cli_refused(capsys, [*argv, "--journal", str(tmp_path / "j.sqlite")], flag)
+    assert list(tmp_path.iterdir()) == []
+
+
+PAPER_KNOBS = {
+    "--exchange-state": "book.sqlite",
+    "--login-ms": "1",
+    "--latency-ms": "1",
+    "--query-ms": "1",
+    "--jitter-ms": "0",
+    "--seed": "3",
+    "--fault": "drop=0.1",
+    "--reject-rate": "0",
+    "--funds": "1000",
+    "--orders-per-s": "10",
+    "--time-scale": "1",
+    "--profile": "fast",
+    "--crash-after": "send",
+    "--crash-order": "1",
+    "--paper-today": "2026-12-01",
+}
+
+
+@pytest.fixture
+def no_live_login(monkeypatch):
+    """A live engine, if one were made, fails the test: refusals come before any credentials are read."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a live engine was made")
+
+    monkeypatch.setattr(Engine, "live_mode", refuse)
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("flag", [*PAPER_KNOBS, "--ignore-funds"])
+def test_every_paper_knob_is_refused_with_live_before_any_login(flag, tmp_path, capsys, no_live_login):
+    value = [] if flag == "--ignore-funds" else [PAPER_KNOBS[flag]]
+    argv = [*RUN, "--live", "--yes-send-live-orders", flag, *value, "--journal", str(tmp_path / "j.sqlite")]
+    err = cli_refused(capsys, argv, flag)
+    assert "refused with --live" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("command", [["resume", "R1"], ["quote", CE_DAY], ["positions"], ["exit", "--all"]])
+def test_paper_knobs_are_refused_with_live_on_every_command(command, tmp_path, capsys, no_live_login):
+    argv = [*command, "--live", "--yes-send-live-orders", "--time-scale", "100", "--orders-per-s", "10"]
+    err = cli_refused(capsys, [*argv, "--journal", str(tmp_path / "j.sqlite")], "--time-scale")
+    assert "--orders-per-s" in err
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("timeout", ["0.5", "0.1"])
+def test_a_live_timeout_is_one_second_to_a_minute(timeout, tmp_path, capsys, no_live_login):
+    argv = [*RUN, "--live", "--yes-send-live-orders", "--timeout", timeout, "--journal", str(tmp_path / "j.sqlite")]
+    assert "live mode waits 1 to 60 s" in cli_refused(capsys, argv, "--timeout")
+
+
+def _file(tmp_path):
+    (tmp_path / "file").write_text("")
+    return tmp_path / "file" / "j.sqlite"
+
+
+def _corrupt_book(tmp_path):
+    (tmp_path / "paper_exchange.sqlite").write_bytes(b"\x00\xff" * 3000)
+    return tmp_path / "j.sqlite"
+
+
+def _text_book(tmp_path):
+    (tmp_path / "paper_exchange.sqlite").write_text("not a book\n")
+    return tmp_path / "j.sqlite"
+
+
+BAD_FOLDERS = {
+    "a journal path under a file": (_file, "cannot be opened or written"),
+    "a data folder under /dev/null": (lambda tmp_path: Path("/dev/null/neo/j.sqlite"), "cannot be opened or written"),
+    "a data folder that cannot be made": (lambda tmp_path: Path("/sys/neo-batch/j.sqlite"), "cannot be"),
+    "a paper book of random bytes": (_corrupt_book, "is damaged"),
+    "a paper book of text": (_text_book, "is damaged"),
+}
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("name", BAD_FOLDERS)
+def test_a_bad_data_folder_or_book_is_one_line_and_sends_nothing(name, tmp_path, capsys):
+    make, message = BAD_FOLDERS[name]
+    journal = make(tmp_path)
+    argv = [*RUN, "--profile", "fast", "--paper-today", DAY.isoformat(), "--journal", str(journal)]
+    assert message in cli_refused(capsys, argv)
+    assert not (tmp_path / "j.sqlite").exists()
+
+
+@pytest.mark.timeout(20)
+def test_a_data_folder_that_is_a_file_is_one_line(tmp_path, capsys, monkeypatch):
+    (tmp_path / "data").write_text("")
+    monkeypatch.setenv("NEO_BATCH_DATA", str(tmp_path / "data"))
+    cli_refused(capsys, [*RUN, "--profile", "fast", "--paper-today", DAY.isoformat()])
+    assert (tmp_path / "data").read_text() == ""
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a read-only folder")
+def test_a_read_only_data_folder_is_one_line(tmp_path, capsys):
+    folder = tmp_path / "ro"
+    folder.mkdir(mode=0o500)
+    argv = [*RUN, "--profile", "fast", "--paper-today", DAY.isoformat(), "--journal", str(folder / "j.sqlite")]
+    cli_refused(capsys, argv)
+    assert list(folder.iterdir()) == []
+
+
+@pytest.mark.timeout(20)
+def test_a_readable_env_file_is_warned_about_in_one_line(tmp_path, monkeypatch, capsys):
+    env = tmp_path / ".env"
+    env.write_text("NEO_UCC=AB1\n")
+    env.chmod(0o644)
+    monkeypatch.chdir(tmp_path)
+    for name in ("NEO_CONSUMER_KEY", "NEO_MOBILE_NUMBER", "NEO_UCC", "NEO_MPIN", "NEO_TOTP_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    argv = ["positions", "--live", "--yes-send-live-orders", "--journal", str(tmp_path / "j.sqlite")]
+    assert main(argv, paper=COMMAND_LINE) == 2  # then refused: the credentials are incomplete
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "warning: .env is readable by other users of this machine (mode 644); run chmod 600 .env"
+    assert "AB1" not in "\n".join(err) and len(err) == 2
+    env.chmod(0o600)
+    assert main(argv, paper=COMMAND_LINE) == 2
+    assert "warning" not in capsys.readouterr().err
+
+
+FORM_PRICES = {"exponent": "1e3", "underscore": "1_0", "Arabic-Indic": "\u0661\u0660", "NaN": "nan", "infinite": "inf"}
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize("name", [*FORM_PRICES, "negative", "infinite number"])
+def test_the_legs_table_refuses_a_price_that_is_not_plain(name):
+    price = {"negative": -5.0, "infinite number": math.inf}.get(name, FORM_PRICES.get(name))
+    row = {"symbol": CE_DAY, "side": "S", "product": "NRML", "order_type": "L", "price": price}
+    with pytest.raises(PlanError, match="Row 1: the price"):
+        legs_from_frame(pd.DataFrame([row]))

@@ -201,3 +201,26 @@ def test_a_contract_the_exchange_does_not_list_is_refused_with_exit_2_and_nothin
     assert p.returncode == 2 and p.stdout == ""
     assert "is not in the exchange's scrip master today" in p.stderr and len(p.stderr.strip().splitlines()) == 1
     assert Journal(tmp_path / "j.sqlite").runs() == []
+
+
+COMMANDS = ["symbols", "run", "resume", "quote", "chain", "positions", "exit", "repair", "cancel-open"]
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("command", [[], *[[c] for c in COMMANDS]])
+def test_help_for_every_command_prints_and_exits_0(command, capsys):
+    with pytest.raises(SystemExit) as done:
+        main([*command, "--help"], paper=COMMAND_LINE)
+    assert done.value.code == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("usage: python -m execution") and err == ""
+    if command == ["run"]:
+        assert "% beyond the quote's price" in out  # the literal % that once ended --help in a traceback
+
+
+@pytest.mark.timeout(60)
+def test_run_help_as_a_new_user_types_it():
+    p = subprocess.run(
+        [sys.executable, "-m", "execution", "run", "--help"], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert p.returncode == 0 and "--batch-lots" in p.stdout and p.stderr == ""

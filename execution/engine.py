@@ -151,7 +151,7 @@ class Engine:
         """Count this account's orders and reads together with every other process using `folder`."""
         name = self.account.replace(":", "-")
         self.session.governor = Governor(orders_per_s, window_s, shared=folder / f"orders-{name}.window")
-        self.session.reads = Governor(READS_PER_S, window_s, shared=folder / f"reads-{name}.window")
+        self.session.reads = Governor(READS_PER_S, window_s, shared=folder / f"reads-{name}.window", counts="reads")
 
     def scrip_master(self, today: date | None = None) -> ScripMaster:
         """Today's contracts from the exchange, read once a day; the bundled table, with a warning, if it fails."""

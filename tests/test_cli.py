@@ -11,7 +11,7 @@ from execution.cli import main
 from execution.instruments import parse_symbol
 from execution.journal import Journal
 from paper.wiring import COMMAND_LINE
-from tests.helpers import sym
+from tests.helpers import TODAY, sym
 
 pytestmark = pytest.mark.slow  # starts processes or runs many seeded runs
 
@@ -21,6 +21,7 @@ CE, PE = sym("NIFTY", 27050, "CE"), sym("NIFTY", 25450, "PE")
 
 def cli(tmp_path, *args):
     cmd = [sys.executable, "-m", "execution", *args, "--profile", "fast", "--journal", str(tmp_path / "j.sqlite")]
+    cmd += ["--paper-today", TODAY.isoformat()]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
 
 

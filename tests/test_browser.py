@@ -3,12 +3,14 @@
 import csv
 import io
 import re
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
+from execution.clock import IST
 from execution.instruments import monthly_symbol
 from execution.journal import Journal
 from tests.browsing import ARTIFACTS, CHROMIUM, execute, fill, go, shot, start_server
@@ -317,7 +319,8 @@ def test_b13_a_run_whose_legs_were_rejected_is_not_labelled_like_a_clean_one(pag
         execute(page, data)
     finally:
         set_reject_rate(page, "Home")
-    run_id = newest_run(data).run_id
+    record = newest_run(data)
+    run_id, day = record.run_id, datetime.fromtimestamp(record.created_wall, IST).date()  # the run's own day
     go(page, "Results")
     picker = page.get_by_role("combobox", name="Run")
     expect(picker).to_have_value(re.compile(re.escape(run_id)), timeout=30000)
@@ -328,7 +331,7 @@ def test_b13_a_run_whose_legs_were_rejected_is_not_labelled_like_a_clean_one(pag
     expect(history).to_be_visible(timeout=30000)
     header = [c.inner_text() for c in history.locator("[role=row]").first.locator("[role=columnheader]").all()]
     shown = next(dict(zip(header, r, strict=True)) for r in grid_rows(history) if run_id in r)
-    assert shown["Outcome"] == "completed with failures" and shown["When (IST)"].startswith(f"{TODAY:%Y-%m-%d}")
+    assert shown["Outcome"] == "completed with failures" and shown["When (IST)"].startswith(f"{day:%Y-%m-%d}")
     with page.expect_download() as download:
         page.get_by_role("button", name="Download history CSV").click()
     rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))

@@ -8,7 +8,7 @@ from dashboard.lock import guard, live_locked
 from dashboard.positions import hedge_banner
 from dashboard.registry import engine, is_live, registry
 from dashboard.watchdog import server_watch
-from execution.errors import JournalError
+from execution.errors import JournalError, TraderError
 from execution.model import RunState
 
 st.set_page_config(page_title="Neo Batch Trader", page_icon=":material/bolt:", layout="wide")
@@ -17,6 +17,9 @@ try:
     reg = registry()
 except JournalError as exc:
     st.error(f"{exc} Set NEO_BATCH_DATA to a folder you can write, or fix the journal, then restart.")
+    st.stop()
+except TraderError as exc:  # the paper book or a paper setting
+    st.error(f"{exc} Fix it, then restart the dashboard.")
     st.stop()
 
 locked = live_locked()

@@ -6,13 +6,14 @@ import os
 import secrets
 import sys
 import threading
+from datetime import date
 from pathlib import Path
 
 import streamlit as st
 from dotenv import dotenv_values
 
 from execution.engine import Engine
-from execution.errors import BookUnavailable, LoginError
+from execution.errors import BookUnavailable, ConfigError, LoginError
 from execution.executor import Run
 from execution.journal import DEFAULT_PATH, PAPER_BOOK, Journal, data_dir
 from execution.model import RunState
@@ -26,10 +27,21 @@ from .gate import TokenGate
 
 def paper_profile(state_path: str) -> ExchangeConfig:
     """Neo's behaviour by default (a lagging book, MKT orders that may rest); NEO_PAPER_PROFILE=fast gives the
-    instant exchange with quick replies, for rehearsing the screens quickly."""
+    instant exchange with quick replies, for rehearsing the screens quickly. NEO_PAPER_DAY=YYYY-MM-DD rehearses
+    another trading day: its contracts, expiries and premiums."""
+    today = paper_day(os.environ.get("NEO_PAPER_DAY"))
     if os.environ.get("NEO_PAPER_PROFILE", "realistic") == "fast":
-        return fast(state_path=state_path, login_ms=100.0, order_ms=40.0, query_ms=10.0)
-    return ExchangeConfig(state_path=state_path)
+        return fast(state_path=state_path, login_ms=100.0, order_ms=40.0, query_ms=10.0, today=today)
+    return ExchangeConfig(state_path=state_path, today=today)
+
+
+def paper_day(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ConfigError(f"NEO_PAPER_DAY is a date written YYYY-MM-DD, got '{text}'.") from None
 
 
 class Registry:

@@ -1,7 +1,6 @@
 """Set up a batched multi-leg order, preview it, execute it and watch it go out."""
 
 import secrets
-from datetime import date
 
 import streamlit as st
 
@@ -195,7 +194,7 @@ except PlanError as exc:
     problems.append(str(exc))
 source = None if preset is Preset.CUSTOM else (preset.value, underlying, strike)
 if source is not None and strike is not None and st.session_state.get(S.LEGS_SOURCE) != source:
-    st.session_state[S.LEGS] = legs_frame(preset_legs(preset, underlying, date.today(), strike))
+    st.session_state[S.LEGS] = legs_frame(preset_legs(preset, underlying, eng.today, strike))
     st.session_state[S.LEGS_SOURCE] = source
     st.session_state[S.LEGS_EDITED] = None
     st.session_state[S.LEGS_VERSION] = st.session_state.get(S.LEGS_VERSION, 0) + 1
@@ -204,7 +203,7 @@ if editor_key not in st.session_state and st.session_state.get(S.LEGS_EDITED) is
     # The editor was not drawn on the last pass (another page, a run): start it from the legs as last left.
     st.session_state[S.LEGS] = st.session_state[S.LEGS_EDITED]
 if S.LEGS not in st.session_state:
-    st.session_state[S.LEGS] = legs_frame(preset_legs(Preset.CUSTOM, underlying, date.today()))
+    st.session_state[S.LEGS] = legs_frame(preset_legs(Preset.CUSTOM, underlying, eng.today))
 edited = st.data_editor(
     st.session_state[S.LEGS],
     key=editor_key,

@@ -11,7 +11,7 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from execution.journal import Journal
-from tests.helpers import wait_for
+from tests.helpers import TODAY, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -40,7 +40,7 @@ def start_server(data: Path, module: str = "dashboard.serve") -> tuple[subproces
         proc = subprocess.Popen(
             [sys.executable, "-m", module, "--port", str(port)],
             cwd=ROOT,
-            env={**os.environ, "NEO_BATCH_DATA": str(data), "NEO_PAPER_PROFILE": "fast"},
+            env={**os.environ, "NEO_BATCH_DATA": str(data), "NEO_PAPER_PROFILE": "fast", "NEO_PAPER_DAY": str(TODAY)},
             stdout=log,
             stderr=subprocess.STDOUT,
         )

@@ -6,6 +6,14 @@ from playwright.sync_api import sync_playwright
 
 import execution.sdk  # noqa: F401
 from tests.browsing import ARGS, CHROMIUM, start_server
+from tests.helpers import TODAY
+
+
+@pytest.fixture(autouse=True)
+def paper_day(monkeypatch):
+    """A dashboard built in this process (AppTest) rehearses the tests' day, never the wall clock's."""
+    monkeypatch.setenv("NEO_PAPER_DAY", TODAY.isoformat())
+
 
 # The browser tests' fixtures: module-scoped, so each browser test module has a server, a data folder and an
 # account of its own.

@@ -22,7 +22,7 @@ from execution.instruments import monthly_symbol
 from execution.journal import Journal
 from execution.model import Leg, OrderStatus, RunConfig, RunState, Side
 from execution.planner import plan
-from paper.exchange import ExchangeConfig, PaperExchange, fast
+from paper.exchange import ExchangeConfig, PaperCredentials, PaperExchange, fast
 from paper.wiring import paper_engine
 
 INSTANT = ("timeout-after-accept", "error-5xx", "drop", "rate-limit", "session-expiry", "reject")
@@ -41,7 +41,7 @@ LAGGING = (
 IN_PROCESS = INSTANT + LAGGING
 KILLS = ("kill-after-intent", "kill-after-send")
 # Across processes and days: what one process on one day cannot show.
-ACROSS = ("next-day", "two-processes", "kill-during-resume", "disk-full")
+ACROSS = ("next-day", "two-processes", "kill-during-resume", "disk-full", "two-resumes", "resume-login-fails")
 SCENARIOS = IN_PROCESS + KILLS + ACROSS
 LOTS = 8  # one lot a batch, two legs: sixteen orders a run
 DISK_FULL_LOTS = 24
@@ -199,10 +199,15 @@ def _cli(command: list[str], journal: Path, seed: int, today: date, *extra: str)
 
 
 def _done(proc: subprocess.Popen[str], codes: tuple[int, ...], what: str) -> int:
+    return _ended(proc, codes, what)[0]
+
+
+def _ended(proc: subprocess.Popen[str], codes: tuple[int, ...], what: str) -> tuple[int, str]:
+    """The process's exit code and standard error, once it ends as expected and with no traceback."""
     _, err = proc.communicate(timeout=120)
     if proc.returncode not in codes or "Traceback" in err:
         raise RuntimeError(f"{what}: exit {proc.returncode}, expected {codes}: {err[-1500:]}")
-    return proc.returncode
+    return proc.returncode, err
 
 
 def _run_args(today: date, *extra: str, lots: int = LOTS) -> list[str]:
@@ -277,6 +282,70 @@ def run_disk_full(kind: str, seed: int, folder: Path) -> Check:
     return check(record.run_id, Journal(journal), _books(journal, today), faults=int(stopped), lots=DISK_FULL_LOTS)
 
 
+def _killed_mid_run(kind: str, seed: int, folder: Path) -> tuple[Path, str]:
+    """A run whose process died on a seeded order, between its send and its reply: its journal and its id."""
+    journal, today = folder / f"{kind}-{seed}" / "journal.sqlite", date.today()
+    crash = ("--crash-after", "send", "--crash-order", str(random.Random(seed).randint(1, 2 * LOTS)))
+    _done(_cli(_run_args(today, *crash), journal, seed, today), (137,), "the run was meant to die")
+    return journal, Journal(journal).runs()[0].run_id
+
+
+def _left_behind(journal: Journal, run_id: str) -> int:
+    """What no ended Resume may leave: its run still running, or the account's lease held."""
+    record = journal.run(run_id)
+    running = record is None or record.state.active
+    return int(running) + int(journal.lease(f"paper:{PaperCredentials().ucc}") is not None)
+
+
+def _state(journal: Journal, run_id: str) -> RunState | None:
+    record = journal.run(run_id)
+    return None if record is None else record.state
+
+
+def run_two_resumes(kind: str, seed: int, folder: Path) -> Check:
+    """Resume pressed in two processes at once on a killed run: one resumes it, the other is refused in one line
+    (exit 2) and changes nothing; the run ends, the lease is free, and every planned order is on the book once."""
+    journal, run_id = _killed_mid_run(kind, seed, folder)
+    today = date.today()
+    procs = [_cli(["resume", run_id], journal, seed, today) for _ in range(2)]
+    ends = sorted(_ended(p, (0, 1, 2), "a resume") for p in procs)
+    (won, _), (lost, refusal) = ends
+    refused = won in (0, 1) and lost == 2 and refusal.count("\n") == 1
+    result = check(run_id, Journal(journal), _books(journal, today), faults=int(refused))
+    return replace(result, mismatches=result.mismatches + (not refused) + _left_behind(Journal(journal), run_id))
+
+
+def _restart(journal: Path, today: date) -> None:
+    """What the dashboard does on start, in a process of its own: settle the killed run from the book and free its
+    dead lease."""
+    book = str(journal.parent / "paper_exchange.sqlite")
+    script = (
+        "import sys; from datetime import date\n"
+        "from paper.exchange import fast; from paper.wiring import paper_engine\n"
+        "day = date.fromisoformat(sys.argv[3])\n"
+        "exchange = fast(login_ms=1, order_ms=2, query_ms=1, state_path=sys.argv[2], today=day)\n"
+        "paper_engine(exchange, sys.argv[1], timeout_s=0.5).recover()"
+    )
+    subprocess.run([sys.executable, "-c", script, str(journal), book, today.isoformat()], check=True, timeout=120)
+
+
+def run_resume_login_fails(kind: str, seed: int, folder: Path) -> Check:
+    """A killed run is settled on restart, then resumed while the login fails (it outlasts the request timeout):
+    that Resume ends the run interrupted with the lease free and sends nothing; the next Resume completes it."""
+    journal, run_id = _killed_mid_run(kind, seed, folder)
+    today = date.today()
+    _restart(journal, today)
+    placed = len(_books(journal, today))
+    failing = _cli(["resume", run_id], journal, seed, today, "--login-ms", "5000", "--timeout", "1")
+    code, _ = _ended(failing, (1,), "the resume whose login fails")
+    after = Journal(journal)
+    failed_cleanly = _state(after, run_id) is RunState.INTERRUPTED
+    bad = (not failed_cleanly) + _left_behind(after, run_id) + (len(_books(journal, today)) != placed)
+    _done(_cli(["resume", run_id], journal, seed, today), (0,), "the resume after the login came back")
+    result = check(run_id, Journal(journal), _books(journal, today), faults=int(failed_cleanly and code == 1))
+    return replace(result, mismatches=result.mismatches + bad + _left_behind(Journal(journal), run_id))
+
+
 def run_scenario(kind: str, seed: int, folder: Path) -> Check:
     if kind in (*KILLS, "next-day", "kill-during-resume"):
         return run_killed(kind, seed, folder)
@@ -284,6 +353,10 @@ def run_scenario(kind: str, seed: int, folder: Path) -> Check:
         return run_two_processes(kind, seed, folder)
     if kind == "disk-full":
         return run_disk_full(kind, seed, folder)
+    if kind == "two-resumes":
+        return run_two_resumes(kind, seed, folder)
+    if kind == "resume-login-fails":
+        return run_resume_login_fails(kind, seed, folder)
     return run_in_process(kind, seed, folder)
 
 

@@ -533,11 +533,11 @@ class Journal:
     def __init__(self, path: str | os.PathLike[str] = DEFAULT_PATH):
         self.path = Path(path)
         self._lock = threading.Lock()
-        if self.path.is_dir():
-            raise JournalError(f"The journal at {self.path} cannot be opened: it is a folder; name a file in it.")
-        if self.path.exists() and not self.path.is_file():
-            raise JournalError(f"The journal at {self.path} cannot be opened: it is not a file; name a file.")
         try:
+            if self.path.is_dir():
+                raise JournalError(f"The journal at {self.path} cannot be opened: it is a folder; name a file in it.")
+            if self.path.exists() and not self.path.is_file():
+                raise JournalError(f"The journal at {self.path} cannot be opened: it is not a file; name a file.")
             _private(self.path)
             self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=10.0)
         except (OSError, sqlite3.Error) as exc:

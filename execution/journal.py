@@ -300,8 +300,17 @@ def _os_advice(exc: OSError, folder: Path) -> str | None:
     if exc.errno in _DENIED_ERRNOS:
         return _DENIED.format(why=why, folder=folder)
     if exc.errno in (errno.ENOTDIR, errno.EEXIST):
-        return _NOT_A_FOLDER.format(why=why, folder=folder)
+        return _NOT_A_FOLDER.format(why=why, folder=_in_the_way(folder))
     return None
+
+
+def _in_the_way(folder: Path) -> Path:
+    """The file (or device) standing where the data folder, or one of the folders above it, should be."""
+    for path in (folder, *folder.parents):
+        with suppress(OSError):
+            if path.exists() and not path.is_dir():
+                return path
+    return folder
 
 
 def storage_advice(exc: BaseException, folder: Path) -> str:
@@ -345,16 +354,20 @@ def _expected_columns() -> dict[str, frozenset[str]]:
         db.close()
 
 
-def _schema_problem(db: sqlite3.Connection, version: int) -> str | None:
-    """Why this database is not a journal this version can use, or None. Checked before and after the upgrade:
-    a file of other tables is never written to, and one missing a column is refused before a run could fail on it."""
+def _foreign(db: sqlite3.Connection) -> str | None:
+    """Why this SQLite file is another program's, not a journal (or a new, empty one): checked before anything is
+    written to it."""
     tables = {r[0] for r in db.execute(_TABLES)}
-    expected = _expected_columns()
-    if version == 0:
-        if tables and "runs" not in tables:
-            return f"it holds other tables ({', '.join(sorted(tables)[:5])}), not a journal's"
-        return None
-    for table, columns in sorted(expected.items()):
+    if tables and "runs" not in tables:
+        return f"it holds other tables ({', '.join(sorted(tables)[:5])}), not a journal's"
+    return None
+
+
+def _schema_problem(db: sqlite3.Connection) -> str | None:
+    """Why this journal, once upgraded, still lacks what this version reads: refused before a run could fail on
+    it."""
+    tables = {r[0] for r in db.execute(_TABLES)}
+    for table, columns in sorted(_expected_columns().items()):
         if table not in tables:
             return f"its table {table} is missing"
         have = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
@@ -545,6 +558,7 @@ class Journal:
         try:
             self._db.row_factory = sqlite3.Row
             self._check_integrity()
+            self._refuse_schema(_foreign(self._db))  # before WAL mode is switched on: nothing is written to it
             use_wal(self._db)
             _private(self.path)
             self._db.execute("PRAGMA synchronous=NORMAL")
@@ -590,8 +604,6 @@ class Journal:
                     f"The journal at {self.path} was written by a newer version (schema {version}); "
                     f"this one reads up to {SCHEMA_VERSION}."
                 )
-            if version == 0:  # a file of other tables is refused before anything is created in it
-                self._refuse_schema(_schema_problem(self._db, 0))
             try:
                 for statement in _statements(_BASE + "".join(MIGRATIONS[version:])):
                     self._db.execute(statement)
@@ -600,7 +612,7 @@ class Journal:
                 if exc.sqlite_errorcode != sqlite3.SQLITE_ERROR:
                     raise
                 self._refuse_schema(_reason(exc))
-            self._refuse_schema(_schema_problem(self._db, SCHEMA_VERSION))
+            self._refuse_schema(_schema_problem(self._db))
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             # The table the database enforces is the code's own, whatever an older version stored.
             pairs = [(old.value, new.value) for old, allowed in TRANSITIONS.items() for new in allowed]
@@ -614,8 +626,8 @@ class Journal:
     def _refuse_schema(self, problem: str | None) -> None:
         if problem is not None:
             raise JournalError(
-                f"The file at {self.path} is not a journal this version can use: {problem}. Nothing was written to "
-                "it; name another journal file, or move this one aside."
+                f"The file at {self.path} is not a journal this version can use: {problem}. Name another journal "
+                "file, or move this one aside; nothing was sent."
             )
 
     def fill_disk(self) -> None:

@@ -14,7 +14,7 @@ from execution.journal import Journal
 from execution.model import EventSource, OrderStatus, RunState
 from paper.exchange import fast
 from paper.wiring import paper_engine
-from tests.helpers import sym, wait_for
+from tests.helpers import TODAY, sym, wait_for
 
 pytestmark = pytest.mark.slow  # starts processes or runs many seeded runs
 
@@ -59,6 +59,8 @@ def killed_run(folder: Path, point: str, nth: int, profile: str = "fast") -> str
         point,
         "--crash-order",
         str(nth),
+        "--paper-today",  # the tests' day, which the dashboard runs on too (NEO_PAPER_DAY)
+        TODAY.isoformat(),
     ]
     assert subprocess.run(args, capture_output=True, timeout=60).returncode == 137
     return Journal(folder / "journal.sqlite").runs()[0].run_id
@@ -72,7 +74,7 @@ def state(journal: Journal, run_id: str) -> RunState | None:
 def test_restart_marks_interrupted_settles_from_the_book_and_resumes_only_missing(tmp_path):
     run_id = killed_run(tmp_path, "send", 3)  # orders 1-3 reached the exchange; order 3's reply was lost
     eng = paper_engine(
-        fast(login_ms=1, order_ms=2, query_ms=1, state_path=str(tmp_path / "paper_exchange.sqlite")),
+        fast(login_ms=1, order_ms=2, query_ms=1, state_path=str(tmp_path / "paper_exchange.sqlite"), today=TODAY),
         tmp_path / "journal.sqlite",
         timeout_s=0.5,  # an unacknowledged order is looked for over the request timeout before it counts as absent
     )

@@ -30,7 +30,7 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -284,7 +284,10 @@ def _open_book(path: Path) -> sqlite3.Connection:
     for part in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         if part.exists() and part.stat().st_mode & 0o077:
             part.chmod(0o600)
-    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    # Created exclusively, never opened again here: closing any descriptor of a file drops every SQLite lock this
+    # process holds on it, and another exchange of this process may have the book open.
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
     db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10.0)
     try:
         use_wal(db)

@@ -70,18 +70,16 @@ class Check:
     resent: int = 0  # orders sent a second time after the book proved them absent
 
 
-def legs(today: date | None = None) -> tuple[Leg, Leg]:
+def legs(today: date) -> tuple[Leg, Leg]:
     """A strangle; built for `today`, it also trades every day until then."""
-    today = today or date.today()
     return (
         Leg(symbol=monthly_symbol("NIFTY", 27050, "CE", today), side=Side.SELL),
         Leg(symbol=monthly_symbol("NIFTY", 25450, "PE", today), side=Side.SELL),
     )
 
 
-def hedged() -> tuple[Leg, Leg]:
+def hedged(today: date) -> tuple[Leg, Leg]:
     """A call spread: the BUY wing is the hedge the SELL must never go out without."""
-    today = date.today()
     return (
         Leg(symbol=monthly_symbol("NIFTY", 27550, "CE", today), side=Side.BUY),
         Leg(symbol=monthly_symbol("NIFTY", 27050, "CE", today), side=Side.SELL),
@@ -139,10 +137,10 @@ def check(run_id: str, journal: Journal, book: list[dict[str, Any]], faults: int
     )
 
 
-def _exchange(kind: str, seed: int) -> ExchangeConfig:
+def _exchange(kind: str, seed: int, today: date) -> ExchangeConfig:
     """Faults on about a third of the orders (429 bursts: a tight exchange limit); the lagging scenarios show
     orders 10-40 ms late and step through Neo's states 5 ms apart."""
-    common: dict[str, Any] = {"login_ms": 1, "order_ms": 2, "query_ms": 1, "jitter_ms": 2, "seed": seed}
+    common: dict[str, Any] = {"login_ms": 1, "order_ms": 2, "query_ms": 1, "jitter_ms": 2, "seed": seed, "today": today}
     if kind in INSTANT:
         return fast(**common, faults={kind: 0.3}, orders_per_s=6 if kind == "rate-limit" else 0)
     lagging: dict[str, Any] = {
@@ -163,9 +161,9 @@ def _exchange(kind: str, seed: int) -> ExchangeConfig:
     return ExchangeConfig(**lagging, faults={kind: rate}, feed=kind != "book-failure")
 
 
-def run_in_process(kind: str, seed: int, folder: Path) -> Check:
+def run_in_process(kind: str, seed: int, folder: Path, today: date) -> Check:
     engine = paper_engine(
-        _exchange(kind, seed),
+        _exchange(kind, seed, today),
         folder / f"{kind}-{seed}.sqlite",
         governor=Governor(limit=1000),
         reads=Governor(limit=1000),
@@ -176,14 +174,14 @@ def run_in_process(kind: str, seed: int, folder: Path) -> Check:
     lots = 10 if kind == "partial-fills" else 1
     hedge = kind in LAGGING and kind != "partial-fills"
     config = RunConfig(
-        legs=hedged() if hedge else legs(),
+        legs=hedged(today) if hedge else legs(today),
         total_lots=LOTS * lots,
         lots_per_batch=lots,
         delay_s=0.0,
         hedge_first=hedge,
         hedge_wait_s=2.0,
     )
-    run = engine.start(plan(config), run_id=f"{kind}-{seed}")
+    run = engine.start(plan(config, today=today), run_id=f"{kind}-{seed}")
     run.wait(120)
     result = check(run.run_id, engine.journal, engine.exchange.book(), sum(engine.exchange.faults_fired.values()))
     return replace(result, naked=naked_sells(run.run_id, engine.journal) if hedge else 0)
@@ -220,14 +218,13 @@ def _books(journal: Path, *days: date) -> list[dict[str, Any]]:
     return [r for day in days for r in PaperExchange(fast(state_path=state, today=day)).book()]
 
 
-def run_killed(kind: str, seed: int, folder: Path) -> Check:
+def run_killed(kind: str, seed: int, folder: Path, today: date) -> Check:
     """Kill the run's process (between intent and send, or between send and ack), restart, resume, check.
 
     next-day: the restart comes the next trading day, when today's book cannot show the killed run's orders.
     kill-during-resume: the first Resume is killed too, at its first send; a second Resume finishes.
     """
     journal = folder / f"{kind}-{seed}" / "journal.sqlite"
-    today = date.today()
     later = today + timedelta(days=1) if kind == "next-day" else today
     nth = random.Random(seed).randint(1, 2 * LOTS)
     point = "send" if kind in ("next-day", "kill-during-resume") else kind.split("-")[-1]
@@ -245,9 +242,9 @@ def run_killed(kind: str, seed: int, folder: Path) -> Check:
     return check(run_id, Journal(journal), _books(journal, *sorted({today, later})), faults=faults)
 
 
-def run_two_processes(kind: str, seed: int, folder: Path) -> Check:
+def run_two_processes(kind: str, seed: int, folder: Path, today: date) -> Check:
     """Two processes on one data folder start the same plan at once: one runs it, the other is refused."""
-    journal, today = folder / f"{kind}-{seed}" / "journal.sqlite", date.today()
+    journal = folder / f"{kind}-{seed}" / "journal.sqlite"
     journal.parent.mkdir(parents=True)
     Journal(journal).close()  # both find the journal made, as two dashboards on one folder would
     procs = [_cli(_run_args(today), journal, seed, today) for _ in range(2)]
@@ -267,11 +264,11 @@ def _over_rate(journal: Journal, limit: int = 10) -> int:
     return max(0, *(sum(1 for s in sent if t <= s < t + 1.0) - limit for t in sent))
 
 
-def run_disk_full(kind: str, seed: int, folder: Path) -> Check:
+def run_disk_full(kind: str, seed: int, folder: Path, today: date) -> Check:
     """The journal's disk fills up mid-run: the run stops; every order it sent was journalled first; once the
     disk has room again, Resume completes it. A new journal has room for about twenty orders in pages it already
     has, so the run is long enough to outgrow them."""
-    journal, today = folder / f"{kind}-{seed}" / "journal.sqlite", date.today()
+    journal = folder / f"{kind}-{seed}" / "journal.sqlite"
     nth = random.Random(seed).randint(1, 4)
     crash = ("--crash-after", "disk-full", "--crash-order", str(nth))
     run = _cli(_run_args(today, *crash, lots=DISK_FULL_LOTS), journal, seed, today)
@@ -282,9 +279,9 @@ def run_disk_full(kind: str, seed: int, folder: Path) -> Check:
     return check(record.run_id, Journal(journal), _books(journal, today), faults=int(stopped), lots=DISK_FULL_LOTS)
 
 
-def _killed_mid_run(kind: str, seed: int, folder: Path) -> tuple[Path, str]:
+def _killed_mid_run(kind: str, seed: int, folder: Path, today: date) -> tuple[Path, str]:
     """A run whose process died on a seeded order, between its send and its reply: its journal and its id."""
-    journal, today = folder / f"{kind}-{seed}" / "journal.sqlite", date.today()
+    journal = folder / f"{kind}-{seed}" / "journal.sqlite"
     crash = ("--crash-after", "send", "--crash-order", str(random.Random(seed).randint(1, 2 * LOTS)))
     _done(_cli(_run_args(today, *crash), journal, seed, today), (137,), "the run was meant to die")
     return journal, Journal(journal).runs()[0].run_id
@@ -302,11 +299,10 @@ def _state(journal: Journal, run_id: str) -> RunState | None:
     return None if record is None else record.state
 
 
-def run_two_resumes(kind: str, seed: int, folder: Path) -> Check:
+def run_two_resumes(kind: str, seed: int, folder: Path, today: date) -> Check:
     """Resume pressed in two processes at once on a killed run: one resumes it, the other is refused in one line
     (exit 2) and changes nothing; the run ends, the lease is free, and every planned order is on the book once."""
-    journal, run_id = _killed_mid_run(kind, seed, folder)
-    today = date.today()
+    journal, run_id = _killed_mid_run(kind, seed, folder, today)
     procs = [_cli(["resume", run_id], journal, seed, today) for _ in range(2)]
     ends = sorted(_ended(p, (0, 1, 2), "a resume") for p in procs)
     (won, _), (lost, refusal) = ends
@@ -329,11 +325,10 @@ def _restart(journal: Path, today: date) -> None:
     subprocess.run([sys.executable, "-c", script, str(journal), book, today.isoformat()], check=True, timeout=120)
 
 
-def run_resume_login_fails(kind: str, seed: int, folder: Path) -> Check:
+def run_resume_login_fails(kind: str, seed: int, folder: Path, today: date) -> Check:
     """A killed run is settled on restart, then resumed while the login fails (it outlasts the request timeout):
     that Resume ends the run interrupted with the lease free and sends nothing; the next Resume completes it."""
-    journal, run_id = _killed_mid_run(kind, seed, folder)
-    today = date.today()
+    journal, run_id = _killed_mid_run(kind, seed, folder, today)
     _restart(journal, today)
     placed = len(_books(journal, today))
     failing = _cli(["resume", run_id], journal, seed, today, "--login-ms", "5000", "--timeout", "1")
@@ -346,18 +341,19 @@ def run_resume_login_fails(kind: str, seed: int, folder: Path) -> Check:
     return replace(result, mismatches=result.mismatches + bad + _left_behind(Journal(journal), run_id))
 
 
-def run_scenario(kind: str, seed: int, folder: Path) -> Check:
+def run_scenario(kind: str, seed: int, folder: Path, today: date) -> Check:
+    """One seeded run of the scenario on the paper market's trading day `today`."""
     if kind in (*KILLS, "next-day", "kill-during-resume"):
-        return run_killed(kind, seed, folder)
+        return run_killed(kind, seed, folder, today)
     if kind == "two-processes":
-        return run_two_processes(kind, seed, folder)
+        return run_two_processes(kind, seed, folder, today)
     if kind == "disk-full":
-        return run_disk_full(kind, seed, folder)
+        return run_disk_full(kind, seed, folder, today)
     if kind == "two-resumes":
-        return run_two_resumes(kind, seed, folder)
+        return run_two_resumes(kind, seed, folder, today)
     if kind == "resume-login-fails":
-        return run_resume_login_fails(kind, seed, folder)
-    return run_in_process(kind, seed, folder)
+        return run_resume_login_fails(kind, seed, folder, today)
+    return run_in_process(kind, seed, folder, today)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -378,10 +374,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     print("| " + " | ".join(columns) + " |")
     print("|---|" + "---:|" * (len(columns) - 1))
-    bad = 0
+    bad, today = 0, date.today()
     with tempfile.TemporaryDirectory() as tmp:
         for kind in SCENARIOS:
-            checks = [run_scenario(kind, seed, Path(tmp)) for seed in range(args.runs)]
+            checks = [run_scenario(kind, seed, Path(tmp), today) for seed in range(args.runs)]
             f, r, d, lost, m, n, u = (
                 sum(getattr(c, k) for c in checks)
                 for k in ("faults", "resent", "duplicates", "lost", "mismatches", "naked", "unsettled")

@@ -9,8 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.registry import registry
 from execution.model import OrderStatus, RunState
-from execution.planner import plan
-from tests.helpers import TODAY, config, fast, leg, wait_for
+from tests.helpers import TODAY, config, fast, leg, plan, wait_for
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 

@@ -19,12 +19,11 @@ from execution.errors import LoginError, PlanError
 from execution.instruments import monthly_symbol
 from execution.journal import Journal
 from execution.model import Leg, Mode, OnLegFailure, OrderStatus, OrderType, Segment, Side
-from execution.planner import plan
 from execution.presets import Preset, check_preset
 from execution.session import Credentials, Session
 from paper.exchange import PaperCredentials, PaperExchange
 from paper.wiring import COMMAND_LINE
-from tests.helpers import STRANGLE, TODAY, config, engine, fast, leg
+from tests.helpers import STRANGLE, TODAY, config, engine, fast, leg, plan
 
 CE, PE = STRANGLE
 EXPIRED = f"NIFTY{(TODAY.year - 1) % 100:02d}JAN25000CE"

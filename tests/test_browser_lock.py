@@ -18,9 +18,8 @@ from websockets.typing import Origin, Subprotocol
 
 from execution.journal import Journal
 from execution.model import RunState
-from execution.planner import plan
 from tests.browsing import ARGS, ARTIFACTS, CHROMIUM, go, start_server
-from tests.helpers import config, wait_for
+from tests.helpers import config, plan, wait_for
 from tests.live_standin import STANDIN_BOOK, STANDIN_CALLS, live_standin, standin_calls
 
 pytestmark = [

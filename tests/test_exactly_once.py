@@ -21,10 +21,9 @@ from execution.errors import (
 from execution.instruments import monthly_symbol, parse_symbol
 from execution.journal import Journal
 from execution.model import Leg, OrderStatus, RunConfig, RunState, Side
-from execution.planner import plan
 from paper.exchange import PaperExchange, fast
 from paper.wiring import PaperEngine, paper_engine, paper_session
-from tests.helpers import TODAY, config, wait_for
+from tests.helpers import TODAY, config, plan, wait_for
 
 pytestmark = pytest.mark.slow  # starts processes
 

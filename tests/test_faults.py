@@ -4,6 +4,7 @@ same status in both; an order left unsettled is allowed only in a run that says 
 import pytest
 
 from benchmarks.faults import ACROSS, INSTANT, KILLS, LAGGING, run_scenario
+from tests.helpers import TODAY
 
 pytestmark = pytest.mark.slow  # starts processes or runs many seeded runs
 
@@ -17,14 +18,14 @@ CONDITIONS = ("lag", "partial-fills")  # not faults: the book's own behaviour
 @pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize("kind", INSTANT)
 def test_faults_never_duplicate_lose_or_misrecord(kind, seed, tmp_path):
-    c = run_scenario(kind, seed, tmp_path)
+    c = run_scenario(kind, seed, tmp_path, TODAY)
     assert (c.duplicates, c.lost, c.mismatches, c.unsettled) == (0, 0, 0, 0)
 
 
 @pytest.mark.parametrize("seed", range(3))
 @pytest.mark.parametrize("kind", LAGGING)
 def test_on_a_lagging_book_nothing_is_duplicated_lost_or_misrecorded(kind, seed, tmp_path):
-    c = run_scenario(kind, seed, tmp_path)
+    c = run_scenario(kind, seed, tmp_path, TODAY)
     assert (c.duplicates, c.lost, c.mismatches, c.naked) == (0, 0, 0, 0)
     if kind != "partial-fills":
         assert c.unsettled == 0
@@ -32,35 +33,35 @@ def test_on_a_lagging_book_nothing_is_duplicated_lost_or_misrecorded(kind, seed,
 
 @pytest.mark.parametrize("kind", [k for k in INSTANT + LAGGING if k not in CONDITIONS])
 def test_each_scenario_really_injects_its_fault_and_a_seed_reproduces_it(kind, tmp_path):
-    first = [run_scenario(kind, seed, tmp_path / "a") for seed in range(2)]
-    again = [run_scenario(kind, seed, tmp_path / "b") for seed in range(2)]
+    first = [run_scenario(kind, seed, tmp_path / "a", TODAY) for seed in range(2)]
+    again = [run_scenario(kind, seed, tmp_path / "b", TODAY) for seed in range(2)]
     assert sum(c.faults for c in first) > 0
     if kind not in TIMED:
         assert [c.faults for c in first] == [c.faults for c in again]
 
 
 def test_a_thin_book_leaves_orders_resting_and_the_run_says_so(tmp_path):
-    assert sum(run_scenario("partial-fills", seed, tmp_path).unsettled for seed in range(3)) > 0
+    assert sum(run_scenario("partial-fills", seed, tmp_path, TODAY).unsettled for seed in range(3)) > 0
 
 
 @pytest.mark.parametrize("kind", ("error-5xx", "drop", "rate-limit"))
 def test_an_order_proved_absent_is_resent_once(kind, tmp_path):
     # These faults strike before the exchange books the order about half the time: the book proves it absent.
-    assert sum(run_scenario(kind, seed, tmp_path).resent for seed in range(6)) > 0
+    assert sum(run_scenario(kind, seed, tmp_path, TODAY).resent for seed in range(6)) > 0
 
 
 # One seed each here, for the suite's time; `make faults` runs every kill and crossing over twenty.
 @pytest.mark.parametrize("seed", range(1))
 @pytest.mark.parametrize("kind", KILLS)
 def test_a_killed_run_resumes_without_duplicates_or_losses(kind, seed, tmp_path):
-    c = run_scenario(kind, seed, tmp_path)
+    c = run_scenario(kind, seed, tmp_path, TODAY)
     assert (c.orders, c.duplicates, c.lost, c.mismatches) == (16, 0, 0, 0)
 
 
 # two-resumes runs once in tests/test_resume_race.py, beside the same race in one process twenty times.
 @pytest.mark.parametrize("kind, seed", [(kind, 0) for kind in ACROSS if kind != "two-resumes"])
 def test_across_processes_and_days_nothing_is_duplicated_or_lost(kind, seed, tmp_path):
-    c = run_scenario(kind, seed, tmp_path)
+    c = run_scenario(kind, seed, tmp_path, TODAY)
     # The kill, the second process, the next day, the full disk or the failed login really happened; on
     # kill-during-resume (seed 0) the Resume was killed too.
     assert c.faults == (2 if kind == "kill-during-resume" else 1)

@@ -23,8 +23,7 @@ from execution.model import (
     RunRecord,
     RunState,
 )
-from execution.planner import plan
-from tests.helpers import config, engine
+from tests.helpers import config, engine, plan
 
 FIXTURE = Path(__file__).parent / "fixtures" / "journal_pre_version.sqlite"
 

@@ -4,8 +4,8 @@ import pytest
 
 from execution.errors import PlanError
 from execution.model import Mode, OrderType, Pacing, Side
-from execution.planner import Latency, estimate_seconds, parse_leg, plan
-from tests.helpers import config, leg, sym
+from execution.planner import Latency, estimate_seconds, parse_leg
+from tests.helpers import config, leg, plan, sym
 
 
 def test_167_lots_in_batches_of_20_is_eight_full_and_one_of_seven():

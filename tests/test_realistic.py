@@ -14,7 +14,7 @@ from execution.broker import STATIC_IP
 from execution.model import OrderStatus, RunResult, RunState, Side
 from paper.exchange import ExchangeConfig
 from paper.wiring import PaperEngine, paper_engine
-from tests.helpers import config, lagging, leg, plan
+from tests.helpers import TODAY, config, lagging, leg, plan
 from tests.test_recovery import killed_run
 
 pytestmark = pytest.mark.slow
@@ -109,8 +109,8 @@ def test_failing_book_reads_are_read_again_until_the_orders_settle(tmp_path):
 
 def test_a_mkt_order_that_rests_partly_filled_leaves_the_run_unsettled_until_reconciled(tmp_path):
     thin = lagging(liquidity=0.05)
-    far = (leg(29000, "CE"),)  # far from the money: a thin book
-    eng, r = start(tmp_path, thin, legs=far, lots=27, per=27)
+    atm = (leg(26000, "CE"),)  # at the money the thin book's five levels sit inside the protection on any day
+    eng, r = start(tmp_path, thin, legs=atm, lots=27, per=27)
     (order,) = r.orders
     row = book_by_tag(eng)[order.tag]
     assert row["prcTp"] == "L" and float(row["prc"]) > 0  # Kotak's protected limit, not a market order
@@ -126,7 +126,9 @@ def test_a_run_killed_after_a_send_is_recovered_from_a_lagging_book_without_a_se
     # At once, as a dashboard started right after the crash: the last order is booked but not yet visible.
     book = str(tmp_path / "paper_exchange.sqlite")
     eng = paper_engine(
-        ExchangeConfig(login_ms=1, order_ms=2, query_ms=1, state_path=book), tmp_path / "journal.sqlite", timeout_s=0.5
+        ExchangeConfig(login_ms=1, order_ms=2, query_ms=1, state_path=book, today=TODAY),
+        tmp_path / "journal.sqlite",
+        timeout_s=0.5,
     )
     assert eng.recover() == [run_id]
     result = eng.resume(run_id).wait(60)

@@ -21,7 +21,7 @@ from execution.journal import HOST, Journal
 from execution.model import OrderEvent, OrderResult, OrderStatus, RunState
 from paper.exchange import PaperExchange
 from paper.wiring import PaperEngine, paper_session
-from tests.helpers import config, fast, plan, wait_for
+from tests.helpers import TODAY, config, fast, plan, wait_for
 
 pytestmark = pytest.mark.slow  # many runs, and processes
 
@@ -121,7 +121,7 @@ def test_two_resume_commands_at_once_one_resumes_the_other_exits_2_in_one_line(t
     # The fault suite's two-resumes scenario, once (`make faults` runs it twenty times): a run killed mid-way, then
     # `resume RUN --json` twice at once. A mismatch there is a second resume, a refusal that is not exit 2 in one
     # line, a traceback, the run left running or the lease held.
-    c = run_scenario("two-resumes", 0, tmp_path)
+    c = run_scenario("two-resumes", 0, tmp_path, TODAY)
     assert c.faults == 1  # one of the two was refused
     assert (c.duplicates, c.lost, c.mismatches, c.unsettled) == (0, 0, 0, 0)
 

@@ -12,9 +12,8 @@ from execution.clock import IST
 from execution.executor import CHECKING_BOOK, new_run_id
 from execution.model import EventSource, OnLegFailure, OrderStatus, RunState, Side
 from execution.outcome import Outcome, summarize
-from execution.planner import plan
 from execution.reports import orders_frame, run_span_s
-from tests.helpers import STRANGLE, TODAY, config, engine, fast, leg, wait_for
+from tests.helpers import STRANGLE, TODAY, config, engine, fast, leg, plan, wait_for
 
 
 def test_a_run_id_tells_the_time_in_ist_like_the_orders():

@@ -379,6 +379,8 @@ def _schema_problem(db: sqlite3.Connection) -> str | None:
 def _private(path: Path) -> None:
     """The data folder is made 0700 and the journal 0600, whatever the umask: the order history and the client
     code are no one else's to read. SQLite gives its -wal and -shm files the journal's own mode."""
+    if str(path) == ":memory:":  # SQLite's name for a journal kept in memory, never a file
+        return
     if not path.parent.exists():
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(path.parent, 0o700)

@@ -343,7 +343,8 @@ class Engine:
         config = RunConfig(
             legs=tuple(legs),
             total_lots=max(leg.lots or 0 for leg in legs),
-            lots_per_batch=lots_per_batch or (base.lots_per_batch if base else 1),
+            # Only None takes the default: a 0 (or any bad value) goes on to the planner, which refuses it by name.
+            lots_per_batch=lots_per_batch if lots_per_batch is not None else (base.lots_per_batch if base else 1),
             delay_s=delay_s if delay_s is not None else base.delay_s if base else 2.0,
             pacing=pacing or (base.pacing if base else Pacing.GAP),
             pricing=pricing or (base.pricing if base else Pricing()),

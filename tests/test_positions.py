@@ -97,6 +97,8 @@ def test_exit_twice_in_a_row_closes_the_position_once(tmp_path):
     eng = engine(tmp_path, lagging(tmp_path))
     entry = eng.start(eng.plan(config((SHORT_CE, SHORT_PE), lots=10, per=5))).wait(60)
     assert entry.ok
+    with pytest.raises(PlanError, match="Lots per batch must be at least 1"):  # never read as "the run's own"
+        eng.exit_plan(run_id=entry.run_id, lots_per_batch=0)
     first = eng.start(eng.exit_plan(run_id=entry.run_id)).wait(60)
     assert first.ok and all(units == 0 for units in net(eng).values())
     with pytest.raises(NothingToDo):

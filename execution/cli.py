@@ -48,6 +48,7 @@ from .presets import REFERENCE_LEVEL, Preset, preset_legs
 from .quotes import Quote
 
 T = TypeVar("T")
+N = TypeVar("N", int, float)
 
 
 class _Refused(TraderError):
@@ -77,34 +78,29 @@ def _fault_parser(kinds: tuple[str, ...]) -> Callable[[str], tuple[str, float]]:
     return parse
 
 
-def _number(low: float, high: float) -> Callable[[str], float]:
-    """A finite number written plainly (no NaN, infinity, exponent or underscore) from `low` to `high`."""
+def _ranged(read: Callable[[str, str], N], low: N, high: N, expected: str, why: str = "") -> Callable[[str], N]:
+    """A flag's value read strictly by `read` (the planner's own reader) and held from `low` to `high`."""
 
-    def parse(text: str) -> float:
+    def parse(text: str) -> N:
         try:
-            value = decimal(text, "")
+            value = read(text, "")
         except PlanError:
-            raise argparse.ArgumentTypeError(f"expected a plain number such as 2.5, got '{text}'") from None
+            raise argparse.ArgumentTypeError(f"expected {expected}, got '{text}'") from None
         if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be from {low:g} to {high:g}, got {text}")
+            raise argparse.ArgumentTypeError(f"must be from {low:g} to {high:g}{why}, got {value:g}")
         return value
 
     return parse
+
+
+def _number(low: float, high: float) -> Callable[[str], float]:
+    """A finite number written plainly (no NaN, infinity, exponent or underscore) from `low` to `high`."""
+    return _ranged(decimal, low, high, "a plain number such as 2.5")
 
 
 def _count(low: int, high: int, why: str = "") -> Callable[[str], int]:
     """A whole number in plain ASCII digits from `low` to `high`."""
-
-    def parse(text: str) -> int:
-        try:
-            value = digits(text, "")
-        except PlanError:
-            raise argparse.ArgumentTypeError(f"expected a whole number in plain digits 0-9, got '{text}'") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be from {low} to {high}{why}, got {value}")
-        return value
-
-    return parse
+    return _ranged(digits, low, high, "a whole number in plain digits 0-9", why)
 
 
 def _planned(check: Callable[[str, str], T], label: str) -> Callable[[str], T]:

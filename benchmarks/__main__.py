@@ -10,8 +10,9 @@ import argparse
 import os
 import platform
 import sys
-from datetime import date
 from pathlib import Path
+
+from execution.clock import trading_day
 
 from .confirm import feed_against_polling
 from .confirm import markdown as confirm_markdown
@@ -65,7 +66,17 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m benchmarks" + (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip()
     machine = f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
     res = Results(
-        command, date.today().isoformat(), machine, args.factor, seed, calibration, legs, batches, cost, grown, governed
+        command,
+        trading_day().isoformat(),
+        machine,
+        args.factor,
+        seed,
+        calibration,
+        legs,
+        batches,
+        cost,
+        grown,
+        governed,
     )
     # Rendering the PNG starts a browser: seconds that a quick run, which checks the benchmark's own code, spares.
     written, why_no_png = write(res, args.out, png=not args.quick)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from execution.broker import book_status
+from execution.clock import trading_day
 from execution.governor import Governor
 from execution.instruments import monthly_symbol
 from execution.journal import Journal
@@ -374,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print("| " + " | ".join(columns) + " |")
     print("|---|" + "---:|" * (len(columns) - 1))
-    bad, today = 0, date.today()
+    bad, today = 0, trading_day()
     with tempfile.TemporaryDirectory() as tmp:
         for kind in SCENARIOS:
             checks = [run_scenario(kind, seed, Path(tmp), today) for seed in range(args.runs)]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
+from execution.clock import trading_day
 from execution.governor import Governor
 from execution.instruments import monthly_symbol
 from execution.model import Leg, Mode, Pacing, Plan, RunConfig, RunResult, Side
@@ -42,7 +42,7 @@ class Scale:
 
 def strikes(k: int) -> tuple[Leg, ...]:
     """k SELL legs on distinct NIFTY strikes of this month's expiry, CE and PE alternating."""
-    today = date.today()
+    today = trading_day()
     return tuple(
         Leg(symbol=monthly_symbol("NIFTY", 25000 + 100 * (i // 2), ("CE", "PE")[i % 2], today), side=Side.SELL)
         for i in range(k)

@@ -6,9 +6,9 @@ Each order walks the depth of the book it meets, so a larger slice pays more lev
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
+from execution.clock import trading_day
 from execution.fills import fills
 from execution.model import RunConfig
 from execution.presets import Preset, preset_legs
@@ -45,7 +45,7 @@ def market(seed: int) -> ExchangeConfig:
 
 
 def measure(folder: Path, sizes: tuple[int, ...] = SIZES, seed: int = 7, lots: int = LOTS) -> list[SlippageRow]:
-    legs = preset_legs(Preset.STRANGLE, "NIFTY", date.today(), 26000)
+    legs = preset_legs(Preset.STRANGLE, "NIFTY", trading_day(), 26000)
     rows = []
     for size in sizes:
         eng = paper_engine(market(seed), folder / f"slippage-{size}.sqlite")

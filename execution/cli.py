@@ -16,6 +16,7 @@ from typing import Any, NoReturn, TypeVar
 
 import httpx
 
+from .clock import trading_day
 from .closing import positions_report
 from .engine import Engine
 from .errors import NothingToDo, PlanError, TraderError
@@ -578,7 +579,7 @@ def _execute(args: argparse.Namespace, paper: PaperWiring) -> int:
     if args.command == "run":
         config = _run_config(args)
         # malformed input is refused before anything is opened
-        make_plan(config, today=args.paper_today or date.today())
+        make_plan(config, today=args.paper_today or trading_day())
         engine = _engine(args, paper)
         master = engine.scrip_master()
         if master.warning:
@@ -693,7 +694,7 @@ def main(argv: Sequence[str] | None = None, *, paper: PaperWiring) -> int:
         if args.command != "symbols":
             _settle_mode(args)
         if args.command == "symbols":
-            print(symbols_text(args.underlying, args.legs, date.today()))
+            print(symbols_text(args.underlying, args.legs, trading_day()))
             return 0
         if args.command in ("quote", "chain"):
             return _market_data(args, paper)

@@ -88,8 +88,9 @@ class ShiftedClock:
         SYSTEM.sleep(seconds, stop)
 
 
-def trading_day(clock: Clock) -> date:
-    """The clock's date in India, where the exchange keeps its day."""
+def trading_day(clock: Clock = SYSTEM) -> date:
+    """The clock's date in India, where the exchange keeps its day (not the machine's: a UTC machine's date is
+    behind India's from 18:30 to midnight UTC)."""
     return datetime.fromtimestamp(clock.wall(), IST).date()
 
 

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from . import scrip
 from .broker import LIVE_BOOK_LAG_S, BookRow, Broker, GuardedTransport, Outcome
-from .clock import SYSTEM, Clock
+from .clock import SYSTEM, Clock, trading_day
 from .errors import (
     BookUnavailable,
     DuplicateRun,
@@ -138,7 +138,7 @@ class Engine:
     @property
     def today(self) -> date:
         """The venue's trading day."""
-        return self.exchange.today if self.exchange is not None else date.today()
+        return self.exchange.today if self.exchange is not None else trading_day()
 
     @classmethod
     def live_mode(
@@ -155,7 +155,7 @@ class Engine:
 
     def scrip_master(self, today: date | None = None) -> ScripMaster:
         """Today's contracts from the exchange, read once a day; the bundled table, with a warning, if it fails."""
-        today = today or (self.exchange.today if self.exchange is not None else date.today())
+        today = today or (self.exchange.today if self.exchange is not None else trading_day())
         with self._scrip_lock:
             if self._scrip is None or self._scrip.day != today:
                 try:

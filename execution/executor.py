@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from .broker import BookRow, Broker, Outcome, Submission
-from .clock import IST, SYSTEM, Clock, sleep_until
+from .clock import IST, SYSTEM, Clock, sleep_until, trading_day
 from .errors import BookUnavailable, JournalError, MarketDataUnavailable, TraderError
 from .feed import progress
 from .journal import Journal
@@ -156,7 +156,7 @@ class Run:
         self._start_mono = self._end_mono = clock.monotonic()
         self._start_wall = clock.wall()
         # The venue's trading day: an order journalled on an earlier day cannot be on today's book.
-        self.today = today or date.today()
+        self.today = today or trading_day()
         self._account = account
         self._journal_error: JournalError | None = None
         self._cut = False  # an exception ended the run before it finished

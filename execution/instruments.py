@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from .clock import trading_day
 from .errors import SymbolError
 from .model import Segment
 
@@ -82,7 +83,7 @@ def parse_symbol(symbol: str, underlyings: Mapping[str, Underlying] = BUNDLED) -
     if name is None or tail is None:
         if name is None and _SHAPE.match(s):
             raise SymbolError(f"Unknown underlying in '{symbol}'. Known: {', '.join(sorted(underlyings))}.")
-        today = date.today()
+        today = trading_day()
         raise SymbolError(
             f"Malformed trading symbol '{symbol}'. Expected e.g. {monthly_symbol('NIFTY', 26000, 'CE', today)} "
             f"(monthly) or {weekly_symbol('NIFTY', next_weekday(today, _TUE), 26000, 'CE')} "

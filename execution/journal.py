@@ -21,6 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from .clock import trading_day
 from .errors import (
     AccountBusy,
     IllegalTransition,
@@ -892,7 +893,7 @@ class Journal:
             result.attempts,
             now,
             source.value,
-            (result.day or date.today()).isoformat(),
+            (result.day or trading_day()).isoformat(),
             result.price,
             result.arrival_mid,
             result.modifies,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+from .clock import trading_day
 from .errors import PlanError
 from .instruments import BUNDLED, Underlying, monthly_symbol, parse_symbol
 from .model import (
@@ -49,7 +50,7 @@ def parse_leg(text: str) -> Leg:
     """'SYMBOL:SIDE' (SIDE is B/S/BUY/SELL), with the segment taken from the symbol."""
     symbol, sep, side = (text or "").strip().rpartition(":")
     if not sep or not symbol:
-        example = monthly_symbol("NIFTY", 26000, "CE", date.today())
+        example = monthly_symbol("NIFTY", 26000, "CE", trading_day())
         raise PlanError(f"A leg is written SYMBOL:SIDE, e.g. {example}:S; got '{text}'.")
     sides = {"B": Side.BUY, "BUY": Side.BUY, "S": Side.SELL, "SELL": Side.SELL}
     if side.strip().upper() not in sides:
@@ -99,7 +100,7 @@ def _check_leg(leg: Any) -> Leg:
 
 def plan(config: RunConfig, today: date | None = None, instruments: Mapping[str, Underlying] | None = None) -> Plan:
     """Validate `config` and split its lots into batches, one order per leg in each batch."""
-    today = today or date.today()
+    today = today or trading_day()
     legs = tuple(_check_leg(leg) for leg in (config.legs or ()))
     if not legs:
         raise PlanError("Add at least one leg.")

@@ -14,6 +14,7 @@ from datetime import date
 import httpx
 import pyotp
 
+from .clock import trading_day
 from .errors import LoginError
 from .governor import Governor
 from .sdk import NeoAPI
@@ -161,7 +162,7 @@ class Session:
         """The shared client and its generation, logging in only if there is none for today."""
         with self._lock:
             client = self._client
-            if client is None or self._day != date.today():
+            if client is None or self._day != trading_day():
                 client = self._replace(totp)
             return client, self._generation
 
@@ -189,7 +190,7 @@ class Session:
         self._client = None
         client = self._client = self._login(totp)
         self._generation += 1
-        self._logged_in_mono, self._day = time.monotonic(), date.today()
+        self._logged_in_mono, self._day = time.monotonic(), trading_day()
         return client
 
     def logout(self) -> None:

@@ -837,10 +837,18 @@ class Journal:
         rows = self._exec(
             f"SELECT run_id, pid FROM runs WHERE state IN ({','.join('?' * len(active))})", active
         ).fetchall()
-        dead = [r["run_id"] for r in rows if r["pid"] != os.getpid() and not _pid_alive(r["pid"])]
-        for run_id in dead:
-            self._exec("UPDATE runs SET state=? WHERE run_id=?", (RunState.INTERRUPTED.value, run_id))
-        return dead
+        dead = [(r["run_id"], r["pid"]) for r in rows if r["pid"] != os.getpid() and not _pid_alive(r["pid"])]
+        marked = []
+        for run_id, pid in dead:
+            # Only while the dead process still holds it: a Resume that claimed the run meanwhile (its pid, running)
+            # is never marked interrupted under it.
+            cur = self._exec(
+                f"UPDATE runs SET state=? WHERE run_id=? AND pid=? AND state IN ({','.join('?' * len(active))})",
+                (RunState.INTERRUPTED.value, run_id, pid, *active),
+            )
+            if cur.rowcount == 1:
+                marked.append(run_id)
+        return marked
 
     # ----- orders ------------------------------------------------------------------------
     def intents(self, run_id: str, orders: Sequence[tuple[PlannedOrder, str]], day: date) -> None:

@@ -3,6 +3,7 @@ line, changing nothing; a Resume that fails (its login) leaves the run interrupt
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -159,3 +160,25 @@ def test_a_resume_whose_login_fails_ends_interrupted_with_the_account_free_and_a
 def _with_history(journal: Journal, run_id: str) -> list[tuple[OrderResult, tuple[OrderEvent, ...]]]:
     events = journal.events(run_id)
     return [(o, events.get(o.tag, ())) for o in journal.orders(run_id)]
+
+
+@pytest.mark.timeout(60)
+def test_a_process_starting_while_a_resume_claims_the_run_never_marks_it_interrupted_under_it(tmp_path, monkeypatch):
+    """Start-up marks runs whose process died as interrupted; a Resume that claimed the run between that look and
+    the mark (it now holds the run, under its own live pid) keeps it."""
+    journal = Journal(tmp_path / "journal.sqlite")
+    cfg = config()
+    journal.begin_run("died", cfg, plan(cfg).fingerprint, paper=True, day=TODAY, account=ACCOUNT)
+    journal.update_run("died", state=RunState.RUNNING)
+    with sqlite3.connect(tmp_path / "journal.sqlite") as db:
+        db.execute("UPDATE runs SET pid=? WHERE run_id='died'", (_dead_pid(),))
+
+    def claimed_meanwhile(pid: int) -> bool:
+        with sqlite3.connect(tmp_path / "journal.sqlite") as db:  # the Resume of another live process
+            db.execute("UPDATE runs SET pid=?, state='running' WHERE run_id='died'", (os.getppid(),))
+        return False  # the pid the look saw is gone
+
+    monkeypatch.setattr("execution.journal._pid_alive", claimed_meanwhile)
+    assert journal.mark_interrupted() == []
+    record = journal.run("died")
+    assert record is not None and record.state is RunState.RUNNING and record.pid == os.getppid()

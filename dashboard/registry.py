@@ -10,14 +10,13 @@ from datetime import date
 from pathlib import Path
 
 import streamlit as st
-from dotenv import dotenv_values
 
 from execution.engine import Engine
 from execution.errors import BookUnavailable, ConfigError, LoginError
 from execution.executor import Run
 from execution.journal import DEFAULT_PATH, PAPER_BOOK, Journal, data_dir
 from execution.model import RunState
-from execution.session import Credentials
+from execution.session import Credentials, live_env
 from paper.exchange import ExchangeConfig, PaperExchange, fast
 from paper.wiring import PaperEngine, paper_session
 
@@ -58,6 +57,7 @@ class Registry:
         self.paper = PaperEngine(paper_session(exchange), self.journal, exchange)
         self.paper.share_rate_limits(folder)
         self.live: Engine | None = None
+        self.env_warning: str | None = None  # .env readable by others, said on the Session page once live mode reads it
         self._lock = threading.Lock()
         self.recovered = self._recover(self.paper)
         # Live mode is locked behind this token, printed where the server was started, as Jupyter does: a page
@@ -85,7 +85,9 @@ class Registry:
     def login_live(self, totp: str | None) -> Engine:
         """Build the live engine from .env and log in once. Raises LoginError with a trader-facing message."""
         with self._lock:
-            env = {**dotenv_values(".env"), **os.environ}
+            env, self.env_warning = live_env()
+            if self.env_warning:
+                print(f"warning: {self.env_warning}", file=sys.stderr, flush=True)
             if self.live is None or self.live.session.credentials != Credentials.from_env(env):
                 self.live = Engine.live_mode(env, self.folder / DEFAULT_PATH.name)
                 self.live.share_rate_limits(self.folder)

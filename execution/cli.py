@@ -6,7 +6,6 @@ import argparse
 import json
 import os
 import sqlite3
-import stat
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -47,6 +46,7 @@ from .planner import parse_leg, seconds
 from .planner import plan as make_plan
 from .presets import REFERENCE_LEVEL, Preset, preset_legs
 from .quotes import Quote
+from .session import live_env
 
 T = TypeVar("T")
 N = TypeVar("N", int, float)
@@ -366,21 +366,10 @@ def _engine(args: argparse.Namespace, paper: PaperWiring) -> Engine:
 
 
 def _live_env() -> dict[str, str | None]:
-    """The credentials: .env, then the environment. A .env others can read gets a warning: it holds the MPIN."""
-    from dotenv import dotenv_values
-
-    env = Path(".env")
-    try:
-        mode = env.stat().st_mode
-    except OSError:
-        mode = 0
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        print(
-            f"warning: .env is readable by other users of this machine (mode {stat.S_IMODE(mode):o}); "
-            "run chmod 600 .env",
-            file=sys.stderr,
-        )
-    return {**dotenv_values(env), **os.environ}
+    env, warning = live_env()
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
+    return env
 
 
 def _exchange_options(args: argparse.Namespace, folder: Path) -> dict[str, Any]:

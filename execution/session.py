@@ -5,14 +5,18 @@ Importing this module runs execution/__init__, which silences the SDK's logging 
 
 from __future__ import annotations
 
+import os
+import stat
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import httpx
 import pyotp
+from dotenv import dotenv_values
 
 from .clock import trading_day
 from .errors import LoginError
@@ -199,3 +203,21 @@ class Session:
                 self._client.logout()
             self._client = None
             self._logged_in_mono = None
+
+
+ENV_FILE = Path(".env")
+
+
+def live_env(path: Path = ENV_FILE) -> tuple[dict[str, str | None], str | None]:
+    """The live credentials: the .env file, then the environment; and a warning for the trader when the file (it
+    holds the MPIN and the TOTP secret) is readable by other users of this machine."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        mode = 0
+    warning = None
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        warning = (
+            f"{path} is readable by other users of this machine (mode {stat.S_IMODE(mode):o}); run chmod 600 {path}"
+        )
+    return {**dotenv_values(path), **os.environ}, warning

@@ -127,6 +127,8 @@ if not is_live():
 
 st.subheader("Live session")
 st.caption("Credentials come from .env (see .env.example). Secrets are never shown, logged or exported.")
+if reg.env_warning:
+    st.warning(reg.env_warning, icon=":material/lock_open:")
 live = reg.live
 if live is not None:
     for name, value in live.session.credentials.masked().items():

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from dashboard.forms import legs_from_frame
+from dashboard.registry import Registry
 from execution.broker import Broker
 from execution.cli import main
 from execution.engine import Engine
@@ -420,6 +421,19 @@ def test_a_readable_env_file_is_warned_about_in_one_line(tmp_path, monkeypatch, 
     env.chmod(0o600)
     assert main(argv, paper=COMMAND_LINE) == 2
     assert "warning" not in capsys.readouterr().err
+
+
+@pytest.mark.timeout(20)
+def test_the_dashboard_warns_of_a_readable_env_file_on_its_session_page(tmp_path, monkeypatch):
+    (tmp_path / ".env").write_text("NEO_UCC=AB1\n")
+    (tmp_path / ".env").chmod(0o640)
+    monkeypatch.chdir(tmp_path)
+    for name in ("NEO_CONSUMER_KEY", "NEO_MOBILE_NUMBER", "NEO_UCC", "NEO_MPIN", "NEO_TOTP_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    reg = Registry(tmp_path / "data")
+    with pytest.raises(LoginError):  # the credentials are incomplete
+        reg.login_live(None)
+    assert reg.env_warning == ".env is readable by other users of this machine (mode 640); run chmod 600 .env"
 
 
 FORM_PRICES = {"exponent": "1e3", "underscore": "1_0", "Arabic-Indic": "\u0661\u0660", "NaN": "nan", "infinite": "inf"}

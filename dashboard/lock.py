@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from execution.engine import Engine
+from execution.errors import TraderError
 from execution.model import RunRecord
 
 from . import state as S
@@ -13,7 +14,7 @@ from .gate import TooManyGuesses
 from .registry import is_live, registry
 
 
-class LiveLocked(Exception):
+class LiveLocked(TraderError):
     """A live action refused at its click: its message says what the tab must do first."""
 
 

@@ -17,7 +17,7 @@ from execution.positions import HedgeBreak, Position
 from execution.repair import Balance, balance
 
 from . import state as S
-from .lock import LiveLocked, require_live_unlocked
+from .lock import require_live_unlocked
 from .registry import engine
 
 EXIT = "Exit"
@@ -126,7 +126,7 @@ def _repair_buttons(record: RunRecord, bal: Balance, resting: int) -> None:
             st.toast(f"{eng.cancel_open(run_id)} cancels sent.")
         else:
             plan = eng.repair_plan(run_id, Purpose.COMPLETE if complete else Purpose.FLATTEN)
-    except (LiveLocked, TraderError) as exc:
+    except TraderError as exc:
         st.error(str(exc), icon=":material/block:")
         return
     if cancel:

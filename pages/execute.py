@@ -15,7 +15,7 @@ from dashboard.forms import (
     plan_preview,
     units_per_leg,
 )
-from dashboard.lock import LiveLocked, guard, require_live_unlocked
+from dashboard.lock import guard, require_live_unlocked
 from dashboard.outcomes import banner, ist, journal_summary, legs_table
 from dashboard.prices import chain_box
 from dashboard.registry import engine, is_live, registry
@@ -371,7 +371,7 @@ def start(live: bool, plan: Plan, submission: str, again_of: str | None = None) 
     except (RecentlyPlaced, SameSubmission) as exc:  # a double click, a second tab, the same plan again
         st.session_state[S.PLACE_AGAIN] = (exc.run_id, str(exc))
         return
-    except (LiveLocked, TraderError) as exc:  # locked; another run on the account; an unusable journal or book
+    except TraderError as exc:  # locked; another run on the account; an unusable journal or book
         st.session_state[S.START_ERROR] = str(exc)
         return
     st.session_state[S.RUN_ID] = run.run_id

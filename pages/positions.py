@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import state as S
-from dashboard.lock import LiveLocked, guard, require_live_unlocked
+from dashboard.lock import guard, require_live_unlocked
 from dashboard.positions import EXIT, LOTS, positions_frame, start_closing, totals_frame
 from dashboard.registry import engine
 from execution.errors import NothingToDo, TraderError
@@ -78,7 +78,7 @@ def exit_panel(live: bool, held: list[Position], opened: Mapping[str, Sequence[s
         )
     except NothingToDo as exc:
         st.info(str(exc))
-    except (LiveLocked, TraderError) as exc:
+    except TraderError as exc:
         st.error(str(exc), icon=":material/block:")
     else:
         start_closing(eng, plan)

@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboard import state as S
 from dashboard.charts import batch_comparison, timeline
-from dashboard.lock import LiveLocked, guard, require_live_unlocked
+from dashboard.lock import guard, require_live_unlocked
 from dashboard.outcomes import banner, ist, legs_table
 from dashboard.positions import repair_panel
 from dashboard.registry import engine, is_live, registry
@@ -89,7 +89,7 @@ def reconcile_panel(record: RunRecord, unsettled: int) -> None:
     try:
         left = require_live_unlocked(record).reconcile(record.run_id)
         st.toast(f"Reconciled: {plural(left, 'order')} still unsettled." if left else "Reconciled: all settled.")
-    except (LiveLocked, TraderError) as exc:
+    except TraderError as exc:
         st.error(str(exc))
         return
     st.rerun()
@@ -118,7 +118,7 @@ def resume_panel(record: RunRecord, summary: Summary) -> None:
         return
     try:
         resumed = require_live_unlocked(record, confirm).resume(run_id, new_day=new_day)
-    except (LiveLocked, TraderError) as exc:
+    except TraderError as exc:
         st.error(str(exc))
         return
     st.session_state[S.RUN_ID] = resumed.run_id

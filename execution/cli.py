@@ -291,7 +291,9 @@ def _paper_options(q: argparse.ArgumentParser, fault: Callable[[str], tuple[str,
     )
     q.add_argument("--crash-after", choices=("intent", "send", "disk-full"), default=unset, help=argparse.SUPPRESS)
     q.add_argument("--crash-order", type=_count(1, 10**6), default=unset, help=argparse.SUPPRESS)
-    q.add_argument("--paper-today", type=date.fromisoformat, default=unset, help=argparse.SUPPRESS)
+    q.add_argument(
+        "--paper-today", type=date.fromisoformat, default=unset, help="paper: rehearse this trading day (YYYY-MM-DD)"
+    )
 
 
 def _settle_mode(args: argparse.Namespace) -> None:

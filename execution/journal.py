@@ -292,7 +292,9 @@ def _probe(folder: Path) -> OSError | None:
     return None
 
 
-def _os_advice(exc: OSError, folder: Path) -> str | None:
+def os_advice(exc: OSError, folder: Path) -> str | None:
+    """What an OS error on a data file means and what to do, for a full disk, a read-only file system, permission
+    denied or a file where a folder should be; None for anything else."""
     why = exc.strerror or type(exc).__name__
     if exc.errno in _ENOSPC:
         return _FULL.format(why=why)
@@ -317,7 +319,7 @@ def _in_the_way(folder: Path) -> Path:
 def storage_advice(exc: BaseException, folder: Path) -> str:
     """One line: what is wrong with the journal's storage, and what to do."""
     if isinstance(exc, OSError):
-        return _os_advice(exc, folder) or _reason(exc)
+        return os_advice(exc, folder) or _reason(exc)
     code = getattr(exc, "sqlite_errorcode", None)
     primary = code & 0xFF if isinstance(code, int) else None
     why = _reason(exc)
@@ -327,7 +329,7 @@ def storage_advice(exc: BaseException, folder: Path) -> str:
         return _BUSY.format(why=why)
     if primary in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM, sqlite3.SQLITE_IOERR):
         found = _probe(folder) if folder.is_dir() else FileNotFoundError(errno.ENOENT, "no such folder")
-        advice = _os_advice(found, folder) if found is not None else None
+        advice = os_advice(found, folder) if found is not None else None
         if advice is not None:
             return advice
         if primary == sqlite3.SQLITE_IOERR:

@@ -42,7 +42,7 @@ import pyotp
 
 from execution.clock import IST, SYSTEM, Clock, sleep_until, trading_day
 from execution.errors import ConfigError
-from execution.journal import use_wal
+from execution.journal import os_advice, use_wal
 from execution.planner import Latency
 
 from .contracts import INDEX_QUOTES, Contract, listing, scrip_master_csv
@@ -373,7 +373,8 @@ class PaperExchange(httpx.BaseTransport):
                 f"The paper book {path} is damaged ({exc}): move it aside to start a new one."
             ) from None
         except OSError as exc:
-            raise PaperBookError(f"The paper book {path} cannot be opened or written: {exc.strerror or exc}.") from None
+            advice = os_advice(exc, Path(path).parent) or f"{exc.strerror or exc}"
+            raise PaperBookError(f"The paper book {path} cannot be opened or written: {advice}.") from None
 
     def _sync(self) -> None:
         """Under the lock: take in today's rows written since the last look, by this process or another.

@@ -24,6 +24,22 @@ EXIT = "Exit"
 LOTS = "Lots to exit"
 
 
+def units_to_exit(edited: pd.DataFrame, lot_size: Mapping[str, int]) -> tuple[dict[str, int], list[str]]:
+    """The ticked rows' units to exit, and a line for each ticked row whose lots are not a whole number of 1 or
+    more (an emptied cell reads as NaN), all at once."""
+    units: dict[str, int] = {}
+    problems: list[str] = []
+    for _, row in edited.iterrows():
+        if not row[EXIT]:
+            continue
+        lots = row[LOTS]
+        if pd.isna(lots) or lots < 1 or lots != int(lots):
+            problems.append(f"{LOTS} of {row['Symbol']}: a whole number of lots, 1 or more.")
+        else:
+            units[row["Symbol"]] = int(lots) * lot_size[row["Symbol"]]
+    return units, problems
+
+
 def positions_frame(
     held: Sequence[Position], opened: Mapping[str, Sequence[str]], breaks: Sequence[HedgeBreak] = ()
 ) -> pd.DataFrame:

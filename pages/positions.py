@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard import state as S
 from dashboard.lock import guard, require_live_unlocked
-from dashboard.positions import EXIT, LOTS, positions_frame, start_closing, totals_frame
+from dashboard.positions import EXIT, LOTS, positions_frame, start_closing, totals_frame, units_to_exit
 from dashboard.registry import engine
 from execution.errors import NothingToDo, TraderError
 from execution.model import Pacing
@@ -53,12 +53,14 @@ def exit_panel(live: bool, held: list[Position], opened: Mapping[str, Sequence[s
     confirm = "exit_live_ok" if live else None
     live_ok = confirm is None or st.checkbox("I confirm sending LIVE orders to close these positions", key=confirm)
     lot_size = {p.symbol: p.lot_size for p in held}
-    selected = {row["Symbol"]: int(row[LOTS]) * lot_size[row["Symbol"]] for _, row in edited.iterrows() if row[EXIT]}
+    selected, problems = units_to_exit(edited, lot_size)
+    for problem in problems:
+        st.error(problem, icon=":material/error:")
     b1, b2, b3 = st.columns(3)
     exit_selected = b1.button(
         "Exit selected",
         key="exit_selected",
-        disabled=not any(selected.values()) or not live_ok,
+        disabled=not any(selected.values()) or bool(problems) or not live_ok,
         icon=":material/logout:",
     )
     exit_run = b2.button(

@@ -8,10 +8,12 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from dashboard.positions import EXIT, LOTS, units_to_exit
 from dashboard.registry import registry
 from execution.cli import main
 from execution.errors import NothingToDo, PlanError
@@ -279,3 +281,20 @@ def test_the_positions_page_exits_everything_in_batches(app):
     lots = sorted(o.lots for o in reg.journal.orders(exits[0].run_id))
     assert lots == [1, 1, 2, 2, 2, 2]
     assert all(units == 0 for units in {p.symbol: p.net_units for p in reg.paper.positions()}.values())
+
+
+@pytest.mark.timeout(10)
+def test_the_exit_table_names_every_ticked_row_whose_lots_are_not_a_whole_number_at_once():
+    frame = pd.DataFrame(
+        {
+            "Symbol": [SHORT_CE.symbol, SHORT_PE.symbol, HEDGE_CE.symbol, HEDGE_PE.symbol],
+            EXIT: [True, True, True, False],
+            LOTS: [2.0, float("nan"), 0.5, float("nan")],  # an emptied cell reads as NaN; the unticked row is skipped
+        }
+    )
+    lot = BUNDLED["NIFTY"].lot_size
+    units, problems = units_to_exit(frame, dict.fromkeys(frame["Symbol"], lot))
+    assert units == {SHORT_CE.symbol: 2 * lot}
+    assert problems == [
+        f"{LOTS} of {s}: a whole number of lots, 1 or more." for s in (SHORT_PE.symbol, HEDGE_CE.symbol)
+    ]

@@ -1,9 +1,11 @@
 """Each fault over many seeded runs: every planned order is on the book at most once and in the journal, with the
 same status in both; an order left unsettled is allowed only in a run that says so."""
 
+from pathlib import Path
+
 import pytest
 
-from benchmarks.faults import ACROSS, INSTANT, KILLS, LAGGING, run_scenario
+from benchmarks.faults import ACROSS, INSTANT, KILLS, LAGGING, Check, run_scenario
 from tests.helpers import TODAY
 
 pytestmark = pytest.mark.slow  # starts processes or runs many seeded runs
@@ -15,33 +17,35 @@ TIMED = ("session-expiry", "rate-limit", "book-failure", "feed-gap", "combined")
 CONDITIONS = ("lag", "partial-fills")  # not faults: the book's own behaviour
 
 
-@pytest.mark.parametrize("seed", range(4))
+# Each kind's seeded runs are checked for what must never happen, and together must show the fault really fired;
+# seed 0 run again shows a seed reproduces it (where the draws do not follow the clock).
+@pytest.mark.timeout(120)
 @pytest.mark.parametrize("kind", INSTANT)
-def test_faults_never_duplicate_lose_or_misrecord(kind, seed, tmp_path):
-    c = run_scenario(kind, seed, tmp_path, TODAY)
-    assert (c.duplicates, c.lost, c.mismatches, c.unsettled) == (0, 0, 0, 0)
+def test_faults_never_duplicate_lose_or_misrecord(kind, tmp_path):
+    checks = [run_scenario(kind, seed, tmp_path, TODAY) for seed in range(4)]
+    for c in checks:
+        assert (c.duplicates, c.lost, c.mismatches, c.unsettled) == (0, 0, 0, 0)
+    assert_injected_and_reproduced(kind, checks, tmp_path)
 
 
-@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.timeout(120)
 @pytest.mark.parametrize("kind", LAGGING)
-def test_on_a_lagging_book_nothing_is_duplicated_lost_or_misrecorded(kind, seed, tmp_path):
-    c = run_scenario(kind, seed, tmp_path, TODAY)
-    assert (c.duplicates, c.lost, c.mismatches, c.naked) == (0, 0, 0, 0)
-    if kind != "partial-fills":
-        assert c.unsettled == 0
+def test_on_a_lagging_book_nothing_is_duplicated_lost_or_misrecorded(kind, tmp_path):
+    checks = [run_scenario(kind, seed, tmp_path, TODAY) for seed in range(3)]
+    for c in checks:
+        assert (c.duplicates, c.lost, c.mismatches, c.naked) == (0, 0, 0, 0)
+        if kind != "partial-fills":
+            assert c.unsettled == 0
+    if kind == "partial-fills":  # a thin book leaves orders resting, and the run says so
+        assert sum(c.unsettled for c in checks) > 0
+    if kind not in CONDITIONS:
+        assert_injected_and_reproduced(kind, checks, tmp_path)
 
 
-@pytest.mark.parametrize("kind", [k for k in INSTANT + LAGGING if k not in CONDITIONS])
-def test_each_scenario_really_injects_its_fault_and_a_seed_reproduces_it(kind, tmp_path):
-    first = [run_scenario(kind, seed, tmp_path / "a", TODAY) for seed in range(2)]
-    again = [run_scenario(kind, seed, tmp_path / "b", TODAY) for seed in range(2)]
-    assert sum(c.faults for c in first) > 0
+def assert_injected_and_reproduced(kind: str, checks: list[Check], tmp_path: Path) -> None:
+    assert sum(c.faults for c in checks) > 0
     if kind not in TIMED:
-        assert [c.faults for c in first] == [c.faults for c in again]
-
-
-def test_a_thin_book_leaves_orders_resting_and_the_run_says_so(tmp_path):
-    assert sum(run_scenario("partial-fills", seed, tmp_path, TODAY).unsettled for seed in range(3)) > 0
+        assert run_scenario(kind, 0, tmp_path / "again", TODAY).faults == checks[0].faults
 
 
 @pytest.mark.parametrize("kind", ("error-5xx", "drop", "rate-limit"))

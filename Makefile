@@ -37,10 +37,9 @@ lint: $(DEV_STAMP)
 	$(VENV)/bin/mypy
 
 # Everything but the browser on four workers (most tests wait on a simulated exchange, so two cores carry four),
-# then the browser tests alone: typing into Streamlit's data grid is timing-sensitive, and busy workers make it
-# miss keys.
-# Types are checked beside the first tests: on a clean clone mypy has no cache and takes longer than the rest of
-# lint, on one core of the two.
+# then the browser tests on two workers, a module each (each module has its own server): typing into Streamlit's
+# data grid is timing-sensitive, and running beside the CPU-bound tests makes it miss keys.
+# Types are checked beside the first tests: on a clean clone mypy has no cache.
 test: $(DEV_STAMP) chromium
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -48,7 +47,7 @@ test: $(DEV_STAMP) chromium
 	  $(PY) -m pytest -q -n 4 --dist load -m "not browser"; tests=$$?; \
 	  wait $$types; typed=$$?; echo "mypy:"; cat $(VENV)/mypy.out; \
 	  test $$tests -eq 0 && test $$typed -eq 0
-	$(PY) -m pytest -q -m browser
+	$(PY) -m pytest -q -n 2 --dist loadfile -m browser
 
 bench: $(DEV_STAMP)
 	$(PY) -m benchmarks

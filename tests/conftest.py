@@ -15,6 +15,11 @@ def paper_day(monkeypatch):
     monkeypatch.setenv("NEO_PAPER_DAY", TODAY.isoformat())
 
 
+def pytest_collection_modifyitems(items):
+    """Tests marked slow go first, so that the workers share them out and the suite does not end waiting on one."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 # The browser tests' fixtures: module-scoped, so each browser test module has a server, a data folder and an
 # account of its own.
 
@@ -44,7 +49,7 @@ def browser():
 @pytest.fixture
 def page(server, browser):
     """A new window on the dashboard: a session of its own, nothing shared with the test before."""
-    pg = browser.new_page(viewport={"width": 1400, "height": 1600}, accept_downloads=True)
+    pg = browser.new_page(viewport={"width": 1366, "height": 768}, accept_downloads=True)
     pg.goto(server)
     pg.wait_for_selector("[data-testid='stApp']")
     yield pg

@@ -40,7 +40,7 @@ def test_a_broken_hedge_is_red_everywhere_until_complete_and_exit_all_closes_in_
     fill(page, "Total lots", 4)
     fill(page, "Lots per batch", 2)
     fill(page, "Delay between batches (s)", 0)
-    execute(page, data)
+    execute(page, data, 4)
     entry = Journal(data / "journal.sqlite").runs()[0]
     broken = page.get_by_text(re.compile(r"Broken hedge: NIFTY .* CE: 260 units \(4 lots\) short without a hedge"))
     for title in ("Results", "Positions", "Session", "Execute"):

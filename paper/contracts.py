@@ -201,44 +201,70 @@ def _expiry_seconds(contract: Contract) -> int:
     return moment - NSE_EPOCH_SHIFT if contract.rules.segment == "nse_fo" else moment
 
 
+# The real nse_fo file's header, all 79 columns in order, spaces and the semicolon included: Kotak's own nse_cm.csv
+# (Kotak-Neo/Kotak-neo-api-v2 neo_api_client/api/nse_cm.csv) carries the first 78 character for character, and a
+# live nse_fo header of 2026-08-28 adds CASEligible (tests/kotak_samples.py cites both). A loader written for the
+# real file finds every column it reads, lExpiryDate beside pExpiryDate included. bse_fo is served from the same
+# "transformed" folder and is given the same header.
 SCRIP_COLUMNS = (
-    "pSymbol",
-    "pExchSeg",
-    "pSymbolName",
-    "pTrdSymbol",
-    "pInstType",
-    "pOptionType",
-    "dStrikePrice;",
-    "lLotSize",
-    "lFreezeQty",
-    "dTickSize",
-    "pExpiryDate",
-    "pExchange",
+    *("pSymbol", "pGroup", "pExchSeg", "pInstType", "pSymbolName", "pTrdSymbol", "pOptionType", "pScripRefKey"),
+    *("pISIN", "pAssetCode", "pSubGroup", "pCombinedSymbol", "pDesc", "pAmcCode", "pContractId", "dTickSize "),
+    *("lLotSize", "lExpiryDate ", "lMultiplier ", "lPrecision", "dStrikePrice;", "pExchange", "pInstName"),
+    *("pExpiryDate", "pIssueDate", "pMaturityDate", "pListingDate", "pNoDelStartDate", "pNoDelEndDate"),
+    *("pBookClsStartDate", "pBookClsEndDate", "pRecordDate", "pCreditRating", "pReAdminDate", "pExpulsionDate"),
+    *("pLocalUpdateTime", "pDeliveryUnits", "pPriceUnits", "pLastTradingDate", "pTenderPeridEndDate"),
+    *("pTenderPeridStartDate", "pSellVarMargin", "pBuyVarMargin", "pInstrumentInfo", "pRemarksText", "pSegment"),
+    *("pNav", "pNavDate", "pMfAmt", "pSipSecurity", "pFaceValue", "pTrdUnits", "pExerciseStartDate"),
+    *("pExerciseEndDate", "pElmMargin", "pVarMargin", "pTotProposedLimitValue", "pScripBasePrice"),
+    *("pSettlementType", "pCurrectionTime", "iPermittedToTrade", "iBoardLotQty ", "iMaxOrderSize ", "iLotSize"),
+    *("dOpenInterest ", "dHighPriceRange ", "dLowPriceRange ", "dPriceNum   ", "dGenDen", "dGenNum"),
+    *("dPriceQuatation ", "dIssuerate ", "dPriceDen", "dWarningQty ", "dIssueCapital ", "dExposureMargin "),
+    *("dMinRedemptionQty ", "lFreezeQty", "CASEligible"),
 )
 
 
+def _scrip_row(c: Contract, segment: str) -> dict[str, object]:
+    """One option's row, with what the paper knows; the columns it has no value for are empty, as many are in the
+    real file. Strike and tick are in paise; a date is in the segment's epoch; the scrip reference key as the real
+    file's (NIFTY22SEP2621000.00PE)."""
+    expiry = _expiry_seconds(c)
+    one = ("iPermittedToTrade", "iBoardLotQty ", "dPriceNum   ", "dGenDen", "dGenNum", "dPriceDen")
+    return {
+        **dict.fromkeys(one, 1),
+        "pSymbol": c.token,
+        "pGroup": "XX",
+        "pExchSeg": segment,
+        "pInstType": "OPTIDX",
+        "pInstName": "OPTIDX",
+        "pSymbolName": c.rules.name,
+        "pTrdSymbol": c.symbol,
+        "pOptionType": c.right,
+        "pScripRefKey": f"{c.rules.name}{c.expiry:%d%b%y}{c.strike:.2f}{c.right}".upper(),
+        "dTickSize ": round(c.rules.tick * 100),
+        "lLotSize": c.rules.lot_size,
+        "iLotSize": c.rules.lot_size,
+        "lExpiryDate ": expiry,
+        "pExpiryDate": expiry,
+        "pMaturityDate": expiry,
+        "pExerciseEndDate": expiry,
+        "lMultiplier ": -1,
+        "lPrecision": 2,
+        "dStrikePrice;": c.strike * 100,
+        "pExchange": "NSE" if segment == "nse_fo" else "BSE",
+        "pSegment": "FO",
+        "pSettlementType": "Cash",
+        "iMaxOrderSize ": f"{c.rules.freeze_qty:.2f}",
+        "lFreezeQty": c.rules.freeze_qty,
+        "CASEligible": "false",
+    }
+
+
 def scrip_master_csv(contracts: dict[str, Contract], segment: str) -> bytes:
-    """One segment's scrip master. Strike and tick are in paise, as in Neo's file."""
+    """One segment's scrip master, in the real file's columns."""
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(SCRIP_COLUMNS)
+    writer = csv.DictWriter(out, fieldnames=SCRIP_COLUMNS, restval="")
+    writer.writeheader()
     for c in contracts.values():
-        if c.rules.segment != segment:
-            continue
-        writer.writerow(
-            (
-                c.token,
-                segment,
-                c.rules.name,
-                c.symbol,
-                "OPTIDX",
-                c.right,
-                c.strike * 100,
-                c.rules.lot_size,
-                c.rules.freeze_qty,
-                round(c.rules.tick * 100),
-                _expiry_seconds(c),
-                "NSE" if segment == "nse_fo" else "BSE",
-            )
-        )
+        if c.rules.segment == segment:
+            writer.writerow(_scrip_row(c, segment))
     return out.getvalue().encode()

@@ -74,9 +74,12 @@ STATES = ("put order req received", "validation pending", "open pending", "open"
 FINAL_STATES = ("complete", "rejected", "cancelled")
 _HIDDEN = "_"  # book-row keys the exchange keeps for itself
 # What a feed message carries of a book row: the fields the SDK's OrderData names (websocket/orderfeed/models.py).
+# The order feed's fields (Kotak's streaming page field table; the SDK's OrderData, which keeps unknown fields), and
+# the book row's price and trigger, which OpenAlgo's Kotak adapter reads when present: a limit order's update shows
+# its price. Not the tag or the rejection reason, which the feed's table does not name.
 _FEED_FIELDS = (
     *("nOrdNo", "exOrdId", "ordSt", "avgPrc", "qty", "fldQty", "unFldSz"),
-    *("trnsTp", "prcTp", "prod", "exSeg", "trdSym", "ordDtTm"),
+    *("trnsTp", "prcTp", "prod", "exSeg", "trdSym", "ordDtTm", "prc", "trgPrc"),
 )
 
 
@@ -207,6 +210,20 @@ def _not_ok(code: int, message: str, status: int = 400) -> httpx.Response:
 SHORT_MARGIN = 0.09
 _NO_DATA = {"stat": "Not_Ok", "stCode": 5203, "errMsg": "No Data", "emsg": "No Data"}
 _TOO_MANY = {"code": 429, "error": "Rate limit exceeded", "message": "Too many requests"}
+
+
+def _new_quantity(sent: Any, row: Mapping[str, Any], lot_size: int, freeze_qty: int) -> int | None:
+    """A modify's quantity (`qt`, the order's new total; none sent keeps it): whole lots, within the freeze limit
+    and above what has already filled, or None."""
+    if sent in (None, ""):
+        return int(row["qty"])
+    text = str(sent)
+    if not (text.isascii() and text.isdigit()):
+        return None
+    quantity = int(text)
+    if quantity <= row["fldQty"] or quantity % lot_size or quantity > freeze_qty:
+        return None
+    return quantity
 
 
 def _j_data(request: httpx.Request) -> dict[str, Any]:
@@ -443,10 +460,20 @@ class PaperExchange(httpx.BaseTransport):
         return self.config.feed
 
     def feed_session(self, hello: str) -> bool:
-        """Whether a feed client's raw connection string names the live session."""
-        fields = dict(re.findall(r"(\w+):([^,{}]*)", hello))
+        """Whether a feed client's first frame names the live session: the SDK's raw connection string
+        (`{Authorization:...,Sid:...,type:cn}`, neo_api_client/websocket/orderfeed/client.py), or the JSON frame
+        Kotak's older HSI client and OpenAlgo send first (`{"type": "cn", "Authorization": ..., "Sid": ...}`)."""
+        try:
+            frame = json.loads(hello)
+        except ValueError:
+            frame = None
+        if isinstance(frame, dict):
+            fields = {k: str(v) for k, v in frame.items()}
+        else:
+            fields = dict(re.findall(r"(\w+):([^,{}]*)", hello))
+        sid = fields.get("Sid") or fields.get("sid")
         with self._lock:
-            return self._session is not None and (fields.get("Sid"), fields.get("Authorization")) == self._session
+            return self._session is not None and (sid, fields.get("Authorization")) == self._session
 
     def listen(self, listener: Callable[[str], None]) -> Callable[[], None]:
         """Push every order's present state to `listener`, then each change; returns how to stop."""
@@ -713,7 +740,10 @@ class PaperExchange(httpx.BaseTransport):
             return _not_ok(100008, "unauthorized", 403), False, None
         if fault == "session-other-ip":
             return _not_ok(1037, "session created from a different IP; login again", 403), False, None
-        if not self._authorised(request) or request.headers.get("Authorization") != self.credentials.consumer_key:
+        # The session (Sid and Auth) is what a trading call needs: Kotak's Place Order REST page lists the headers
+        # accept, Sid, Auth, neo-fin-key and Content-Type; the SDK sends the consumer key as Authorization too, and
+        # modify and cancel are served without it.
+        if not self._authorised(request):
             return _not_ok(100022, "invalid session token", 401), False, None
         if fault == "rate-limit" or self._over(self._recent_orders, self.config.orders_per_s, now):
             return _json(429, _TOO_MANY), False, None
@@ -1218,6 +1248,11 @@ class PaperExchange(httpx.BaseTransport):
         if price <= 0:
             return _not_ok(1009, "please provide valid price")
         contract = self.contracts[row["trdSym"]]
+        quantity = _new_quantity(j.get("qt"), row, contract.rules.lot_size, contract.rules.freeze_qty)
+        if quantity is None:
+            return _not_ok(1009, "please provide valid quantity")
+        # modify_order.md takes the order's quantity: the order's new total, of which what is filled stays filled.
+        row.update(qty=quantity, unFldSz=quantity - row["fldQty"])
         low, high = self.market.band(contract, int(self.clock.wall()), self._days_left(contract))
         if not low <= price <= high:
             row["_reject"] = _outside_band(price, low, high)

@@ -323,7 +323,7 @@ def test_reads_beyond_25_a_second_get_429():
 
 def test_the_scrip_master_lists_todays_contracts_with_lot_freeze_and_tick(exchange):
     """docs/functions/market_data/scrip_master.md: scrip_master(segment) returns the file's URL, needing only the
-    consumer key; search_scrip.md names the columns. Strike and tick are in paise."""
+    consumer key; the real file names the columns (dTickSize with its trailing space). Strike and tick are in paise."""
     client = NeoAPI(consumer_key=CREDS.consumer_key, environment="prod", transport=exchange)
     url = client.scrip_master(exchange_segment="nse_fo")
     assert isinstance(url, str) and url.endswith("/nse_fo.csv")
@@ -331,7 +331,7 @@ def test_the_scrip_master_lists_todays_contracts_with_lot_freeze_and_tick(exchan
         rows = list(csv.DictReader(io.StringIO(h.get(url).text)))
     by_symbol = {r["pTrdSymbol"]: r for r in rows}
     row = by_symbol[sym("NIFTY", 26000, "CE")]
-    assert (row["lLotSize"], row["lFreezeQty"], row["dTickSize"], row["dStrikePrice;"]) == (
+    assert (row["lLotSize"], row["lFreezeQty"], row["dTickSize "], row["dStrikePrice;"]) == (
         "65",
         "1800",
         "5",

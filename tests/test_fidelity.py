@@ -1,0 +1,144 @@
+"""The paper exchange as another Kotak client sees it: plain httpx requests built from Kotak's REST docs, not the SDK's
+calls, checked against the docs' samples (tests/kotak_samples.py cites each)."""
+
+import csv
+import io
+import json
+
+import httpx
+import pyotp
+import pytest
+from websockets.sync.client import connect
+
+from paper.exchange import PAPER_BASE_URL, PaperExchange, fast
+from tests import kotak_samples as docs
+from tests.helpers import MARKET_CLOCK, TODAY, lagging, leg, wait_for
+
+
+def logged_in(exchange: PaperExchange) -> tuple[httpx.Client, dict[str, str]]:
+    """A client that logs in as Kotak's REST docs say (TOTP, then MPIN) and the headers a trading call carries: the
+    Place Order page's list, with no Authorization."""
+    p = exchange.credentials
+    http = httpx.Client(transport=exchange, base_url=PAPER_BASE_URL)
+    totp = pyotp.TOTP(p.totp_secret).now()
+    body = {"mobileNumber": p.mobile_number, "ucc": p.ucc, "totp": totp}
+    view = http.post("/login/1.0/tradeApiLogin", json=body, headers={"Authorization": p.consumer_key}).json()["data"]
+    trade = http.post(
+        "/login/1.0/tradeApiValidate",
+        json={"mpin": p.mpin},
+        headers={"Authorization": p.consumer_key, "sid": view["sid"], "Auth": view["token"]},
+    ).json()["data"]
+    headers = {
+        "accept": "application/json",
+        "Sid": trade["sid"],
+        "Auth": trade["token"],
+        "neo-fin-key": "neotradeapi",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    return http, headers
+
+
+def form(j: dict) -> str:
+    return "jData=" + json.dumps(j)
+
+
+def place(http: httpx.Client, headers: dict[str, str], lots: int = 1, price: str = "0", kind: str = "MKT") -> str:
+    contract = leg()
+    j = {
+        **{"am": "NO", "dq": "0", "es": "nse_fo", "mp": "0", "pc": "NRML", "pf": "N", "pr": price, "pt": kind},
+        **{"qt": str(65 * lots), "rt": "DAY", "tp": "0", "ts": contract.symbol, "tt": "S"},
+    }
+    reply = http.post("/quick/order/rule/ms/place", content=form(j), headers=headers)
+    assert reply.status_code == 200, reply.text
+    assert set(reply.json()) == set(docs.PLACE_REPLY)
+    return reply.json()["nOrdNo"]
+
+
+@pytest.mark.timeout(30)
+def test_a_client_following_the_rest_docs_places_without_the_authorization_header():
+    assert "Authorization" not in docs.PLACE_HEADERS_REST_DOCS
+    exchange = PaperExchange(fast(clock=MARKET_CLOCK, today=TODAY))
+    http, headers = logged_in(exchange)
+    order_no = place(http, headers)
+    assert [r["nOrdNo"] for r in exchange.book()] == [order_no]
+    without_session = {k: v for k, v in headers.items() if k != "Auth"}
+    refused = http.post("/quick/order/rule/ms/place", content=form({"ts": leg().symbol}), headers=without_session)
+    assert refused.status_code == 401  # the session is still what a trading call needs
+
+
+@pytest.mark.timeout(30)
+def test_modify_takes_a_new_quantity_and_refuses_one_that_is_not_whole_lots():
+    exchange = PaperExchange(lagging(clock=MARKET_CLOCK, today=TODAY))
+    http, headers = logged_in(exchange)
+    contract = exchange.contracts[leg().symbol]
+    _, high = exchange.market.band(contract, int(MARKET_CLOCK.wall()), (contract.expiry - TODAY).days + 0.5)
+    far = f"{high:.2f}"  # a SELL at the top of the band rests
+    order_no = place(http, headers, lots=1, price=far, kind="L")
+    wait_for(lambda: any(r["nOrdNo"] == order_no and r["ordSt"] == "open" for r in exchange.book()), 10, "open")
+    assert set(docs.MODIFY_REQUEST_FIELDS) >= {"qt", "no", "pr"}
+
+    def modify(quantity: str) -> httpx.Response:
+        j = {"mp": "0", "dq": "0", "vd": "DAY", "pr": far, "pt": "L", "am": "NO", "tp": "0", "qt": quantity}
+        return http.post("/quick/order/vr/modify", content=form({**j, "no": order_no}), headers=headers)
+
+    assert modify("130").json()["stat"] == "Ok"
+    row = next(r for r in exchange.book() if r["nOrdNo"] == order_no)
+    assert row["qty"] == 130 and row["unFldSz"] == 130 - row["fldQty"]
+    assert modify("100").json()["stat"] == "Not_Ok"  # not whole lots of 65
+    assert next(r for r in exchange.book() if r["nOrdNo"] == order_no)["qty"] == 130
+
+
+@pytest.mark.timeout(30)
+def test_the_scrip_master_has_every_column_of_the_real_file():
+    exchange = PaperExchange(fast(clock=MARKET_CLOCK, today=TODAY))
+    http = httpx.Client(transport=exchange, base_url=PAPER_BASE_URL)
+    auth = {"Authorization": exchange.credentials.consumer_key}
+    paths = http.get("/script-details/1.0/masterscrip/file-paths", headers=auth).json()["data"]["filesPaths"]
+    assert {p.rsplit("/", 1)[-1] for p in paths} == {"nse_fo.csv", "bse_fo.csv"}
+    for path in paths:
+        rows = list(csv.DictReader(io.StringIO(http.get(path).text)))
+        assert rows and list(rows[0]) == docs.SCRIP_MASTER_COLUMNS
+        nifty = next(r for r in rows if r["pTrdSymbol"] == leg().symbol) if "nse_fo" in path else rows[0]
+        # A loader written for the real file reads both expiry columns, the strike in paise and the lot.
+        assert nifty["lExpiryDate "] == nifty["pExpiryDate"] and int(nifty["lLotSize"]) > 0
+        assert float(nifty["dStrikePrice;"]) > 0
+
+
+@pytest.mark.timeout(30)
+def test_the_order_feed_takes_the_json_connect_frame_as_well_as_the_sdks_raw_one():
+    exchange = PaperExchange(lagging(clock=MARKET_CLOCK, today=TODAY, feed=True))
+    _, headers = logged_in(exchange)
+    url = exchange.serve_feed()
+    assert exchange.feed is not None
+    try:
+        frames = {
+            "json": docs.ORDER_FEED_CONNECT_FRAME_JSON,
+            "raw": docs.ORDER_FEED_CONNECT_FRAME_SDK.replace("<edit_token>", "<token>").replace("<edit_sid>", "<sid>"),
+        }
+        for kind, frame in frames.items():
+            with connect(url, open_timeout=5) as ws:
+                ws.send(frame.replace("<token>", headers["Auth"]).replace("<sid>", headers["Sid"]))
+                ack = json.loads(ws.recv(timeout=5))
+                assert ack["ak"] == "ok" and ack["type"] == "cn", kind
+        with connect(url, open_timeout=5) as ws:  # a frame that does not name the session is still refused
+            ws.send(docs.ORDER_FEED_CONNECT_FRAME_JSON.replace("<token>", "guess").replace("<sid>", headers["Sid"]))
+            with pytest.raises(Exception, match="1008"):
+                ws.recv(timeout=5)
+    finally:
+        exchange.feed.close()
+
+
+@pytest.mark.timeout(30)
+def test_a_feed_update_carries_the_orders_price_beside_the_fields_the_sdk_names():
+    exchange = PaperExchange(fast(clock=MARKET_CLOCK, today=TODAY))
+    http, headers = logged_in(exchange)
+    heard: list[dict] = []
+    stop = exchange.listen(lambda message: heard.append(json.loads(message)["data"]))
+    try:
+        order_no = place(http, headers)
+    finally:
+        stop()
+    mine = [m for m in heard if m["nOrdNo"] == order_no]
+    assert mine and set(docs.ORDER_FEED_ORDER_DATA_FIELDS.values()) <= set(mine[-1])
+    row = next(r for r in exchange.book() if r["nOrdNo"] == order_no)
+    assert mine[-1]["prc"] == row["prc"] and float(mine[-1]["prc"]) > 0

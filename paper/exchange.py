@@ -525,9 +525,10 @@ class PaperExchange(httpx.BaseTransport):
     def _feed_message(self, row: Mapping[str, Any]) -> str:
         data = {k: row[k] for k in _FEED_FIELDS}
         now = self.clock.wall()
+        contract = self.contracts[row["trdSym"]]
         data.update(
-            sym=row["trdSym"],
-            tok=str(self.contracts[row["trdSym"]].token),
+            sym=contract.rules.name,  # the underlying's name, as the streaming page's sample ("ITBEES" for ITBEES-EQ)
+            tok=str(contract.token),
             updRecvTm=int(now * 1e9),
             boeSec=int(now),
             exCfmTm=row["flDtTm"],
@@ -867,6 +868,10 @@ class PaperExchange(httpx.BaseTransport):
             "GuiOrdId": j.get("ig") or "",
             "rejRsn": "--",
             "ordDtTm": stamp,
+            # order_report.md's sample row carries the token and the entry time; another client's times read them.
+            "ordEntTm": stamp,
+            "tok": str(contract.token),
+            "sym": contract.rules.name,
             "flDtTm": stamp,
             "exOrdId": "NA",
             "lotSz": str(contract.rules.lot_size),

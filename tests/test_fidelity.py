@@ -142,3 +142,15 @@ def test_a_feed_update_carries_the_orders_price_beside_the_fields_the_sdk_names(
     assert mine and set(docs.ORDER_FEED_ORDER_DATA_FIELDS.values()) <= set(mine[-1])
     row = next(r for r in exchange.book() if r["nOrdNo"] == order_no)
     assert mine[-1]["prc"] == row["prc"] and float(mine[-1]["prc"]) > 0
+
+
+@pytest.mark.timeout(30)
+def test_order_book_rows_carry_the_token_and_entry_time_as_the_docs_sample_does():
+    exchange = PaperExchange(fast(clock=MARKET_CLOCK, today=TODAY))
+    http, headers = logged_in(exchange)
+    place(http, headers)
+    reply = http.get("/quick/user/orders", headers=headers).json()
+    row = reply["data"][0]
+    for field in ("tok", "ordEntTm", "sym", "nOrdNo", "ordSt", "prc", "prcTp", "qty", "fldQty", "trdSym", "exSeg"):
+        assert type(row[field]) is type(docs.ORDER_BOOK_ROW[field]), field
+    assert row["tok"] == str(exchange.contracts[leg().symbol].token) and row["ordEntTm"] == row["ordDtTm"]

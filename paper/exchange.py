@@ -226,6 +226,10 @@ def _new_quantity(sent: Any, row: Mapping[str, Any], lot_size: int, freeze_qty: 
     return quantity
 
 
+def _net_qty(row: Mapping[str, Any]) -> str:
+    return str(sum(int(row[f"{k}BuyQty"]) - int(row[f"{k}SellQty"]) for k in ("fl", "cf")))
+
+
 def _j_data(request: httpx.Request) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(parse_qs(request.content.decode()).get("jData", ["{}"])[0])
     return data
@@ -593,6 +597,7 @@ class PaperExchange(httpx.BaseTransport):
             ("/quick/order/history", "history", self._history),
             ("/quick/user/orders", "book", self._order_book),
             ("/portfolio/v2/positions", "positions", self._positions),
+            ("/quick/user/positions", "positions", self._positions_rest),
             ("/quick/user/limits", "limits", self._limits),
             ("/quick/user/check-margin", "margin", self._margin),
             ("/script-details/1.0/quotes/neosymbol/", "quotes", self._quotes),
@@ -1027,33 +1032,45 @@ class PaperExchange(httpx.BaseTransport):
 
         return self._read(request, trip, answer)
 
-    def _positions(self, request: httpx.Request, trip: _Trip) -> httpx.Response:
+    def _positions_rest(self, request: httpx.Request, trip: _Trip) -> httpx.Response:
+        """The older path, GET /quick/user/positions (Kotak's Positions REST page and Postman collection; the SDK
+        3.0.1 read it): the same rows, with the net quantity as a string `qty` (the REST page's sample) and no live
+        price (OpenAlgo: Kotak's own positions endpoint returns none)."""
+        return self._positions(request, trip, rest=True)
+
+    def _positions(self, request: httpx.Request, trip: _Trip, rest: bool = False) -> httpx.Response:
         """Net positions (docs/functions/portfolio/positions.md): today's fills as flBuyQty/buyAmt, earlier days'
         NRML fills as cfBuyQty/cfBuyAmt; quantities and amounts as strings, as Neo sends them."""
 
         def answer() -> httpx.Response:
-            pos: dict[str, dict[str, Any]] = {}
-            for symbol, (buy, qty, amount) in self._carried().items():
-                p = pos.setdefault(symbol, self._position_row(self.contracts[symbol], "NRML"))
-                key = "Buy" if buy else "Sell"
-                p[f"cf{key}Qty"] += qty
-                p[f"cf{key}Amt"] += amount
-            for r in self._visible(self.clock.wall()):
-                if not r["fldQty"]:
-                    continue
-                p = pos.setdefault(r["trdSym"], self._position_row(self.contracts[r["trdSym"]], r["prod"]))
-                key = "Buy" if r["trnsTp"] == "B" else "Sell"
-                p[f"fl{key}Qty"] += r["fldQty"]
-                p[f"{key.lower()}Amt"] += r["fldQty"] * float(r["avgPrc"])
-            if not pos:
+            rows = self._position_rows()
+            if rest:
+                rows = [{**{k: v for k, v in r.items() if k != "ltp"}, "qty": _net_qty(r)} for r in rows]
+            if not rows:
                 return _json(200, _NO_DATA)
-            rows = [
-                {k: (f"{v:.2f}" if k.endswith("Amt") else str(v) if k.endswith("Qty") else v) for k, v in p.items()}
-                for p in pos.values()
-            ]
             return _json(200, {"stat": "Ok", "stCode": 200, "data": rows})
 
         return self._read(request, trip, answer)
+
+    def _position_rows(self) -> list[dict[str, Any]]:
+        """Under the lock: one row per contract and product held today or carried."""
+        pos: dict[str, dict[str, Any]] = {}
+        for symbol, (buy, qty, amount) in self._carried().items():
+            p = pos.setdefault(symbol, self._position_row(self.contracts[symbol], "NRML"))
+            key = "Buy" if buy else "Sell"
+            p[f"cf{key}Qty"] += qty
+            p[f"cf{key}Amt"] += amount
+        for r in self._visible(self.clock.wall()):
+            if not r["fldQty"]:
+                continue
+            p = pos.setdefault(r["trdSym"], self._position_row(self.contracts[r["trdSym"]], r["prod"]))
+            key = "Buy" if r["trnsTp"] == "B" else "Sell"
+            p[f"fl{key}Qty"] += r["fldQty"]
+            p[f"{key.lower()}Amt"] += r["fldQty"] * float(r["avgPrc"])
+        return [
+            {k: (f"{v:.2f}" if k.endswith("Amt") else str(v) if k.endswith("Qty") else v) for k, v in p.items()}
+            for p in pos.values()
+        ]
 
     def _position_row(self, contract: Contract, product: str) -> dict[str, Any]:
         now = int(self.clock.wall())

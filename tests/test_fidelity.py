@@ -154,3 +154,16 @@ def test_order_book_rows_carry_the_token_and_entry_time_as_the_docs_sample_does(
     for field in ("tok", "ordEntTm", "sym", "nOrdNo", "ordSt", "prc", "prcTp", "qty", "fldQty", "trdSym", "exSeg"):
         assert type(row[field]) is type(docs.ORDER_BOOK_ROW[field]), field
     assert row["tok"] == str(exchange.contracts[leg().symbol].token) and row["ordEntTm"] == row["ordDtTm"]
+
+
+@pytest.mark.timeout(30)
+def test_both_positions_paths_show_what_was_sold():
+    exchange = PaperExchange(fast(clock=MARKET_CLOCK, today=TODAY))
+    http, headers = logged_in(exchange)
+    place(http, headers, lots=2)
+    sdk = http.get(docs.POSITIONS_PATH_SDK, headers=headers).json()["data"]
+    rest = http.get(docs.POSITIONS_PATH_REST, headers=headers).json()["data"]
+    assert [r["trdSym"] for r in sdk] == [r["trdSym"] for r in rest] == [leg().symbol]
+    assert rest[0]["qty"] == "-130" and "ltp" not in rest[0] and "ltp" in sdk[0]  # a client sees a short to close
+    for field in ("flSellQty", "sellAmt", "cfBuyQty", "tok", "lotSz", "exSeg", "prod"):
+        assert type(sdk[0][field]) is type(docs.POSITIONS_ROW[field]), field

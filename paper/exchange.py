@@ -226,6 +226,26 @@ def _new_quantity(sent: Any, row: Mapping[str, Any], lot_size: int, freeze_qty: 
     return quantity
 
 
+def _trade_rows(row: Mapping[str, Any], contract: Contract) -> list[dict[str, Any]]:
+    """One order's fills as trade_report.md's sample rows: the fill in fldQty/avgPrc/flDt/flTm/exTm; tok and prc
+    empty and qty 0 on trade rows, as the sample (and OpenAlgo's Kotak mapping) has them."""
+    rows = []
+    for leg, (second, units, price) in enumerate(row.get("_fills", []), start=1):
+        when = datetime.fromtimestamp(second, IST)
+        rows.append(
+            {
+                **{"nOrdNo": row["nOrdNo"], "exOrdId": row["exOrdId"], "trdSym": row["trdSym"]},
+                **{"sym": contract.rules.name, "exSeg": row["exSeg"], "prod": row["prod"], "trnsTp": row["trnsTp"]},
+                **{"prcTp": row["prcTp"], "GuiOrdId": row["GuiOrdId"], "lotSz": row["lotSz"], "rptTp": "fill"},
+                **{"fldQty": units, "avgPrc": f"{price:.2f}", "flId": f"{row['nOrdNo'][-9:]}{leg:03d}"},
+                **{"flLeg": 1, "flDt": f"{when:%d-%b-%Y}", "flTm": f"{when:%H:%M:%S}"},
+                **{"exTm": f"{when:%d-%b-%Y %H:%M:%S}", "boeSec": second, "hsUpTm": f"{when:%Y/%m/%d %H:%M:%S}"},
+                **{"tok": "", "prc": "", "qty": 0, "stkPrc": f"{contract.strike:.2f}", "optTp": contract.right},
+            }
+        )
+    return rows
+
+
 def _net_qty(row: Mapping[str, Any]) -> str:
     return str(sum(int(row[f"{k}BuyQty"]) - int(row[f"{k}SellQty"]) for k in ("fl", "cf")))
 
@@ -596,6 +616,7 @@ class PaperExchange(httpx.BaseTransport):
             ("/quick/order/cancel", "cancel", self._cancel),
             ("/quick/order/history", "history", self._history),
             ("/quick/user/orders", "book", self._order_book),
+            ("/quick/user/trades", "trades", self._trade_book),
             ("/portfolio/v2/positions", "positions", self._positions),
             ("/quick/user/positions", "positions", self._positions_rest),
             ("/quick/user/limits", "limits", self._limits),
@@ -934,6 +955,7 @@ class PaperExchange(httpx.BaseTransport):
                 contract, row["trnsTp"] == "B", left, row["_limit"], second, self._days_left(contract)
             )
             if got:
+                row.setdefault("_fills", []).append([second, got, price])
                 row["_cost"] += got * price
                 row.update(
                     fldQty=row["fldQty"] + got, unFldSz=left - got, avgPrc=f"{row['_cost'] / (row['fldQty'] + got):.2f}"
@@ -985,6 +1007,18 @@ class PaperExchange(httpx.BaseTransport):
             if not rows:
                 return _json(200, _NO_DATA)
             return _json(200, {"stat": "Ok", "stCode": 200, "data": [_public(r) for r in reversed(rows)]})
+
+        return self._read(request, trip, answer)
+
+    def _trade_book(self, request: httpx.Request, trip: _Trip) -> httpx.Response:
+        """The trade book (GET /quick/user/trades; docs/functions/orders/trade_report.md): a row per fill, each at
+        its own price and time; the reply's stat is lower-case "ok" as in the docs' sample."""
+
+        def answer() -> httpx.Response:
+            rows = [t for r in self._visible(self.clock.wall()) for t in _trade_rows(r, self.contracts[r["trdSym"]])]
+            if not rows:
+                return _json(200, _NO_DATA)
+            return _json(200, {"stat": "ok", "stCode": 200, "data": rows})
 
         return self._read(request, trip, answer)
 

@@ -167,3 +167,20 @@ def test_both_positions_paths_show_what_was_sold():
     assert rest[0]["qty"] == "-130" and "ltp" not in rest[0] and "ltp" in sdk[0]  # a client sees a short to close
     for field in ("flSellQty", "sellAmt", "cfBuyQty", "tok", "lotSz", "exSeg", "prod"):
         assert type(sdk[0][field]) is type(docs.POSITIONS_ROW[field]), field
+
+
+@pytest.mark.timeout(30)
+def test_the_trade_book_gives_each_fill_adding_up_to_the_order_book():
+    exchange = PaperExchange(fast(clock=MARKET_CLOCK, today=TODAY))
+    http, headers = logged_in(exchange)
+    assert http.get("/quick/user/trades", headers=headers).json()["stCode"] == 5203  # no trades yet: "No Data"
+    order_no = place(http, headers, lots=3)
+    reply = http.get("/quick/user/trades", headers=headers).json()
+    assert set(reply) == set(docs.TRADE_BOOK_REPLY) and reply["stat"] == docs.TRADE_BOOK_REPLY["stat"]
+    trades = [t for t in reply["data"] if t["nOrdNo"] == order_no]
+    for field in ("fldQty", "avgPrc", "flDt", "flTm", "exTm", "flId", "tok", "prc", "qty", "trdSym", "rptTp"):
+        assert type(trades[0][field]) is type(docs.TRADE_BOOK_ROW[field]), field
+    order = next(r for r in exchange.book() if r["nOrdNo"] == order_no)
+    assert sum(t["fldQty"] for t in trades) == order["fldQty"] == 195
+    average = sum(t["fldQty"] * float(t["avgPrc"]) for t in trades) / order["fldQty"]
+    assert average == pytest.approx(float(order["avgPrc"]), abs=0.01)

@@ -246,6 +246,21 @@ def _trade_rows(row: Mapping[str, Any], contract: Contract) -> list[dict[str, An
     return rows
 
 
+def _mtm(rows: list[dict[str, Any]]) -> tuple[float, float]:
+    """(realised, unrealised) profit over position rows: the closed units at the difference of the average sell and
+    buy prices, the open units at the last price against their own side's average."""
+    realised = unrealised = 0.0
+    for r in rows:
+        bought = int(r["flBuyQty"]) + int(r["cfBuyQty"])
+        sold = int(r["flSellQty"]) + int(r["cfSellQty"])
+        paid, got = float(r["buyAmt"]) + float(r["cfBuyAmt"]), float(r["sellAmt"]) + float(r["cfSellAmt"])
+        buy_avg, sell_avg = paid / bought if bought else 0.0, got / sold if sold else 0.0
+        closed, ltp = min(bought, sold), float(r["ltp"])
+        realised += closed * (sell_avg - buy_avg)
+        unrealised += (bought - closed) * (ltp - buy_avg) + (sold - closed) * (sell_avg - ltp)
+    return realised, unrealised
+
+
 def _net_qty(row: Mapping[str, Any]) -> str:
     return str(sum(int(row[f"{k}BuyQty"]) - int(row[f"{k}SellQty"]) for k in ("fl", "cf")))
 
@@ -1143,18 +1158,29 @@ class PaperExchange(httpx.BaseTransport):
         return {s: (u > 0, int(abs(u)), abs(c)) for s, (u, c) in net.items() if u}
 
     def _limits(self, request: httpx.Request, trip: _Trip) -> httpx.Response:
+        """The account's limits (docs/functions/portfolio/limits.md): every amount a string at the reply's root,
+        the F&O marked-to-market profit (realised on what closed, unrealised on what is open at the last price)
+        beside the funds. No money moved in or out of a paper account today: pay-in and pay-out are 0."""
+
         def answer() -> httpx.Response:
-            return _json(
-                200,
-                {
-                    "stat": "Ok",
-                    "stCode": 200,
-                    "Net": f"{self._available():.2f}",
-                    "MarginUsed": f"{self.config.funds - self._available():.2f}",
-                    "CollateralValue": f"{self.config.funds:.2f}",
-                    "Category": "CLIENT",
-                },
-            )
+            realised, unrealised = _mtm(self._position_rows())
+            body = {
+                **dict.fromkeys(("Collateral", "RmsCollateral", "AdhocMargin", "NotionalCash"), "0"),
+                **dict.fromkeys(("RmsPayInAmt", "RmsPayOutAmt"), "0"),
+                "Category": "CLIENT",
+                "EntityId": "",
+                "BoardLotLimit": "5000",
+                "Net": f"{self._available():.2f}",
+                "MarginUsed": f"{self.config.funds - self._available():.2f}",
+                "CollateralValue": f"{self.config.funds:.2f}",
+                "UnrealizedMtomPrsnt": f"{unrealised:.2f}",
+                "RealizedMtomPrsnt": f"{realised:.2f}",
+                "FoUnRlsMtomPrsnt": f"{unrealised:.2f}",
+                "FoRlsMtomPrsnt": f"{realised:.2f}",
+                "stat": "Ok",
+                "stCode": 200,
+            }
+            return _json(200, body)
 
         return self._read(request, trip, answer)
 

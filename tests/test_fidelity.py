@@ -10,6 +10,7 @@ import pyotp
 import pytest
 from websockets.sync.client import connect
 
+from execution.clock import ManualClock
 from paper.exchange import PAPER_BASE_URL, PaperExchange, fast
 from tests import kotak_samples as docs
 from tests.helpers import MARKET_CLOCK, TODAY, lagging, leg, wait_for
@@ -184,3 +185,23 @@ def test_the_trade_book_gives_each_fill_adding_up_to_the_order_book():
     assert sum(t["fldQty"] for t in trades) == order["fldQty"] == 195
     average = sum(t["fldQty"] * float(t["avgPrc"]) for t in trades) / order["fldQty"]
     assert average == pytest.approx(float(order["avgPrc"]), abs=0.01)
+
+
+@pytest.mark.timeout(30)
+def test_limits_carry_the_docs_fields_and_a_short_marks_to_market():
+    still = ManualClock(wall_offset=MARKET_CLOCK.wall() - 1_000.0)  # one second's prices for both reads
+    exchange = PaperExchange(fast(clock=still, today=TODAY))
+    http, headers = logged_in(exchange)
+    limits = "/quick/user/limits"
+    before = http.post(limits, content=form({"seg": "ALL", "exch": "ALL", "prod": "ALL"}), headers=headers).json()
+    wanted = ("RmsPayInAmt", "RmsPayOutAmt", "Collateral", "UnrealizedMtomPrsnt", "RealizedMtomPrsnt", "Net")
+    for field in (*wanted, "MarginUsed", "CollateralValue", "stat", "stCode"):
+        assert type(before[field]) is type(docs.LIMITS_REPLY[field]), field
+    assert float(before["UnrealizedMtomPrsnt"]) == 0.0
+    place(http, headers, lots=2)
+    sold = next(r for r in exchange.book())
+    after = http.post(limits, content=form({"seg": "ALL", "exch": "ALL", "prod": "ALL"}), headers=headers).json()
+    ltp = float(http.get(docs.POSITIONS_PATH_SDK, headers=headers).json()["data"][0]["ltp"])
+    expected = sold["fldQty"] * (float(sold["avgPrc"]) - ltp)
+    assert float(after["UnrealizedMtomPrsnt"]) == pytest.approx(expected, abs=0.02)
+    assert float(after["RealizedMtomPrsnt"]) == 0.0

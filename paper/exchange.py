@@ -896,7 +896,10 @@ class PaperExchange(httpx.BaseTransport):
             "trdSym": contract.symbol,
             "exSeg": contract.rules.segment,
             "prod": j.get("pc"),
-            "prcTp": "L" if market else j.get("pt"),
+            # A MKT order keeps prcTp "MKT" (Kotak's streaming page example of a filled market order, the SDK's
+            # tests/unit/test_orderfeed_client.py, the REST pages' field tables, OpenAlgo's book mapping; no source
+            # quotes a book row relabelled "L"), while its fills stop at the protection price, which is its prc.
+            "prcTp": j.get("pt"),
             "prc": f"{limit:.2f}",
             "trgPrc": "0.00",
             "qty": qty,

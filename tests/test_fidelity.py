@@ -155,6 +155,7 @@ def test_order_book_rows_carry_the_token_and_entry_time_as_the_docs_sample_does(
     for field in ("tok", "ordEntTm", "sym", "nOrdNo", "ordSt", "prc", "prcTp", "qty", "fldQty", "trdSym", "exSeg"):
         assert type(row[field]) is type(docs.ORDER_BOOK_ROW[field]), field
     assert row["tok"] == str(exchange.contracts[leg().symbol].token) and row["ordEntTm"] == row["ordDtTm"]
+    assert row["prcTp"] == docs.MKT_ORDER_BOOK_PRCTP and float(row["prc"]) > 0  # MKT, at its protection price
 
 
 @pytest.mark.timeout(30)

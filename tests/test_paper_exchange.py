@@ -302,13 +302,14 @@ def test_mkt_becomes_a_limit_at_kotaks_protection_price(ltp, buy, expected):
 
 
 def test_a_large_mkt_order_on_a_thin_book_fills_partly_and_rests_at_its_protected_limit():
-    """Kotak-neo-api-v2#78: a MKT SELL shown as a limit, partly filled, left open."""
+    """Kotak-neo-api-v2#78: a MKT SELL held at its protection price (its prc), partly filled, left open; its type
+    stays MKT, as Kotak's streaming example shows a market order."""
     exchange = PaperExchange(fast(liquidity=0.05))
     c, _, _ = login(exchange)
     # At the money the depth is thin (5 levels of 1-2 lots) yet inside the protection on any day, to expiry.
     no = place(c, symbol=sym("NIFTY", 26000, "CE"), qty=str(27 * 65), tag="big")["nOrdNo"]
     row = c.order_report(order_id=no)["data"][0]
-    assert row["ordSt"] == "open" and row["prcTp"] == "L" and 0 < row["fldQty"] < row["qty"]
+    assert row["ordSt"] == "open" and row["prcTp"] == "MKT" and 0 < row["fldQty"] < row["qty"]
     assert row["unFldSz"] == row["qty"] - row["fldQty"] and float(row["avgPrc"]) >= float(row["prc"])
 
 

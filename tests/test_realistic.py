@@ -113,7 +113,7 @@ def test_a_mkt_order_that_rests_partly_filled_leaves_the_run_unsettled_until_rec
     eng, r = start(tmp_path, thin, legs=atm, lots=27, per=27)
     (order,) = r.orders
     row = book_by_tag(eng)[order.tag]
-    assert row["prcTp"] == "L" and float(row["prc"]) > 0  # Kotak's protected limit, not a market order
+    assert row["prcTp"] == "MKT" and float(row["prc"]) > 0  # a MKT order held at its protection price
     assert order.status is OrderStatus.OPEN and 0 < order.filled_qty < order.quantity
     assert r.state is RunState.UNSETTLED and any("not settled yet" in w for w in r.warnings)
     stored = eng.journal.run(r.run_id)

@@ -48,6 +48,7 @@ from execution.planner import Latency
 from .contracts import INDEX_QUOTES, Contract, listing, scrip_master_csv
 from .feed import FeedServer
 from .market import Market, protection_price
+from .rows import LIMITS_PLAIN, PROFILE, book_row, history_rows, position_row, public, trade_rows
 
 ORDER_FAULTS = (
     "timeout-after-accept",
@@ -72,7 +73,6 @@ PAPER_BASE_URL = "https://paper-neo.invalid"
 POLL_S = 0.001
 STATES = ("put order req received", "validation pending", "open pending", "open")
 FINAL_STATES = ("complete", "rejected", "cancelled")
-_HIDDEN = "_"  # book-row keys the exchange keeps for itself
 # What a feed message carries of a book row: the fields the SDK's OrderData names (websocket/orderfeed/models.py).
 # The order feed's fields (Kotak's streaming page field table; the SDK's OrderData, which keeps unknown fields), and
 # the book row's price and trigger, which OpenAlgo's Kotak adapter reads when present: a limit order's update shows
@@ -226,24 +226,8 @@ def _new_quantity(sent: Any, row: Mapping[str, Any], lot_size: int, freeze_qty: 
     return quantity
 
 
-def _trade_rows(row: Mapping[str, Any], contract: Contract) -> list[dict[str, Any]]:
-    """One order's fills as trade_report.md's sample rows: the fill in fldQty/avgPrc/flDt/flTm/exTm; tok and prc
-    empty and qty 0 on trade rows, as the sample (and OpenAlgo's Kotak mapping) has them."""
-    rows = []
-    for leg, (second, units, price) in enumerate(row.get("_fills", []), start=1):
-        when = datetime.fromtimestamp(second, IST)
-        rows.append(
-            {
-                **{"nOrdNo": row["nOrdNo"], "exOrdId": row["exOrdId"], "trdSym": row["trdSym"]},
-                **{"sym": contract.rules.name, "exSeg": row["exSeg"], "prod": row["prod"], "trnsTp": row["trnsTp"]},
-                **{"prcTp": row["prcTp"], "GuiOrdId": row["GuiOrdId"], "lotSz": row["lotSz"], "rptTp": "fill"},
-                **{"fldQty": units, "avgPrc": f"{price:.2f}", "flId": f"{row['nOrdNo'][-9:]}{leg:03d}"},
-                **{"flLeg": 1, "flDt": f"{when:%d-%b-%Y}", "flTm": f"{when:%H:%M:%S}"},
-                **{"exTm": f"{when:%d-%b-%Y %H:%M:%S}", "boeSec": second, "hsUpTm": f"{when:%Y/%m/%d %H:%M:%S}"},
-                **{"tok": "", "prc": "", "qty": 0, "stkPrc": f"{contract.strike:.2f}", "optTp": contract.right},
-            }
-        )
-    return rows
+_POSITION_UNITS = ("flBuyQty", "flSellQty", "cfBuyQty", "cfSellQty")
+_POSITION_AMOUNTS = ("buyAmt", "sellAmt", "cfBuyAmt", "cfSellAmt")
 
 
 def _mtm(rows: list[dict[str, Any]]) -> tuple[float, float]:
@@ -286,10 +270,6 @@ def _num(value: float, places: int = 4) -> str:
     return f"{value:.{places}f}"
 
 
-def _public(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in row.items() if not k.startswith(_HIDDEN)}
-
-
 def _quote_body(
     token: str,
     symbol: str,
@@ -322,6 +302,8 @@ def _quote_body(
         "per_change": _num(0.0),
         "low_price_range": _num(band[0]),
         "high_price_range": _num(band[1]),
+        "year_high": _num(max(ltp, band[1])),
+        "year_low": _num(min(ltp, band[0])),
         "ohlc": {"open": _num(ltp), "high": _num(ltp), "low": _num(ltp), "close": _num(ltp)},
         "depth": {"buy": levels(bids), "sell": levels(asks)},
     }
@@ -472,6 +454,7 @@ class PaperExchange(httpx.BaseTransport):
         """Under the lock: every change of an order is kept, counted in the account's totals, and pushed on the
         feed."""
         self._account(row)
+        row["_changed"] = self.clock.wall()
         if self._db is not None:
             self._db.execute(
                 "INSERT OR REPLACE INTO book VALUES (?, ?, ?)", (row["nOrdNo"], self.today.isoformat(), json.dumps(row))
@@ -580,7 +563,7 @@ class PaperExchange(httpx.BaseTransport):
         with self._lock:
             self._sync()
             now = self.clock.wall()
-            return [_public(self._advance(r, now)) for r in self._orders.values()]
+            return [public(self._advance(r, now)) for r in self._orders.values()]
 
     def arrivals(self) -> dict[str, float]:
         """When each tag's first order request reached this exchange (time.monotonic, half its latency after the
@@ -673,17 +656,18 @@ class PaperExchange(httpx.BaseTransport):
         elif not pyotp.TOTP(creds.totp_secret).verify(str(body.get("totp", "")), valid_window=1):
             resp = _json(200, {"stCode": 10522, "errMsg": "Invalid TOTP", "status": "failure"})
         else:
-            sid, view = secrets.token_hex(12), "view." + secrets.token_hex(16)
+            sid, view, rid = secrets.token_hex(12), "view." + secrets.token_hex(16), secrets.token_hex(8)
             with self._lock:
                 self._pending_views[sid] = view
-                self.issued_tokens += [sid, view]
+                self.issued_tokens += [sid, view, rid]
             data = {
+                **PROFILE,
                 "token": view,
                 "sid": sid,
+                "rid": rid,
                 "ucc": creds.ucc,
                 "kType": "View",
                 "status": "success",
-                "greetingName": "PAPER TRADER",
             }
             resp = _json(200, {"data": data})
         trip.reply()
@@ -708,12 +692,12 @@ class PaperExchange(httpx.BaseTransport):
                 self._trading_calls = 0
                 self.issued_tokens += [trade, rid]
                 data = {
+                    **PROFILE,
                     "token": trade,
                     "sid": sid,
                     "rid": rid,
                     "baseUrl": PAPER_BASE_URL,
                     **({"rtUrl": self._feed.url} if self._feed is not None else {}),
-                    "dataCenter": "E43",
                     "ucc": self.credentials.ucc,
                     "kType": "Trade",
                     "status": "success",
@@ -921,7 +905,6 @@ class PaperExchange(httpx.BaseTransport):
             "lotSz": str(contract.rules.lot_size),
             "ordDur": j.get("rt") or "DAY",
             "mktPro": "0.00",
-            "stat": "Ok",
             "_tag": j.get("ig") or "",
             "_acc": now,
             "_t0": now + lag,
@@ -1024,7 +1007,8 @@ class PaperExchange(httpx.BaseTransport):
                 rows = self._visible(now)
             if not rows:
                 return _json(200, _NO_DATA)
-            return _json(200, {"stat": "Ok", "stCode": 200, "data": [_public(r) for r in reversed(rows)]})
+            data = [book_row(r, self.contracts[r["trdSym"]]) for r in reversed(rows)]
+            return _json(200, {"stat": "Ok", "stCode": 200, "data": data})
 
         return self._read(request, trip, answer)
 
@@ -1033,7 +1017,7 @@ class PaperExchange(httpx.BaseTransport):
         its own price and time; the reply's stat is lower-case "ok" as in the docs' sample."""
 
         def answer() -> httpx.Response:
-            rows = [t for r in self._visible(self.clock.wall()) for t in _trade_rows(r, self.contracts[r["trdSym"]])]
+            rows = [t for r in self._visible(self.clock.wall()) for t in trade_rows(r, self.contracts[r["trdSym"]])]
             if not rows:
                 return _json(200, _NO_DATA)
             return _json(200, {"stat": "ok", "stCode": 200, "data": rows})
@@ -1048,13 +1032,8 @@ class PaperExchange(httpx.BaseTransport):
             if row is None or self.clock.wall() < row["_t0"]:
                 return _json(200, _NO_DATA)
             row = self._advance(row, self.clock.wall())
-            steps = [
-                dict(_public(row), ordSt=s, fldQty=0, unFldSz=row["qty"], avgPrc="0.00", rejRsn="--")
-                for s in row["_history"]
-            ]
-            # History rows name the exchange's order id exchOrdId where the book says exOrdId.
-            rows = [{**r, "exchOrdId": r.pop("exOrdId")} for r in [*steps, _public(row)]]
-            return _json(200, {"stat": "Ok", "stCode": 200, "data": rows[::-1]})
+            rows = history_rows(row, self.contracts[row["trdSym"]])
+            return _json(200, {"stat": "Ok", "stCode": 200, "data": rows})
 
         return self._read(request, trip, answer)
 
@@ -1120,24 +1099,13 @@ class PaperExchange(httpx.BaseTransport):
             p[f"fl{key}Qty"] += r["fldQty"]
             p[f"{key.lower()}Amt"] += r["fldQty"] * float(r["avgPrc"])
         return [
-            {k: (f"{v:.2f}" if k.endswith("Amt") else str(v) if k.endswith("Qty") else v) for k, v in p.items()}
+            {k: (f"{v:.2f}" if k in _POSITION_AMOUNTS else str(v) if k in _POSITION_UNITS else v) for k, v in p.items()}
             for p in pos.values()
         ]
 
     def _position_row(self, contract: Contract, product: str) -> dict[str, Any]:
-        now = int(self.clock.wall())
-        return {
-            "trdSym": contract.symbol,
-            "exSeg": contract.rules.segment,
-            "prod": product,
-            "tok": str(contract.token),
-            "lotSz": str(contract.rules.lot_size),
-            "type": "OPTIDX",
-            "sym": contract.rules.name,
-            "ltp": f"{self.market.premium(contract, now, self._days_left(contract)):.2f}",
-            **dict.fromkeys(("flBuyQty", "flSellQty", "cfBuyQty", "cfSellQty"), 0),
-            **dict.fromkeys(("buyAmt", "sellAmt", "cfBuyAmt", "cfSellAmt"), 0.0),
-        }
+        now = self.clock.wall()
+        return position_row(contract, product, self.market.premium(contract, int(now), self._days_left(contract)), now)
 
     def _carried(self) -> dict[str, tuple[bool, int, float]]:
         """Under the lock: each unexpired contract's net NRML position from earlier days, (long, units, amount at
@@ -1167,14 +1135,13 @@ class PaperExchange(httpx.BaseTransport):
 
         def answer() -> httpx.Response:
             realised, unrealised = _mtm(self._position_rows())
+            used = self.config.funds - self._available()
             body = {
-                **dict.fromkeys(("Collateral", "RmsCollateral", "AdhocMargin", "NotionalCash"), "0"),
-                **dict.fromkeys(("RmsPayInAmt", "RmsPayOutAmt"), "0"),
-                "Category": "CLIENT",
-                "EntityId": "",
-                "BoardLotLimit": "5000",
+                **LIMITS_PLAIN,
                 "Net": f"{self._available():.2f}",
-                "MarginUsed": f"{self.config.funds - self._available():.2f}",
+                "MarginUsed": f"{used:.2f}",
+                "MarginUsedPrsnt": f"{used:.2f}",
+                "TimeStamp": str(int(self.clock.wall() * 1000)),
                 "CollateralValue": f"{self.config.funds:.2f}",
                 "UnrealizedMtomPrsnt": f"{unrealised:.2f}",
                 "RealizedMtomPrsnt": f"{realised:.2f}",
@@ -1336,6 +1303,12 @@ class PaperExchange(httpx.BaseTransport):
         quantity = _new_quantity(j.get("qt"), row, contract.rules.lot_size, contract.rules.freeze_qty)
         if quantity is None:
             return _not_ok(1009, "please provide valid quantity")
+        more, buy = quantity - row["qty"], row["trnsTp"] == "B"
+        if more > 0 and self._available((contract.symbol, buy, more, price)) < 0:
+            # More units need more margin: the RMS checks them as it checks a new order, with the place rejection's
+            # text (Kotak's reported RMS reply), and the order stands as it was.
+            need, have = self._margin_of(contract, buy, more, price), self._available()
+            return _not_ok(1009, f"RMS:Margin Exceeds,Required:{need:.2f}, Available:{max(0.0, have):.2f}")
         # modify_order.md takes the order's quantity: the order's new total, of which what is filled stays filled.
         row.update(qty=quantity, unFldSz=quantity - row["fldQty"])
         low, high = self.market.band(contract, int(self.clock.wall()), self._days_left(contract))
@@ -1347,6 +1320,7 @@ class PaperExchange(httpx.BaseTransport):
             )
         else:
             row.update(_limit=price, prc=f"{price:.2f}")
+        row["_modified"] = row.get("_modified", 0) + 1
         if row["GuiOrdId"]:
             row["GuiOrdId"] = f"{row['_tag']}-{int(self.clock.wall())}"
         self._save(row)

@@ -43,6 +43,15 @@ def form(j: dict) -> str:
     return "jData=" + json.dumps(j)
 
 
+def mismatches(ours: dict, sample: dict) -> list[str]:
+    """Each field of a docs sample that our reply lacks, or carries as another type."""
+    return [
+        f"{k}: {type(ours.get(k)).__name__}, not {type(v).__name__}"
+        for k, v in sample.items()
+        if k not in ours or type(ours[k]) is not type(v)
+    ]
+
+
 def place(http: httpx.Client, headers: dict[str, str], lots: int = 1, price: str = "0", kind: str = "MKT") -> str:
     contract = leg()
     j = {
@@ -206,3 +215,73 @@ def test_limits_carry_the_docs_fields_and_a_short_marks_to_market():
     expected = sold["fldQty"] * (float(sold["avgPrc"]) - ltp)
     assert float(after["UnrealizedMtomPrsnt"]) == pytest.approx(expected, abs=0.02)
     assert float(after["RealizedMtomPrsnt"]) == 0.0
+
+
+@pytest.mark.timeout(30)
+def test_the_order_reports_carry_every_field_of_the_docs_samples_typed_as_there():
+    exchange = PaperExchange(fast(clock=MARKET_CLOCK, today=TODAY))
+    http, headers = logged_in(exchange)
+    order_no = place(http, headers, lots=2)
+    book = http.get("/quick/user/orders", headers=headers).json()
+    assert mismatches(book, docs.ORDER_BOOK_REPLY) == [] and mismatches(book["data"][0], docs.ORDER_BOOK_ROW) == []
+    assert book["data"][0]["stat"] == book["data"][0]["ordSt"] == "complete"  # the order's state, as the sample
+    history = http.post("/quick/order/history", content=form({"nOrdNo": order_no}), headers=headers).json()
+    assert mismatches(history, docs.ORDER_HISTORY_WIRE_REPLY) == []
+    assert [s for r in history["data"] for s in mismatches(r, docs.ORDER_HISTORY_ROW)] == []
+    assert history["data"][0]["ordSt"] == "complete" and history["data"][-1]["fldQty"] == 0  # newest first
+    trades = http.get("/quick/user/trades", headers=headers).json()["data"]
+    assert trades and [s for r in trades for s in mismatches(r, docs.TRADE_BOOK_ROW)] == []
+
+
+@pytest.mark.timeout(30)
+def test_positions_limits_margin_and_quotes_carry_every_field_of_the_docs_samples():
+    exchange = PaperExchange(fast(clock=MARKET_CLOCK, today=TODAY))
+    http, headers = logged_in(exchange)
+    place(http, headers)
+    sdk = http.get(docs.POSITIONS_PATH_SDK, headers=headers).json()
+    rest = http.get(docs.POSITIONS_PATH_REST, headers=headers).json()
+    assert mismatches(sdk["data"][0], docs.POSITIONS_ROW) == []
+    assert mismatches(rest["data"][0], docs.POSITIONS_REPLY_REST_DOCS["data"][0]) == []
+    limits = http.post("/quick/user/limits", content=form(docs.LIMITS_REQUEST_JDATA), headers=headers).json()
+    assert mismatches(limits, docs.LIMITS_REPLY) == []
+    token = str(exchange.contracts[leg().symbol].token)
+    ask = {**docs.MARGIN_REQUEST_JDATA_REST_DOCS, "exSeg": "nse_fo", "prod": "NRML", "qty": "65", "tok": token}
+    margin = http.post("/quick/user/check-margin", content=form(ask), headers=headers).json()
+    assert mismatches(margin, docs.MARGIN_REPLY) == [] and float(margin["ordMrgn"]) > 0
+    key = {"Authorization": exchange.credentials.consumer_key}
+    quotes = http.get(f"/script-details/1.0/quotes/neosymbol/nse_fo|{token}/all", headers=key).json()
+    assert mismatches(quotes[0], docs.QUOTES_REPLY[0]) == []
+    assert float(quotes[0]["year_low"]) <= float(quotes[0]["ltp"]) <= float(quotes[0]["year_high"])
+
+
+@pytest.mark.timeout(30)
+def test_login_and_validate_replies_carry_the_docs_profile_fields():
+    exchange = PaperExchange(fast(clock=MARKET_CLOCK, today=TODAY))
+    p = exchange.credentials
+    http = httpx.Client(transport=exchange, base_url=PAPER_BASE_URL)
+    body = {"mobileNumber": p.mobile_number, "ucc": p.ucc, "totp": pyotp.TOTP(p.totp_secret).now()}
+    view = http.post("/login/1.0/tradeApiLogin", json=body, headers={"Authorization": p.consumer_key}).json()
+    assert mismatches(view, docs.LOGIN_REPLY) == [] and mismatches(view["data"], docs.LOGIN_REPLY["data"]) == []
+    assert view["data"]["kType"] == "View"
+    auth = {"Authorization": p.consumer_key, "sid": view["data"]["sid"], "Auth": view["data"]["token"]}
+    trade = http.post("/login/1.0/tradeApiValidate", json={"mpin": p.mpin}, headers=auth).json()
+    assert mismatches(trade["data"], docs.VALIDATE_REPLY["data"]) == [] and trade["data"]["kType"] == "Trade"
+    assert view["data"]["rid"] in exchange.issued_tokens  # kept out of logs with the other tokens
+
+
+@pytest.mark.timeout(30)
+def test_a_modify_that_adds_units_needs_their_margin_and_leaves_the_order_as_it_was_without_it():
+    exchange = PaperExchange(lagging(clock=MARKET_CLOCK, today=TODAY, funds=500_000.0))
+    http, headers = logged_in(exchange)
+    contract = exchange.contracts[leg().symbol]
+    _, high = exchange.market.band(contract, int(MARKET_CLOCK.wall()), (contract.expiry - TODAY).days + 0.5)
+    order_no = place(http, headers, lots=1, price=f"{high:.2f}", kind="L")  # a SELL at the top of the band rests
+    wait_for(lambda: any(r["nOrdNo"] == order_no and r["ordSt"] == "open" for r in exchange.book()), 10, "open")
+    j = {**docs.MODIFY_REQUEST_JDATA_REST_DOCS, "tk": str(contract.token), "ts": contract.symbol, "es": "nse_fo"}
+    j.update(no=order_no, tt="S", pc="NRML", pr=f"{high:.2f}")
+    refused = http.post("/quick/order/vr/modify", content=form({**j, "qt": "650"}), headers=headers).json()
+    assert refused["stat"] == "Not_Ok" and refused["errMsg"].startswith("RMS:Margin Exceeds")
+    row = next(r for r in exchange.book() if r["nOrdNo"] == order_no)
+    assert row["qty"] == 65 and row["ordSt"] == "open"
+    taken = http.post("/quick/order/vr/modify", content=form({**j, "qt": "65"}), headers=headers).json()
+    assert mismatches(taken, docs.MODIFY_REPLY) == [] and taken["nOrdNo"] == order_no

@@ -528,7 +528,7 @@ POSITIONS_ROW = POSITIONS_REPLY["data"][0]
 # for GET /quick/user/positions (same in 1q09/Kotak-neo-api-v2 docs-site/docs/content/positions-original.md, which
 # lists the other fields: cfBuyAmt, cfSellAmt, cfBuyQty, cfSellQty, multiplier, precision, expDt, genNum, genDen,
 # prcNum, prcDen, optTp, type). Unlike the SDK sample it has a string "qty" and no tok.
-POSITIONS_REPLY_REST_DOCS = {
+POSITIONS_REPLY_REST_DOCS: dict[str, Any] = {
     "stat": "Ok",
     "stCode": 200,
     "data": [

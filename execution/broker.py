@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .feed import OrderFeed
 
 _SESSION_CODES = {100022}
+_Row = TypeVar("_Row")
 # A reused tag: stCode 32 now (Kotak-neo-api-v2#6, #30), 5204 in 2024. Either proves the order exists.
 _DUPLICATE_CODES = {32, 5204}
 IP_NOT_REGISTERED = 100008  # orders from an IP not registered for the trade API (static-IP rule, Apr 2026)
@@ -175,6 +176,40 @@ def parse_book(reply: Any) -> dict[str, BookRow]:
 
 
 @dataclass(frozen=True)
+class TradeFills:
+    """One order's fills as the trade book lists them: what they add up to, at their exact average (the order book
+    rounds its average to the paisa), and the exchange's time of the last one (IST)."""
+
+    order_no: str
+    units: int
+    avg_price: float
+    last_fill: str  # HH:MM:SS
+
+
+def parse_trades(reply: Any) -> dict[str, TradeFills]:
+    """The trade book (trade_report.md: one row per fill, lower-case "ok") by order number. Raises BookUnavailable
+    on anything unreadable."""
+    if not isinstance(reply, dict):
+        raise BookUnavailable("unreadable trade book")
+    code = _code(reply)
+    if code == 5203:
+        return {}
+    if code in _SESSION_CODES or "Error Message" in reply:
+        raise BookUnavailable("session expired")
+    if str(reply.get("stat", "")).lower() != "ok" or not isinstance(reply.get("data"), list):
+        raise BookUnavailable("trade book not available")
+    totals: dict[str, tuple[int, float, str]] = {}
+    try:
+        for r in reply["data"]:
+            units, cost, last = totals.get(str(r["nOrdNo"]), (0, 0.0, ""))
+            got = int(float(r["fldQty"]))
+            totals[str(r["nOrdNo"])] = (units + got, cost + got * float(r["avgPrc"]), max(last, str(r["flTm"])))
+    except (AttributeError, KeyError, TypeError, ValueError):
+        raise BookUnavailable("malformed trade book") from None
+    return {n: TradeFills(n, u, c / u, t) for n, (u, c, t) in totals.items() if u > 0}
+
+
+@dataclass(frozen=True)
 class Submission:
     """What became of one order after placing and, if needed, reconciling."""
 
@@ -249,14 +284,14 @@ class Broker:
             )
         )
 
-    def _read(self, fetch: Callable[[NeoAPI], Any]) -> dict[str, BookRow]:
+    def _read(self, fetch: Callable[[NeoAPI], Any], parse: Callable[[Any], dict[str, _Row]]) -> dict[str, _Row]:
         """A book read inside the account's read budget, re-logging in once if the session has expired."""
         last = "order book not available"
         for attempt in range(self.BOOK_READS):
             self.session.reads.acquire()
             client, generation = self.session.client()
             try:
-                return parse_book(fetch(client))
+                return parse(fetch(client))
             except BookUnavailable as exc:
                 last = str(exc)
                 if last == "session expired":
@@ -267,11 +302,15 @@ class Broker:
 
     def book(self) -> dict[str, BookRow]:
         """The whole order book by tag: how an order with no known number is found."""
-        return self._read(lambda client: client.order_report())
+        return self._read(lambda client: client.order_report(), parse_book)
+
+    def trades(self) -> dict[str, TradeFills]:
+        """The day's fills by order number."""
+        return self._read(lambda client: client.trade_report(), parse_trades)
 
     def order(self, order_no: str) -> dict[str, BookRow]:
         """One order's book row by its number; a constant-size read however long the day's book grows."""
-        return self._read(lambda client: client.order_report(order_id=order_no))
+        return self._read(lambda client: client.order_report(order_id=order_no), parse_book)
 
     def find_all(self, tags: Collection[str]) -> tuple[dict[str, BookRow], bool]:
         """Look for every tag until all show or the settle window passes: (the rows found, whether the book could be

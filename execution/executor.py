@@ -287,6 +287,7 @@ class Run:
             # An earlier day's order never confirmed stays unknown until the trader settles it: not done yet.
             if self._settle_run(pool) or self._earlier_unknown():
                 final = RunState.UNSETTLED
+            self._exact_fills()
         except Exception as exc:  # a bug must still leave an honest record, never a silent dead thread
             final = self._cut_short(exc)
         finally:
@@ -873,6 +874,23 @@ class Run:
                 "the Results page before trading again.",
             )
         return bool(left)
+
+    def _exact_fills(self) -> None:
+        """One read of the trade book at the end: each filled order's exact average price, where the order book
+        rounds it to the paisa (a half-paisa on 10,000 units is ₹50 of slippage shown wrong). Only an order whose
+        fills the trade book accounts for in full is changed; without the trade book the order book's price stands."""
+        with self._lock:
+            filled = [r for r in self._results.values() if r.filled_qty and r.order_no and self._today(r)]
+        if not filled or self._journal_error is not None:
+            return
+        try:
+            trades = self.broker.trades()
+        except BookUnavailable:
+            return
+        for r in filled:
+            t = trades.get(str(r.order_no))
+            if t is not None and t.units == r.filled_qty and t.avg_price != r.avg_price:
+                self._store(replace(r, avg_price=t.avg_price), EventSource.TRADES)
 
     def _check_legs(self, batch: Batch, results: list[OrderResult]) -> bool:
         """Warn plainly when one leg failed and another filled. True if any leg failed."""

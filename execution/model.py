@@ -231,6 +231,7 @@ class EventSource(StrEnum):
     RECOVERY = "recovery"  # start-up settled a run that died
     MODIFY = "modify"  # the chase moved the order's limit price
     CANCEL = "cancel"  # the chase gave up and cancelled what had not filled
+    TRADES = "trades"  # the trade book's exact average of the order's fills
     MIGRATION = "migration"  # the state an order had when its journal was upgraded
 
 

@@ -952,15 +952,17 @@ class PaperExchange(httpx.BaseTransport):
             left = row["unFldSz"]
             if not left:
                 break
-            got, price = self.market.fill(
+            trades = self.market.fill(
                 contract, row["trnsTp"] == "B", left, row["_limit"], second, self._days_left(contract)
             )
-            if got:
+            for got, price in trades:
                 row.setdefault("_fills", []).append([second, got, price])
                 row["_cost"] += got * price
-                row.update(
-                    fldQty=row["fldQty"] + got, unFldSz=left - got, avgPrc=f"{row['_cost'] / (row['fldQty'] + got):.2f}"
-                )
+                row["fldQty"] += got
+                row["unFldSz"] -= got
+            if trades:
+                # The order book shows the average to the paisa; the trade book keeps each trade's own price.
+                row["avgPrc"] = f"{row['_cost'] / row['fldQty']:.2f}"
             row["_second"] = second
         if not row["unFldSz"]:
             row["_history"].append("open")

@@ -126,17 +126,20 @@ class Market:
 
     def fill(
         self, contract: Contract, buy: bool, units: int, limit: float, second: int, days_left: float
-    ) -> tuple[int, float]:
-        """Units filled and their average price, walking the book up (buy) or down (sell) to `limit`."""
+    ) -> list[tuple[int, float]]:
+        """The trades an order makes in one second, (units, price) each, walking the book up (buy) or down (sell) to
+        `limit`: one per price level, as the exchange prints a trade per counterparty at its price."""
         if self.liquidity is None:
             ltp = self.premium(contract, second, days_left)
             marketable = ltp <= limit if buy else ltp >= limit
-            return (units, ltp) if marketable else (0, 0.0)
+            return [(units, ltp)] if marketable else []
         q = self.quote(contract, second, days_left)
-        filled, cost = 0, 0.0
+        trades: list[tuple[int, float]] = []
+        left = units
         for price, available in q.asks if buy else q.bids:
-            if (buy and price > limit) or (not buy and price < limit) or filled == units:
+            if (buy and price > limit) or (not buy and price < limit) or not left:
                 break
-            take = min(available, units - filled)
-            filled, cost = filled + take, cost + take * price
-        return filled, (round(cost / filled, 2) if filled else 0.0)
+            take = min(available, left)
+            trades.append((take, price))
+            left -= take
+        return trades

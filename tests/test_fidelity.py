@@ -10,7 +10,9 @@ import pyotp
 import pytest
 from websockets.sync.client import connect
 
+from execution.broker import parse_trades
 from execution.clock import ManualClock
+from execution.errors import BookUnavailable
 from paper.exchange import PAPER_BASE_URL, PaperExchange, fast
 from tests import kotak_samples as docs
 from tests.helpers import MARKET_CLOCK, TODAY, lagging, leg, wait_for
@@ -285,3 +287,16 @@ def test_a_modify_that_adds_units_needs_their_margin_and_leaves_the_order_as_it_
     assert row["qty"] == 65 and row["ordSt"] == "open"
     taken = http.post("/quick/order/vr/modify", content=form({**j, "qt": "65"}), headers=headers).json()
     assert mismatches(taken, docs.MODIFY_REPLY) == [] and taken["nOrdNo"] == order_no
+
+
+@pytest.mark.timeout(10)
+def test_the_engine_reads_the_docs_trade_book_as_each_orders_fills_at_their_exact_average():
+    one = docs.TRADE_BOOK_ROW
+    second = {**one, "fldQty": 2, "avgPrc": "9.40", "flTm": "14:29:02", "flId": "207983745"}
+    fills = parse_trades({**docs.TRADE_BOOK_REPLY, "data": [one, second]})
+    assert list(fills) == [one["nOrdNo"]]
+    got = fills[one["nOrdNo"]]
+    assert (got.units, got.last_fill) == (3, "14:29:02") and got.avg_price == pytest.approx((9.39 + 2 * 9.40) / 3)
+    assert parse_trades({"stat": "Not_Ok", "stCode": 5203, "errMsg": "No Data"}) == {}
+    with pytest.raises(BookUnavailable):
+        parse_trades({**docs.TRADE_BOOK_REPLY, "data": [{"nOrdNo": "1"}]})

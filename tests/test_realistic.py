@@ -15,6 +15,7 @@ from execution.model import OrderStatus, RunResult, RunState, Side
 from paper.exchange import ExchangeConfig
 from paper.wiring import PaperEngine, paper_engine
 from tests.helpers import TODAY, config, lagging, leg, plan
+from tests.test_fidelity import logged_in
 from tests.test_recovery import killed_run
 
 pytestmark = pytest.mark.slow
@@ -138,3 +139,19 @@ def test_a_run_killed_after_a_send_is_recovered_from_a_lagging_book_without_a_se
     )
     assert on_book == Counter({(b, g): 1 for b in range(1, 5) for g in (1, 2)})
     assert eng.exchange.calls["place"] == 6 and len(eng.exchange.book()) == 8
+
+
+def test_the_results_take_each_orders_exact_average_from_the_trade_book(tmp_path):
+    thin = lagging(liquidity=0.2)  # 8 lots walk several price levels: several trades, at their own prices
+    eng, r = start(tmp_path, thin, legs=(leg(26000, "CE", side=Side.BUY),), lots=8, per=8)
+    (order,) = r.orders
+    assert order.status is OrderStatus.COMPLETE
+    http, headers = logged_in(eng.exchange)
+    trades = [
+        t for t in http.get("/quick/user/trades", headers=headers).json()["data"] if t["nOrdNo"] == order.order_no
+    ]
+    assert len(trades) > 1 and sum(t["fldQty"] for t in trades) == order.filled_qty
+    exact = sum(t["fldQty"] * float(t["avgPrc"]) for t in trades) / order.filled_qty
+    stored = {o.tag: o for o in eng.journal.orders(r.run_id)}[order.tag]
+    assert stored.avg_price == pytest.approx(exact, abs=1e-9) == order.avg_price
+    assert abs(float(book_by_tag(eng)[order.tag]["avgPrc"]) - exact) <= 0.005  # the book's, to the paisa

@@ -621,6 +621,8 @@ class PaperExchange(httpx.BaseTransport):
             ("/quick/user/check-margin", "margin", self._margin),
             ("/script-details/1.0/quotes/neosymbol/", "quotes", self._quotes),
             ("/script-details/1.0/masterscrip/file-paths", "scrip_master", self._scrip_master),
+            # The REST docs' July-2025 copy (instruments-original.md) gives the file list this path.
+            ("/Files/1.0/masterscrip/v2/file-paths", "scrip_master", self._scrip_master),
             ("/scrip/", "scrip_file", self._scrip_file),
         )
 

@@ -37,7 +37,7 @@ from typing import Any
 # (1q09/Kotak-neo-api-v2 docs-site/docs/content/instruments-original.md); the SDK, the Postman collection and OpenAlgo
 # (broker/kotak/database/master_contract_db.py) all use /script-details/1.0/masterscrip/file-paths. The quotes path is
 # given by SDK docs docs/functions/market_data/quotes.md ("Endpoint:") and settings.py.
-ENDPOINTS = {
+ENDPOINTS: dict[str, dict[str, Any]] = {
     "totp_login": {
         "method": "POST",
         "sdk": "/login/1.0/tradeApiLogin",

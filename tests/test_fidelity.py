@@ -105,7 +105,9 @@ def test_the_scrip_master_has_every_column_of_the_real_file():
     exchange = PaperExchange(fast(clock=MARKET_CLOCK, today=TODAY))
     http = httpx.Client(transport=exchange, base_url=PAPER_BASE_URL)
     auth = {"Authorization": exchange.credentials.consumer_key}
-    paths = http.get("/script-details/1.0/masterscrip/file-paths", headers=auth).json()["data"]["filesPaths"]
+    paths = http.get(docs.ENDPOINTS["scrip_master_file_paths"]["sdk"], headers=auth).json()["data"]["filesPaths"]
+    rest = http.get(docs.ENDPOINTS["scrip_master_file_paths"]["rest_docs"], headers=auth).json()["data"]["filesPaths"]
+    assert rest == paths
     assert {p.rsplit("/", 1)[-1] for p in paths} == {"nse_fo.csv", "bse_fo.csv"}
     for path in paths:
         rows = list(csv.DictReader(io.StringIO(http.get(path).text)))

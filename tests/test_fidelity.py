@@ -274,7 +274,7 @@ def test_login_and_validate_replies_carry_the_docs_profile_fields():
 
 
 @pytest.mark.timeout(30)
-def test_a_modify_that_adds_units_needs_their_margin_and_leaves_the_order_as_it_was_without_it():
+def test_a_modify_that_adds_units_needs_their_margin_and_a_cancel_answers_as_the_docs():
     exchange = PaperExchange(lagging(clock=MARKET_CLOCK, today=TODAY, funds=500_000.0))
     http, headers = logged_in(exchange)
     contract = exchange.contracts[leg().symbol]
@@ -289,6 +289,12 @@ def test_a_modify_that_adds_units_needs_their_margin_and_leaves_the_order_as_it_
     assert row["qty"] == 65 and row["ordSt"] == "open"
     taken = http.post("/quick/order/vr/modify", content=form({**j, "qt": "65"}), headers=headers).json()
     assert mismatches(taken, docs.MODIFY_REPLY) == [] and taken["nOrdNo"] == order_no
+    cancel = {k: "NO" if k == "am" else order_no for k in docs.CANCEL_REQUEST_FIELDS}
+    cancelled = http.post("/quick/order/cancel", content=form(cancel), headers=headers).json()
+    assert mismatches(cancelled, docs.CANCEL_REPLY) == [] and cancelled["nOrdNo"] == order_no
+    wait_for(lambda: any(r["nOrdNo"] == order_no and r["ordSt"] == "cancelled" for r in exchange.book()), 10, "gone")
+    again = http.post("/quick/order/cancel", content=form(cancel), headers=headers).json()
+    assert again["stCode"] == docs.CANCEL_ALREADY_COMPLETE_REPLY["stCode"]  # a final order cannot be cancelled
 
 
 @pytest.mark.timeout(10)

@@ -45,6 +45,15 @@ def form(j: dict) -> str:
     return "jData=" + json.dumps(j)
 
 
+def resting_sell(exchange: PaperExchange) -> str:
+    """A SELL limit halfway from the price to the top of the band: it rests, and stays inside the band as it moves
+    (a limit at the very top is outside it once the band moves down, and the order is rejected)."""
+    contract = exchange.contracts[leg().symbol]
+    second, days = int(MARKET_CLOCK.wall()), (contract.expiry - TODAY).days + 0.5
+    _, high = exchange.market.band(contract, second, days)
+    return f"{round((exchange.market.premium(contract, second, days) + high) / 2 / 0.05) * 0.05:.2f}"
+
+
 def mismatches(ours: dict, sample: dict) -> list[str]:
     """Each field of a docs sample that our reply lacks, or carries as another type."""
     return [
@@ -82,9 +91,7 @@ def test_a_client_following_the_rest_docs_places_without_the_authorization_heade
 def test_modify_takes_a_new_quantity_and_refuses_one_that_is_not_whole_lots():
     exchange = PaperExchange(lagging(clock=MARKET_CLOCK, today=TODAY))
     http, headers = logged_in(exchange)
-    contract = exchange.contracts[leg().symbol]
-    _, high = exchange.market.band(contract, int(MARKET_CLOCK.wall()), (contract.expiry - TODAY).days + 0.5)
-    far = f"{high:.2f}"  # a SELL at the top of the band rests
+    far = resting_sell(exchange)
     order_no = place(http, headers, lots=1, price=far, kind="L")
     wait_for(lambda: any(r["nOrdNo"] == order_no and r["ordSt"] == "open" for r in exchange.book()), 10, "open")
     assert set(docs.MODIFY_REQUEST_FIELDS) >= {"qt", "no", "pr"}
@@ -278,11 +285,11 @@ def test_a_modify_that_adds_units_needs_their_margin_and_a_cancel_answers_as_the
     exchange = PaperExchange(lagging(clock=MARKET_CLOCK, today=TODAY, funds=500_000.0))
     http, headers = logged_in(exchange)
     contract = exchange.contracts[leg().symbol]
-    _, high = exchange.market.band(contract, int(MARKET_CLOCK.wall()), (contract.expiry - TODAY).days + 0.5)
-    order_no = place(http, headers, lots=1, price=f"{high:.2f}", kind="L")  # a SELL at the top of the band rests
+    far = resting_sell(exchange)
+    order_no = place(http, headers, lots=1, price=far, kind="L")
     wait_for(lambda: any(r["nOrdNo"] == order_no and r["ordSt"] == "open" for r in exchange.book()), 10, "open")
     j = {**docs.MODIFY_REQUEST_JDATA_REST_DOCS, "tk": str(contract.token), "ts": contract.symbol, "es": "nse_fo"}
-    j.update(no=order_no, tt="S", pc="NRML", pr=f"{high:.2f}")
+    j.update(no=order_no, tt="S", pc="NRML", pr=far)
     refused = http.post("/quick/order/vr/modify", content=form({**j, "qt": "650"}), headers=headers).json()
     assert refused["stat"] == "Not_Ok" and refused["errMsg"].startswith("RMS:Margin Exceeds")
     row = next(r for r in exchange.book() if r["nOrdNo"] == order_no)

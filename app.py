@@ -6,25 +6,27 @@ import execution  # noqa: F401  (silences the SDK's logging before anything impo
 from dashboard import state as S
 from dashboard.lock import guard, live_locked
 from dashboard.positions import hedge_banner
-from dashboard.registry import engine, is_live, registry
+from dashboard.registry import Registry, engine, is_live, registry
 from dashboard.watchdog import server_watch
+from execution.engine import Engine
 from execution.errors import JournalError, TraderError
 from execution.model import RunState
 
-st.set_page_config(page_title="Neo Batch Trader", page_icon=":material/bolt:", layout="wide")
 
-try:
-    reg = registry()
-except JournalError as exc:
-    st.error(f"{exc} Set NEO_BATCH_DATA to a folder you can write, or fix the journal, then restart.")
-    st.stop()
-except TraderError as exc:  # the paper book or a paper setting
-    st.error(f"{exc} Fix it, then restart the dashboard.")
-    st.stop()
+def open_registry() -> Registry:
+    """The server's engines, or one line saying why they cannot be used, and nothing else."""
+    try:
+        return registry()
+    except JournalError as exc:
+        st.error(f"{exc} Set NEO_BATCH_DATA to a folder you can write, or fix the journal, then restart.")
+        st.stop()
+    except TraderError as exc:  # the paper book or a paper setting
+        st.error(f"{exc} Fix it, then restart the dashboard.")
+        st.stop()
 
-locked = live_locked()
 
-with st.sidebar:
+def account_status(locked: bool) -> Engine | None:
+    """The account radio, a loud line in live mode, and the session's state; the tab's engine when it has one."""
     modes = ["Paper", "Live"]
     st.radio(
         "Account",
@@ -48,6 +50,11 @@ with st.sidebar:
         age = f", session age {s.age_s / 60:.0f} min" if s.age_s is not None else ""
         state = "logged in" if s.logged_in else "not logged in"
         st.caption(f":material/person: {s.ucc}: {state}. Logins today: {s.logins}{age}.")
+    return eng
+
+
+def run_notes(reg: Registry) -> None:
+    """The runs in progress, and the runs a crash interrupted that wait for review."""
     for run in reg.active():
         st.warning(f"Run in progress: {run.run_id}", icon=":material/pending:")
     for run_id in reg.recovered:
@@ -57,17 +64,28 @@ with st.sidebar:
                 f"Run {run_id} was interrupted. Review it and Resume on the Results page.", icon=":material/warning:"
             )
 
-pages = st.navigation(
-    [
-        st.Page("pages/execute.py", title="Execute", icon=":material/send:", default=True),
-        st.Page("pages/results.py", title="Results", icon=":material/timeline:"),
-        st.Page("pages/positions.py", title="Positions", icon=":material/account_balance_wallet:"),
-        st.Page("pages/session.py", title="Session", icon=":material/key:"),
-    ]
-)
-server_watch()
-if is_live() and not locked:
-    st.error("LIVE ACCOUNT: every order placed from this page is real.", icon=":material/warning:")
-guard()
-hedge_banner(eng)
-pages.run()
+
+def main() -> None:
+    reg = open_registry()
+    locked = live_locked()
+    with st.sidebar:
+        eng = account_status(locked)
+        run_notes(reg)
+    pages = st.navigation(
+        [
+            st.Page("pages/execute.py", title="Execute", icon=":material/send:", default=True),
+            st.Page("pages/results.py", title="Results", icon=":material/timeline:"),
+            st.Page("pages/positions.py", title="Positions", icon=":material/account_balance_wallet:"),
+            st.Page("pages/session.py", title="Session", icon=":material/key:"),
+        ]
+    )
+    server_watch()
+    if is_live() and not locked:
+        st.error("LIVE ACCOUNT: every order placed from this page is real.", icon=":material/warning:")
+    guard()
+    hedge_banner(eng)
+    pages.run()
+
+
+st.set_page_config(page_title="Neo Batch Trader", page_icon=":material/bolt:", layout="wide")
+main()

@@ -16,12 +16,12 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from execution.broker import book_status
 from execution.clock import trading_day
 from execution.governor import Governor
 from execution.instruments import monthly_symbol
 from execution.journal import Journal
 from execution.model import Leg, OrderStatus, RunConfig, RunState, Side
+from execution.neo.wire import book_status
 from execution.planner import plan
 from paper.exchange import ExchangeConfig, PaperCredentials, PaperExchange, fast
 from paper.wiring import paper_engine
@@ -190,7 +190,9 @@ def run_in_process(kind: str, seed: int, folder: Path, today: date) -> Check:
 
 def _cli(command: list[str], journal: Path, seed: int, today: date, *extra: str) -> subprocess.Popen[str]:
     """The command line on the instant paper exchange, with the paper book beside the journal."""
-    args = [sys.executable, "-m", "execution", *command, "--profile", "fast", "--json", "--seed", str(seed)]
+    # A run meant to die goes through the paper venue's crash wrapper of the same command line.
+    module = "paper.crash" if "--crash-after" in command else "execution"
+    args = [sys.executable, "-m", module, *command, "--profile", "fast", "--json", "--seed", str(seed)]
     # An order never acknowledged is looked for over the request timeout before Resume sends it again.
     args += ["--timeout", "0.5", "--login-ms", "1", "--latency-ms", "2", "--query-ms", "1"]
     args += ["--journal", str(journal), "--paper-today", today.isoformat(), *extra]

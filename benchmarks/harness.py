@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from execution.clock import trading_day
-from execution.governor import Governor
+from execution.governor import READS_PER_S, Governor
 from execution.instruments import monthly_symbol
 from execution.model import Leg, Mode, Pacing, Plan, RunConfig, RunResult, Side
 from execution.planner import plan
-from execution.session import READS_PER_S
 from paper.exchange import ExchangeConfig, fast
 from paper.wiring import PaperEngine, paper_engine
 

@@ -14,12 +14,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from execution.broker import Broker
 from execution.governor import Governor
 from execution.journal import Journal
 from execution.model import Mode, OrderResult, RunConfig
+from execution.neo.broker import NeoBroker
+from execution.neo.sdk import NeoAPI
 from execution.planner import plan
-from execution.sdk import NeoAPI
 from paper.exchange import PaperExchange
 
 from .harness import SEED_LOGIN_S, SEED_ORDER_S, Scale, engine, ideal_s, run, strikes
@@ -122,7 +122,7 @@ STAGES: dict[str, list[tuple[type, str]]] = {
     "SDK + httpx": [(NeoAPI, "place_order"), (NeoAPI, "order_report")],
     "journal": [(Journal, "intents"), (Journal, "record"), (Journal, "update_run")],
     "governor": [(Governor, "acquire")],
-    "broker adapter": [(Broker, "submit"), (Broker, "_read")],
+    "broker adapter": [(NeoBroker, "submit"), (NeoBroker, "_read")],
 }
 # Each stage's own time excludes the stages nested inside it.
 _INSIDE = {"SDK + httpx": ["simulated exchange"], "broker adapter": ["SDK + httpx", "governor"]}

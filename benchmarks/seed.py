@@ -12,8 +12,8 @@ import pyotp
 from execution.clock import sleep_until
 from execution.governor import Governor
 from execution.model import Mode, Pacing, RunConfig, RunResult
+from execution.neo.sdk import NeoAPI
 from execution.planner import Latency, estimate_seconds, plan
-from execution.sdk import NeoAPI
 from paper.exchange import PaperExchange
 from paper.wiring import paper_engine
 

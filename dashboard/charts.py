@@ -38,21 +38,8 @@ def _prices(order: Mapping[Hashable, Any]) -> str:
     )
 
 
-def timeline(orders: pd.DataFrame, batches: pd.DataFrame, title: str = "") -> go.Figure:
-    """A row per leg and a bar per order, submit to acknowledge, with each batch shaded.
-
-    Bars are go.Bar on a date axis with a millisecond length, so sub-millisecond orders keep their width.
-    """
-    sent = orders.dropna(subset=["latency_ms"]).copy()
-    fig = go.Figure()
-    if sent.empty:
-        fig.update_layout(title=title or "No orders were sent")
-        return fig
-    sent["start_naive"] = _naive(sent["start"])
-    sent["row"] = "Leg " + sent["leg"].astype(str) + " · " + sent["side"] + " " + sent["symbol"]
-    sent["prices"] = [_prices(r) for r in sent.to_dict("records")]
-    skew = batches.set_index("batch")["skew_ms"] if "skew_ms" in batches else pd.Series(dtype=float)
-    sent["skew"] = sent["batch"].map(skew).fillna(0.0)
+def _order_bars(fig: go.Figure, sent: pd.DataFrame) -> None:
+    """A bar per sent order, submit to acknowledge, coloured by its status."""
     for status, part in sent.groupby("status", sort=False):
         fig.add_trace(
             go.Bar(
@@ -73,6 +60,10 @@ def timeline(orders: pd.DataFrame, batches: pd.DataFrame, title: str = "") -> go
                 ),
             )
         )
+
+
+def _batch_shading(fig: go.Figure, batches: pd.DataFrame) -> None:
+    """Each batch shaded from its first send for as long as it took."""
     for _, b in batches.iterrows():
         start = _naive(pd.Series([b["start"]])).iloc[0]
         end = start + pd.Timedelta(milliseconds=float(b["batch_ms"]))
@@ -85,6 +76,25 @@ def timeline(orders: pd.DataFrame, batches: pd.DataFrame, title: str = "") -> go
             annotation_text=f"B{int(b['batch'])}",
             annotation_position="top left",
         )
+
+
+def timeline(orders: pd.DataFrame, batches: pd.DataFrame, title: str = "") -> go.Figure:
+    """A row per leg and a bar per order, submit to acknowledge, with each batch shaded.
+
+    Bars are go.Bar on a date axis with a millisecond length, so sub-millisecond orders keep their width.
+    """
+    sent = orders.dropna(subset=["latency_ms"]).copy()
+    fig = go.Figure()
+    if sent.empty:
+        fig.update_layout(title=title or "No orders were sent")
+        return fig
+    sent["start_naive"] = _naive(sent["start"])
+    sent["row"] = "Leg " + sent["leg"].astype(str) + " · " + sent["side"] + " " + sent["symbol"]
+    sent["prices"] = [_prices(r) for r in sent.to_dict("records")]
+    skew = batches.set_index("batch")["skew_ms"] if "skew_ms" in batches else pd.Series(dtype=float)
+    sent["skew"] = sent["batch"].map(skew).fillna(0.0)
+    _order_bars(fig, sent)
+    _batch_shading(fig, batches)
     fig.update_xaxes(type="date", tickformat="%H:%M:%S.%L", title="time (IST)")
     fig.update_yaxes(title=None, categoryorder="category descending")
     fig.update_layout(

@@ -1,22 +1,44 @@
-"""Between widgets and the engine: the legs table as a DataFrame, and back to typed legs."""
+"""Between widgets and the engine: the legs table as a DataFrame and back to typed legs, and the Execute form's
+values as the engine's RunConfig and plan. Plain functions, no Streamlit: tests call them directly."""
 
 from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any
 
 import pandas as pd
 
 from execution.errors import PlanError, SymbolError
 from execution.instruments import BUNDLED, parse_symbol
-from execution.model import Leg, OrderType, Plan, Product, Segment, Side, decimal
+from execution.model import (
+    Leg,
+    Mode,
+    OnLegFailure,
+    OnUnfilled,
+    OrderType,
+    Pacing,
+    Plan,
+    PriceFrom,
+    PriceMode,
+    Pricing,
+    Product,
+    RunConfig,
+    Segment,
+    Side,
+    decimal,
+)
+from execution.presets import Preset, check_atm, check_preset
 
 LEG_COLUMNS = ["symbol", "side", "product", "order_type", "price"]
 # The columns a leg cannot do without, as the table names them.
 _NAMES = {"symbol": "trading symbol", "side": "side", "product": "product", "order_type": "order type"}
 # What a row the trader adds starts with: the usual product and order type; the contract and side are theirs.
 NEW_PRODUCT, NEW_ORDER_TYPE, NEW_PRICE = Product.NRML.value, OrderType.MARKET.value, 0.0
+
+# The Execute form's values by widget key, as the widgets gave them (dashboard.state.FORM_DEFAULTS names every key).
+Form = Mapping[str, Any]
 
 
 def legs_frame(legs: tuple[Leg, ...]) -> pd.DataFrame:
@@ -130,3 +152,60 @@ def units_per_leg(plan: Plan) -> list[str]:
         f"{g.side.name} {plan.config.total_lots:,} lots = {totals[i]:,} units of {g.symbol}"
         for i, g in enumerate(plan.config.legs, start=1)
     ]
+
+
+def atm_strike(form: Form) -> tuple[int | None, list[str]]:
+    """The ATM strike the strategy's legs are built around, or None and why not."""
+    try:
+        return check_atm(form["underlying"], form["atm"]), []
+    except PlanError as exc:
+        return None, [str(exc)]
+
+
+def form_pricing(form: Form) -> Pricing:
+    """The pricing box's values as the engine's pricing policy."""
+    return Pricing(
+        mode=PriceMode(form["price_mode"]),
+        source=PriceFrom(form["price_from"]),
+        buffer_pct=float(form["buffer_pct"]),
+        chase_s=float(form["chase_s"]),
+        chase_steps=int(form["chase_steps"]),
+        chase_step_pct=float(form["chase_step_pct"]),
+        chase_max_pct=float(form["chase_max_pct"]),
+        on_unfilled=OnUnfilled(form["on_unfilled"]),
+    )
+
+
+def run_config(form: Form, legs: tuple[Leg, ...]) -> RunConfig:
+    """The Execute form's values and the legs from its table as the engine's RunConfig. Most delay counts only under
+    adaptive pacing (its box is drawn only then). Raises PlanError naming the field that is wrong."""
+    adaptive = form["pacing"] == Pacing.ADAPTIVE.value
+    return RunConfig(
+        legs=legs,
+        total_lots=form["total_lots"],
+        lots_per_batch=form["lots_per_batch"],
+        delay_s=form["delay_s"],
+        delay_max_s=form["delay_max_s"] if adaptive else 0.0,
+        mode=Mode(form["run_mode"]),
+        pacing=Pacing(form["pacing"]),
+        hedge_first=form["hedge_first"],
+        hedge_wait_s=form["hedge_wait_s"],
+        on_leg_failure=OnLegFailure(form["on_leg_failure"]),
+        pricing=form_pricing(form),
+    )
+
+
+def form_plan(
+    form: Form, legs_table: pd.DataFrame, make_plan: Callable[[RunConfig], Plan]
+) -> tuple[Plan | None, list[str]]:
+    """The Execute form and its legs table as a plan made by `make_plan` (the engine's: checked against today's scrip
+    master), or None and the problems, each naming its field: the ATM strike's, then the first of the legs', the
+    strategy's and the run's. A plan comes back only when there is no problem at all."""
+    _, problems = atm_strike(form)
+    try:
+        legs = legs_from_frame(legs_table)
+        check_preset(Preset(form["preset"]), legs)
+        plan = make_plan(run_config(form, legs))
+    except PlanError as exc:
+        return None, [*problems, str(exc)]
+    return (None if problems else plan), problems

@@ -9,7 +9,8 @@ import streamlit as st
 
 from execution.clock import IST
 from execution.journal import Journal
-from execution.outcome import Outcome, Summary, lots_text, summarize
+from execution.outcome import Outcome, Summary, summarize
+from execution.wording import lots_text
 
 _ICONS = {
     "success": ":material/check_circle:",

@@ -13,12 +13,13 @@ import streamlit as st
 
 from execution.engine import Engine
 from execution.errors import BookUnavailable, ConfigError, LoginError
-from execution.executor import Run
-from execution.journal import DEFAULT_PATH, PAPER_BOOK, Journal, data_dir
+from execution.journal import DEFAULT_PATH, Journal, data_dir
 from execution.model import RunState
-from execution.session import Credentials, live_env
+from execution.neo.live import live_engine
+from execution.neo.session import Credentials, live_env
+from execution.run import Run
 from paper.exchange import ExchangeConfig, PaperExchange, fast
-from paper.wiring import PaperEngine, paper_session
+from paper.wiring import PAPER_BOOK, PaperEngine, paper_session
 
 from . import state as S
 from .gate import TokenGate
@@ -89,7 +90,7 @@ class Registry:
             if self.env_warning:
                 print(f"warning: {self.env_warning}", file=sys.stderr, flush=True)
             if self.live is None or self.live.session.credentials != Credentials.from_env(env):
-                self.live = Engine.live_mode(env, self.folder / DEFAULT_PATH.name)
+                self.live = live_engine(env, self.folder / DEFAULT_PATH.name)
                 self.live.share_rate_limits(self.folder)
             self.live.session.client(totp=totp)
             self._recover(self.live)

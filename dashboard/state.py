@@ -1,5 +1,7 @@
 """Every st.session_state key the dashboard uses, declared in one place."""
 
+from execution.model import PRICING
+
 MODE = "mode"  # "Paper" or "Live", kept outside the widget so it survives page switches
 MODE_WIDGET = "mode_choice"  # the sidebar radio that sets MODE
 RUN_ID = "run_id"  # the run this tab started (a run another tab started is watched, never taken as ours)
@@ -37,14 +39,15 @@ FORM_DEFAULTS = {
     "delay_max_s": 10.0,
     "hedge_first": False,
     "on_leg_failure": "continue",
-    "price_mode": "market",
-    "price_from": "mid",
-    "buffer_pct": 1.0,
-    "chase_s": 2.0,
-    "chase_steps": 3,
-    "chase_step_pct": 1.0,
-    "chase_max_pct": 5.0,
-    "on_unfilled": "cancel",
+    # The pricing defaults are the model's own, written once there.
+    "price_mode": PRICING.mode.value,
+    "price_from": PRICING.source.value,
+    "buffer_pct": PRICING.buffer_pct,
+    "chase_s": PRICING.chase_s,
+    "chase_steps": PRICING.chase_steps,
+    "chase_step_pct": PRICING.chase_step_pct,
+    "chase_max_pct": PRICING.chase_max_pct,
+    "on_unfilled": PRICING.on_unfilled.value,
     "ignore_funds": False,
     "show_chain": False,
 }

@@ -1,4 +1,4 @@
-"""Time, injectable: the executor, the governor and the paper exchange wait through one function.
+"""Time, injectable: a run, the governor and the paper exchange wait through one function.
 
 A thread asleep until a deadline wakes about 0.1 to 0.2 ms late. `sleep_until` sleeps to just before the
 deadline and polls the rest with sleep(0), which lets go of the interpreter lock on each turn, so other threads
@@ -25,6 +25,10 @@ class Clock(Protocol):
 
     def sleep(self, seconds: float, stop: threading.Event | None = None) -> None: ...
 
+    def today(self) -> date:
+        """The trading day in India at this clock's wall time."""
+        ...
+
 
 class SystemClock:
     """The real clock."""
@@ -34,6 +38,9 @@ class SystemClock:
 
     def wall(self) -> float:
         return time.time()
+
+    def today(self) -> date:
+        return trading_day(self)
 
     def sleep(self, seconds: float, stop: threading.Event | None = None) -> None:
         if stop is None:
@@ -56,6 +63,9 @@ class ManualClock:
 
     def wall(self) -> float:
         return self.wall_offset + self.now
+
+    def today(self) -> date:
+        return trading_day(self)
 
     def sleep(self, seconds: float, stop: threading.Event | None = None) -> None:
         if stop is not None and stop.is_set():
@@ -84,14 +94,17 @@ class ShiftedClock:
     def wall(self) -> float:
         return time.time() + self.offset_s
 
+    def today(self) -> date:
+        return trading_day(self)
+
     def sleep(self, seconds: float, stop: threading.Event | None = None) -> None:
         SYSTEM.sleep(seconds, stop)
 
 
-def trading_day(clock: Clock = SYSTEM) -> date:
+def trading_day(clock: Clock | None = None) -> date:
     """The clock's date in India, where the exchange keeps its day (not the machine's: a UTC machine's date is
     behind India's from 18:30 to midnight UTC)."""
-    return datetime.fromtimestamp(clock.wall(), IST).date()
+    return datetime.fromtimestamp((clock or SYSTEM).wall(), IST).date()
 
 
 def sleep_until(

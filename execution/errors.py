@@ -27,6 +27,10 @@ class BookUnavailable(TraderError):
     """The order book could not be read."""
 
 
+class SessionExpired(BookUnavailable):
+    """The broker's session expired mid-read: log in again, once, and read again."""
+
+
 class DuplicateRun(TraderError):
     """The same plan is already running: a double click, a rerun or a second tab. `run_id` names the other run."""
 
@@ -47,8 +51,9 @@ class JournalError(TraderError):
     """The journal cannot be opened, read or upgraded."""
 
 
-class IllegalTransition(TraderError):
-    """An order status change that the transition table forbids, e.g. a final status going back to a working one."""
+class IllegalTransition(JournalError):
+    """An order status change that the journal's transition table refuses, e.g. a final status going back to a
+    working one: nothing is written."""
 
 
 class AccountBusy(DuplicateRun):

@@ -17,6 +17,7 @@ from .errors import ConfigError, JournalError
 _STAMP = struct.Struct("d")
 
 ORDERS_PER_S = 10  # Kotak's order limit per account, per rolling second
+READS_PER_S = 20  # reads (book, history, positions, quotes) kept well under Kotak's 25 a second per API
 # The most an account's window admits in a real second, whatever it is told: Kotak's order limit, and for reads
 # its 25 requests a second per API.
 CEILING_PER_S = {"orders": ORDERS_PER_S, "reads": 25}

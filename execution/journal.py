@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .clock import trading_day
+from .clock import SYSTEM, Clock, trading_day
 from .errors import (
     AccountBusy,
     IllegalTransition,
@@ -53,11 +53,10 @@ from .model import (
     Segment,
     Side,
 )
-from .outcome import plural
+from .wording import plural
 
 DEFAULT_PATH = Path("data") / "journal.sqlite"
 # The paper account's book, beside the journal, shared by every process on the data folder.
-PAPER_BOOK = "paper_exchange.sqlite"
 # The same plan placed again within this many seconds needs an explicit "again": a double click, a second tab.
 REPEAT_WINDOW_S = 300.0
 # A lease whose holder has not beaten for this long is taken to be dead (the holder beats every second).
@@ -411,6 +410,32 @@ def _holder(lease: Lease) -> tuple[int, str, float]:
     return (lease.pid, lease.host, lease.heartbeat_wall)
 
 
+def _refuse_repeats(
+    db: sqlite3.Connection,
+    account: str,
+    fingerprint: str,
+    now: float,
+    submission: str | None,
+    again_of: str | None,
+    repeat_window_s: float,
+) -> None:
+    """SameSubmission when this click already started a run; RecentlyPlaced when the same plan was placed on the
+    account within the window and `again_of` does not name that run."""
+    if submission is not None:
+        row = db.execute("SELECT * FROM runs WHERE submission=?", (submission,)).fetchone()
+        if row is not None:
+            raise SameSubmission(_placed(db, row, now), row["run_id"])
+    # The same plan is named first, even while it still runs: the trader sees what it placed so far.
+    if repeat_window_s > 0:
+        row = db.execute(
+            "SELECT * FROM runs WHERE account=? AND fingerprint=? AND created_wall>? "
+            "ORDER BY created_wall DESC LIMIT 1",
+            (account, fingerprint, now - repeat_window_s),
+        ).fetchone()
+        if row is not None and row["run_id"] != again_of:
+            raise RecentlyPlaced(_placed(db, row, now), row["run_id"])
+
+
 def _check_lease(
     db: sqlite3.Connection, account: str, now: float, ttl_s: float, taking_over: tuple[int, str, float] | None = None
 ) -> None:
@@ -548,8 +573,9 @@ class Journal:
     Any storage failure (a full disk, a damaged file) is raised as JournalError with a one-line message.
     """
 
-    def __init__(self, path: str | os.PathLike[str] = DEFAULT_PATH):
+    def __init__(self, path: str | os.PathLike[str] = DEFAULT_PATH, *, clock: Clock = SYSTEM):
         self.path = Path(path)
+        self.clock = clock  # the wall time of leases, heartbeats and each order's history
         self._lock = threading.Lock()
         try:
             if self.path.is_dir():
@@ -635,13 +661,6 @@ class Journal:
                 "file, or move this one aside; nothing was sent."
             )
 
-    def fill_disk(self) -> None:
-        """Let the file grow no further, which SQLite reports as a full disk (SQLITE_FULL) on the next write that
-        needs a page. For the fault suite and tests of storage failure."""
-        with self._lock:
-            pages = self._db.execute("PRAGMA page_count").fetchone()[0]
-            self._db.execute(f"PRAGMA max_page_count = {pages}")
-
     @property
     def version(self) -> int:
         return int(self._exec("PRAGMA user_version").fetchone()[0])
@@ -712,37 +731,15 @@ class Journal:
         plan was placed on the account within `repeat_window_s` and `again_of` does not name that run
         (RecentlyPlaced).
         """
-        now = time.time()
+        now = self.clock.wall()
         with self._transaction() as db:
-            if submission is not None:
-                row = db.execute("SELECT * FROM runs WHERE submission=?", (submission,)).fetchone()
-                if row is not None:
-                    raise SameSubmission(_placed(db, row, now), row["run_id"])
-            # The same plan is named first, even while it still runs: the trader sees what it placed so far.
-            if repeat_window_s > 0:
-                row = db.execute(
-                    "SELECT * FROM runs WHERE account=? AND fingerprint=? AND created_wall>? "
-                    "ORDER BY created_wall DESC LIMIT 1",
-                    (account, fingerprint, now - repeat_window_s),
-                ).fetchone()
-                if row is not None and row["run_id"] != again_of:
-                    raise RecentlyPlaced(_placed(db, row, now), row["run_id"])
+            _refuse_repeats(db, account, fingerprint, now, submission, again_of, repeat_window_s)
             _check_lease(db, account, now, lease_ttl_s, taking_over)
+            row = (run_id, now, RunState.PENDING.value, int(paper), os.getpid(), config_to_json(config), fingerprint)
             db.execute(
                 "INSERT INTO runs (run_id, created_wall, state, paper, pid, config, fingerprint, day, account, "
                 "submission) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (
-                    run_id,
-                    now,
-                    RunState.PENDING.value,
-                    int(paper),
-                    os.getpid(),
-                    config_to_json(config),
-                    fingerprint,
-                    day.isoformat(),
-                    account,
-                    submission,
-                ),
+                (*row, day.isoformat(), account, submission),
             )
             _take_lease(db, account, run_id, now)
 
@@ -758,7 +755,7 @@ class Journal:
         """Give an existing run (a Resume) the account's lease and mark it running from this process, in one
         transaction: refused like begin_run when another holds the lease, and NotResumable when the run is no
         longer interrupted or stopped (another Resume took it, even one that has finished since)."""
-        now = time.time()
+        now = self.clock.wall()
         with self._transaction() as db:
             _check_lease(db, account, now, lease_ttl_s, taking_over)
             _check_resumable(db, run_id)
@@ -769,7 +766,7 @@ class Journal:
         """Say the holder is alive; False if the lease is no longer this run's (it was taken over)."""
         cur = self._exec(
             "UPDATE leases SET heartbeat_wall=? WHERE account=? AND run_id=? AND pid=?",
-            (time.time(), account, run_id, os.getpid()),
+            (self.clock.wall(), account, run_id, os.getpid()),
         )
         return cur.rowcount == 1
 
@@ -787,7 +784,7 @@ class Journal:
         under the same run id, is left alone. True if it was freed."""
         with self._transaction() as db:
             row = db.execute("SELECT * FROM leases WHERE account=? AND run_id=?", (account, run_id)).fetchone()
-            if row is None or _holder(_lease(row)) != holder or not _stale(_lease(row), time.time(), ttl_s):
+            if row is None or _holder(_lease(row)) != holder or not _stale(_lease(row), self.clock.wall(), ttl_s):
                 return False
             db.execute("DELETE FROM leases WHERE account=?", (account,))
             return True
@@ -798,7 +795,7 @@ class Journal:
         """Before settling a dead holder's run: mark it interrupted, if the lease is still that dead holder's. When
         another process has taken the lease over meanwhile, refused as the lease is now (AccountBusy), and nothing
         is changed. The run's record, or None if it has none."""
-        now = time.time()
+        now = self.clock.wall()
         with self._transaction() as db:
             _check_lease(db, account, now, ttl_s, holder)
             active = [s.value for s in RunState if s.active]
@@ -856,7 +853,7 @@ class Journal:
     def intents(self, run_id: str, orders: Sequence[tuple[PlannedOrder, str]], day: date) -> None:
         """Written, in one transaction, before any of these orders is sent, on trading day `day`. A second intent
         for a tag raises."""
-        now = time.time()
+        now = self.clock.wall()
         rows = [
             (tag, run_id, o.batch, o.leg, o.leg_spec.symbol, o.leg_spec.side.value, o.lots, o.quantity, now, str(day))
             for o, tag in orders
@@ -872,7 +869,7 @@ class Journal:
         """Mark orders as leaving now, in one write just before they go. On a later day, when the book that could
         settle them is gone, this is what tells an order that may have reached the exchange from one that never
         left."""
-        self._exec(_SENDING.format(marks=",".join("?" * len(tags))), (time.time(), *tags))
+        self._exec(_SENDING.format(marks=",".join("?" * len(tags))), (self.clock.wall(), *tags))
 
     def record(self, run_id: str, result: OrderResult, source: EventSource, leaving: Sequence[str] = ()) -> None:
         """The order's new state; the database appends a history event if anything changed. `leaving`: orders
@@ -881,7 +878,7 @@ class Journal:
         An order with no intent (skipped before it was journalled) is inserted. Raises IllegalTransition when the
         change is one the transition table forbids; nothing is written then.
         """
-        now = time.time()
+        now = self.clock.wall()
         values = (
             result.tag,
             run_id,
@@ -903,7 +900,7 @@ class Journal:
             result.attempts,
             now,
             source.value,
-            (result.day or trading_day()).isoformat(),
+            (result.day or trading_day(self.clock)).isoformat(),
             result.price,
             result.arrival_mid,
             result.modifies,

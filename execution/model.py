@@ -1,4 +1,4 @@
-"""Typed value objects shared by the planner, executor, journal and reports."""
+"""Typed value objects shared by the planner, the run, the journal and reports."""
 
 from __future__ import annotations
 
@@ -200,6 +200,13 @@ FINAL_STATUSES = frozenset(
 _ON_EXCHANGE = frozenset(
     {OrderStatus.PLACED, OrderStatus.OPEN, OrderStatus.COMPLETE, OrderStatus.REJECTED, OrderStatus.CANCELLED}
 )
+
+
+def progress(status: OrderStatus, filled_qty: int) -> tuple[bool, int]:
+    """How far on an order is, for comparing two reports of it: final first, then more filled."""
+    return not status.in_flight, filled_qty
+
+
 # Which status may follow which. A final status never goes back to a working one; the same status may repeat to
 # record new details (a partial fill growing, an average price). FAILED is a conclusion that the exchange never had
 # the order: the book overturns it, but only with a final state of its own.
@@ -339,17 +346,13 @@ class Pricing:
             raise PlanError("Chase seconds must be above 0 when the order is chased.")
 
     @property
-    def limit(self) -> bool:
-        return self.mode is PriceMode.LIMIT
-
-    @property
     def buffer_text(self) -> str:
         return f"{self.buffer_ticks} ticks" if self.buffer_ticks else f"{self.buffer_pct:g} %"
 
     @property
     def text(self) -> str:
         """The policy in one line, as the plan preview shows it."""
-        if not self.limit:
+        if self.mode is not PriceMode.LIMIT:
             return "Market: Kotak sends each order as a limit at its protection price (1 to 10 % from the LTP)."
         end = "cancel what is left" if self.on_unfilled is OnUnfilled.CANCEL else "leave it resting"
         chase = f"if not filled in {self.chase_s:g} s, {end}"
@@ -359,6 +362,9 @@ class Pricing:
                 f"{self.chase_steps} times and at most {self.chase_max_pct:g} % from its first price; then {end}"
             )
         return f"Limit at the {self.source.value} ± {self.buffer_text}, on the tick, inside the band; {chase}."
+
+
+PRICING = Pricing()  # the defaults, which the command line and the dashboard's form start from
 
 
 @dataclass(frozen=True, kw_only=True)

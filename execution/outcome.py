@@ -14,6 +14,7 @@ from enum import StrEnum
 from .errors import SymbolError
 from .instruments import parse_symbol
 from .model import OrderResult, OrderStatus, RunConfig, RunState, Side
+from .wording import lots_text, plural
 
 
 class Outcome(StrEnum):
@@ -40,17 +41,6 @@ _TONES = {
     Outcome.UNSETTLED: "error",
     Outcome.UNBALANCED: "error",
 }
-
-
-def lots_text(lots: float) -> str:
-    """Whole lots as a whole number; a partial fill to two places."""
-    return f"{round(lots, 2):g}"
-
-
-def plural(n: float, word: str) -> str:
-    """'1 order', '2 orders', '9 batches'."""
-    many = word + ("es" if word.endswith(("ch", "sh", "s", "x")) else "s")
-    return f"{lots_text(n)} {word if n == 1 else many}"
 
 
 def underlying_of(symbol: str) -> str:

@@ -100,52 +100,18 @@ def _check_leg(leg: Any) -> Leg:
 
 def plan(config: RunConfig, today: date | None = None, instruments: Mapping[str, Underlying] | None = None) -> Plan:
     """Validate `config` and split its lots into batches, one order per leg in each batch."""
-    today = today or trading_day()
-    legs = tuple(_check_leg(leg) for leg in (config.legs or ()))
-    if not legs:
-        raise PlanError("Add at least one leg.")
-    seen: set[str] = set()
-    for leg in legs:
-        if leg.symbol in seen:
-            raise PlanError(f"{leg.symbol} appears in more than one leg; combine them into one.")
-        seen.add(leg.symbol)
-    insts = [_instrument(leg, today, instruments) for leg in legs]
-    legs = tuple(_on_tick(leg, inst.tick) for leg, inst in zip(legs, insts, strict=True))
-
-    if any(leg.lots is not None for leg in legs):
-        lots = tuple(
-            whole_number(config.total_lots if leg.lots is None else leg.lots, f"Lots of {leg.symbol}") for leg in legs
-        )
-        legs = tuple(replace(leg, lots=n) for leg, n in zip(legs, lots, strict=True))
-        total = max(lots)
-    else:
-        total = whole_number(config.total_lots, "Total lots")
-        lots = (total,) * len(legs)
+    legs, insts = _listed_legs(config, today or trading_day(), instruments)
+    legs, lots, total = _lots(config, legs)
     per_batch = whole_number(config.lots_per_batch, "Lots per batch")
-    delay = seconds(config.delay_s, "Delay between batches")
-    hedge_wait = seconds(config.hedge_wait_s, "Hedge fill wait")
-    delay_max = seconds(config.delay_max_s, "Most delay")
-    if config.pacing is Pacing.ADAPTIVE and delay_max < delay:
-        raise PlanError(
-            f"Adaptive pacing moves the delay between {delay:g} s and the most delay, which must be at least that; "
-            f"got {delay_max:g} s."
-        )
+    delay, delay_max, hedge_wait = _times(config)
     if total > MAX_TOTAL_LOTS:
         raise PlanError(f"Total lots is at most {MAX_TOTAL_LOTS:,}, got {total:,}.")
     if config.login_per_order and config.mode is Mode.PARALLEL:
         raise PlanError("Login per order only reproduces the old sequential baseline; use sequential mode with it.")
-    for leg, inst, leg_total in zip(legs, insts, lots, strict=True):
-        biggest = min(per_batch, leg_total)
-        if biggest * inst.lot_size > inst.freeze_qty:
-            allowed = min(i.max_lots_per_order for i in insts)
-            raise PlanError(
-                f"{biggest} lots of {leg.symbol} is {biggest * inst.lot_size:,} units, above the exchange "
-                f"freeze limit of {inst.freeze_qty:,}. Use at most {allowed} lots per batch."
-            )
+    _check_freeze(legs, insts, lots, per_batch)
     count = math.ceil(total / per_batch)
     if count > MAX_BATCHES:
         raise PlanError(f"That is {count:,} batches; the most a run may have is {MAX_BATCHES:,}.")
-
     batches = []
     for number, takes in enumerate(slices(legs, lots, per_batch, closes=config.purpose.closes), start=1):
         orders = tuple(
@@ -165,13 +131,60 @@ def plan(config: RunConfig, today: date | None = None, instruments: Mapping[str,
         hedge_wait_s=hedge_wait,
         hedge_first=config.hedge_first or config.purpose is not Purpose.ENTRY,
     )
-    return Plan(
-        clean,
-        tuple(i.lot_size for i in insts),
-        tuple(batches),
-        tuple(i.freeze_qty for i in insts),
-        ticks=tuple(i.tick for i in insts),
-    )
+    sizes = tuple(i.lot_size for i in insts), tuple(batches), tuple(i.freeze_qty for i in insts)
+    return Plan(clean, *sizes, ticks=tuple(i.tick for i in insts))
+
+
+def _listed_legs(
+    config: RunConfig, today: date, instruments: Mapping[str, Underlying] | None
+) -> tuple[tuple[Leg, ...], list[Underlying]]:
+    """The legs, each checked, once only, and on its contract's tick; with their contracts."""
+    legs = tuple(_check_leg(leg) for leg in (config.legs or ()))
+    if not legs:
+        raise PlanError("Add at least one leg.")
+    seen: set[str] = set()
+    for leg in legs:
+        if leg.symbol in seen:
+            raise PlanError(f"{leg.symbol} appears in more than one leg; combine them into one.")
+        seen.add(leg.symbol)
+    insts = [_instrument(leg, today, instruments) for leg in legs]
+    return tuple(_on_tick(leg, inst.tick) for leg, inst in zip(legs, insts, strict=True)), insts
+
+
+def _lots(config: RunConfig, legs: tuple[Leg, ...]) -> tuple[tuple[Leg, ...], tuple[int, ...], int]:
+    """(legs, lots per leg, the most lots of any leg): each leg's own lots where given, else the total."""
+    if any(leg.lots is not None for leg in legs):
+        lots = tuple(
+            whole_number(config.total_lots if leg.lots is None else leg.lots, f"Lots of {leg.symbol}") for leg in legs
+        )
+        return tuple(replace(leg, lots=n) for leg, n in zip(legs, lots, strict=True)), lots, max(lots)
+    total = whole_number(config.total_lots, "Total lots")
+    return legs, (total,) * len(legs), total
+
+
+def _times(config: RunConfig) -> tuple[float, float, float]:
+    """(delay, most delay, hedge wait), checked."""
+    delay = seconds(config.delay_s, "Delay between batches")
+    hedge_wait = seconds(config.hedge_wait_s, "Hedge fill wait")
+    delay_max = seconds(config.delay_max_s, "Most delay")
+    if config.pacing is Pacing.ADAPTIVE and delay_max < delay:
+        raise PlanError(
+            f"Adaptive pacing moves the delay between {delay:g} s and the most delay, which must be at least that; "
+            f"got {delay_max:g} s."
+        )
+    return delay, delay_max, hedge_wait
+
+
+def _check_freeze(legs: tuple[Leg, ...], insts: list[Underlying], lots: tuple[int, ...], per_batch: int) -> None:
+    """No order of a batch may exceed its contract's freeze quantity."""
+    for leg, inst, leg_total in zip(legs, insts, lots, strict=True):
+        biggest = min(per_batch, leg_total)
+        if biggest * inst.lot_size > inst.freeze_qty:
+            allowed = min(i.max_lots_per_order for i in insts)
+            raise PlanError(
+                f"{biggest} lots of {leg.symbol} is {biggest * inst.lot_size:,} units, above the exchange "
+                f"freeze limit of {inst.freeze_qty:,}. Use at most {allowed} lots per batch."
+            )
 
 
 def _group(symbol: str) -> tuple[str, date, str]:

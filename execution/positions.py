@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
 
-from .errors import PositionsUnavailable, SymbolError
+from .errors import SymbolError
 from .instruments import parse_symbol
 from .model import Segment
 
@@ -80,45 +79,6 @@ class Position:
     def underlying(self) -> str:
         group = self.group
         return group[0] if group else self.symbol
-
-
-def _number(row: Mapping[str, Any], key: str) -> float:
-    value = row.get(key)
-    return float(value) if value not in (None, "") else 0.0
-
-
-def parse_positions(reply: Any) -> list[Position]:
-    """Positions from the SDK's `positions()` reply; "No Data" is no positions. Raises PositionsUnavailable."""
-    if not isinstance(reply, dict):
-        raise PositionsUnavailable("unreadable positions")
-    if str(reply.get("stCode")) == "5203":
-        return []
-    if "Error Message" in reply or "Error" in reply:
-        raise PositionsUnavailable("session expired or positions not available")
-    data = reply.get("data")
-    if str(reply.get("stat", "")).lower() != "ok" or not isinstance(data, list):
-        raise PositionsUnavailable("positions not available")
-    out = []
-    try:
-        for r in data:
-            ltp = _number(r, "ltp")
-            out.append(
-                Position(
-                    symbol=str(r["trdSym"]),
-                    segment=Segment(str(r["exSeg"])),
-                    product=str(r.get("prod") or ""),
-                    token=str(r.get("tok") or ""),
-                    lot_size=int(_number(r, "lotSz")),
-                    buy_qty=int(_number(r, "cfBuyQty") + _number(r, "flBuyQty")),
-                    sell_qty=int(_number(r, "cfSellQty") + _number(r, "flSellQty")),
-                    buy_amt=_number(r, "cfBuyAmt") + _number(r, "buyAmt"),
-                    sell_amt=_number(r, "cfSellAmt") + _number(r, "sellAmt"),
-                    ltp=ltp if ltp > 0 else None,
-                )
-            )
-    except (AttributeError, KeyError, TypeError, ValueError):
-        raise PositionsUnavailable("malformed positions") from None
-    return out
 
 
 @dataclass(frozen=True)

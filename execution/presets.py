@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from enum import StrEnum
 
@@ -47,7 +48,7 @@ def check_atm(underlying: str, atm: object) -> int:
     """The ATM strike the trader typed, if the legs can be built around it; refused in one line otherwise, never
     replaced by a default or moved to the nearest strike without a word."""
     step = STRIKE_STEP[underlying]
-    if isinstance(atm, bool) or not isinstance(atm, (int, float)) or atm != atm:
+    if isinstance(atm, bool) or not isinstance(atm, (int, float)) or not math.isfinite(atm):
         raise PlanError(f"ATM strike must be a number, got {atm!r}.")
     if atm <= 0:
         raise PlanError(f"ATM strike must be a positive {underlying} strike, e.g. {REFERENCE_LEVEL[underlying]}.")

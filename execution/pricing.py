@@ -1,12 +1,78 @@
-"""Limit prices from a quote, the chase's steps, the band, and slippage: pure arithmetic, no I/O."""
+"""How an order is priced (a policy object per leg, chosen once), and the pure arithmetic behind it: limit prices
+from a quote, the chase's steps, the band, and slippage. No I/O.
+
+A new policy is one class here with `needs_quote` and `limit`, and a line in `policy_for`."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Protocol
 
 from .errors import PlanError
-from .model import PriceFrom, Pricing, Side
+from .model import Leg, OrderType, PriceFrom, PriceMode, Pricing, Side
 from .quotes import Quote
+
+
+class PricePolicy(Protocol):
+    @property
+    def needs_quote(self) -> bool:
+        """Whether an order cannot be priced without its quote: then a batch with no quote is not sent."""
+        ...
+
+    @property
+    def chases(self) -> bool:
+        """Whether an unfilled order is moved towards a fill, then cancelled or left."""
+        ...
+
+    def limit(self, leg: Leg, quote: Quote | None, tick: float) -> float | None:
+        """The order's limit price; None sends it at market."""
+        ...
+
+
+@dataclass(frozen=True)
+class Market:
+    """MKT: Kotak makes it a limit at its protection price, which may rest or fill partly."""
+
+    needs_quote = False
+    chases = False
+
+    def limit(self, leg: Leg, quote: Quote | None, tick: float) -> float | None:
+        return None
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """The limit the trader typed on the leg, never moved."""
+
+    price: float
+    needs_quote = False
+    chases = False
+
+    def limit(self, leg: Leg, quote: Quote | None, tick: float) -> float | None:
+        return self.price
+
+
+@dataclass(frozen=True)
+class LimitFromQuote:
+    """A protected limit from the batch's quote, chased if it does not fill (see `Pricing`)."""
+
+    pricing: Pricing
+    needs_quote = True
+    chases = True
+
+    def limit(self, leg: Leg, quote: Quote | None, tick: float) -> float | None:
+        return None if quote is None else limit_price(quote, leg.side, self.pricing, tick)
+
+
+def policy_for(pricing: Pricing, leg: Leg) -> PricePolicy:
+    """The run's pricing for one leg: limit-from-quote prices every leg; otherwise a leg with its own limit keeps
+    it and the rest go at market."""
+    if pricing.mode is PriceMode.LIMIT:
+        return LimitFromQuote(pricing)
+    if leg.order_type is OrderType.LIMIT:
+        return Fixed(leg.price)
+    return Market()
 
 
 def on_tick(price: float, tick: float, up: bool) -> float:

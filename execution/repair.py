@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from .journal import Journal
 from .model import OrderResult, RunRecord, Side
-from .outcome import lots_text
+from .wording import lots_text
 
 _EPS = 1e-9
 

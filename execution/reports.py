@@ -8,7 +8,8 @@ import pandas as pd
 
 from .fills import fills, order_slippage, order_slippage_pct
 from .model import OrderEvent, OrderResult, RunConfig, RunRecord
-from .outcome import Summary, lots_text, underlying_of
+from .outcome import Summary, underlying_of
+from .wording import lots_text
 
 TZ = "Asia/Kolkata"
 ORDER_COLUMNS = [

@@ -1,16 +1,20 @@
 """Set up a batched multi-leg order, preview it, execute it and watch it go out."""
 
 import secrets
+from typing import Any
 
+import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from dashboard import state as S
 from dashboard.forms import (
     NEW_ORDER_TYPE,
     NEW_PRICE,
     NEW_PRODUCT,
+    atm_strike,
+    form_plan,
     legs_frame,
-    legs_from_frame,
     legs_preview,
     plan_preview,
     units_per_leg,
@@ -19,8 +23,8 @@ from dashboard.lock import guard, require_live_unlocked
 from dashboard.outcomes import banner, ist, journal_summary, legs_table
 from dashboard.prices import chain_box
 from dashboard.registry import engine, is_live, registry
-from execution.errors import PlanError, RecentlyPlaced, SameSubmission, TraderError
-from execution.executor import Run
+from execution.engine import Engine
+from execution.errors import RecentlyPlaced, SameSubmission, TraderError
 from execution.instruments import BUNDLED
 from execution.model import (
     Mode,
@@ -30,26 +34,13 @@ from execution.model import (
     Plan,
     PriceFrom,
     PriceMode,
-    Pricing,
-    RunConfig,
     RunState,
 )
-from execution.outcome import plural, summarize
-from execution.planner import estimate_seconds
-from execution.presets import REFERENCE_LEVEL, STRIKE_STEP, Preset, check_atm, check_preset, preset_legs
-
-guard()
-
-S.keep_form(st.session_state)
-st.title("Execute")
-eng = engine()
-if eng is None:
-    st.info("Live mode needs a session: log in on the Session page first.", icon=":material/lock:")
-    st.stop()
-
-mine_id = st.session_state.get(S.RUN_ID) or st.query_params.get("run")
-mine = eng.get(mine_id) if mine_id else None
-running = next(iter(eng.active()), None)
+from execution.outcome import summarize
+from execution.planner import Latency, estimate_seconds
+from execution.presets import REFERENCE_LEVEL, STRIKE_STEP, Preset, preset_legs
+from execution.run import Run
+from execution.wording import plural
 
 
 @st.fragment(run_every=0.5)
@@ -79,27 +70,38 @@ def live_panel(run: Run) -> None:
         st.rerun()
 
 
-# The form stays drawn under a running run (Execute disabled): a widget that left the page and came back would
-# show its own default in the browser, not the trader's value. What sits above it lives in one container, so the
-# form keeps its place on the page whatever is shown there (a shifted button can linger as a stale copy).
-refused = st.session_state.pop(S.START_ERROR, None)
-with st.container():
-    if refused is not None:
-        st.error(refused, icon=":material/block:")
-    if running is not None:
-        elsewhere = running.run_id != mine_id
-        st.subheader(f"Run {running.run_id}" + (" (started in another tab or window)" if elsewhere else ""))
-        live_panel(running)
-    elif refused is None and mine is not None and mine.done:
-        summary = journal_summary(registry().journal, mine.run_id)
-        if summary is not None:
-            banner(mine.run_id, summary)
-        for w in mine.result().warnings:
-            st.warning(w)
-        if st.button("Open results", key="open_results", icon=":material/timeline:", help="This run's timeline."):
-            st.session_state[S.RESULTS_RUN] = mine.run_id
-            st.session_state.pop(S.RESULTS_PICK, None)
-            st.switch_page("pages/results.py")
+def finished_run(mine: Run) -> None:
+    """This tab's run once it ended: its outcome, its warnings and the way to its results."""
+    summary = journal_summary(registry().journal, mine.run_id)
+    if summary is not None:
+        banner(mine.run_id, summary)
+    for w in mine.result().warnings:
+        st.warning(w)
+    if st.button("Open results", key="open_results", icon=":material/timeline:", help="This run's timeline."):
+        st.session_state[S.RESULTS_RUN] = mine.run_id
+        st.session_state.pop(S.RESULTS_PICK, None)
+        st.switch_page("pages/results.py")
+
+
+def run_status(eng: Engine) -> None:
+    """A refused start, the running run, or this tab's finished one.
+
+    The form stays drawn under a running run (Execute disabled): a widget that left the page and came back would
+    show its own default in the browser, not the trader's value. What sits above it lives in one container, so the
+    form keeps its place on the page whatever is shown there (a shifted button can linger as a stale copy)."""
+    mine_id = st.session_state.get(S.RUN_ID) or st.query_params.get("run")
+    mine = eng.get(mine_id) if mine_id else None
+    running = next(iter(eng.active()), None)
+    refused = st.session_state.pop(S.START_ERROR, None)
+    with st.container():
+        if refused is not None:
+            st.error(refused, icon=":material/block:")
+        if running is not None:
+            elsewhere = running.run_id != mine_id
+            st.subheader(f"Run {running.run_id}" + (" (started in another tab or window)" if elsewhere else ""))
+            live_panel(running)
+        elif refused is None and mine is not None and mine.done:
+            finished_run(mine)
 
 
 def reset_atm() -> None:
@@ -113,104 +115,111 @@ def legs_edited() -> None:
         st.session_state[S.LEGS_SOURCE] = None
 
 
-c = st.columns([1.3, 1, 1, 1, 1, 1.1])
-preset = Preset(
-    c[0].selectbox(
+def size_row() -> dict[str, Any]:
+    """Strategy, underlying, ATM strike, lots and the delay: the form's first row."""
+    c = st.columns([1.3, 1, 1, 1, 1, 1.1])
+    form: dict[str, Any] = {}
+    form["preset"] = c[0].selectbox(
         "Strategy",
         [p.value for p in Preset],
         key="preset",
         help="A starting point: its legs fill the table below. Editing a leg makes the plan Custom.",
     )
-)
-underlying = c[1].selectbox(
-    "Underlying", list(BUNDLED), key="underlying", on_change=reset_atm, help="The index the preset's legs are on."
-)
-atm = c[2].number_input(
-    "ATM strike",
-    step=STRIKE_STEP[underlying],
-    key="atm",
-    help=f"The at-the-money strike the preset builds around, on {underlying}'s {STRIKE_STEP[underlying]}-point grid.",
-)
-total = c[3].number_input("Total lots", step=1, key="total_lots", help="Lots per leg over the whole run.")
-per = c[4].number_input(
-    "Lots per batch", step=1, key="lots_per_batch", help="Lots per leg in each batch; at most the freeze limit."
-)
-delay = c[5].number_input(
-    "Delay between batches (s)",
-    step=0.5,
-    format="%.3f",
-    key="delay_s",
-    help="Waited between batches, never between the legs of one batch.",
-)
-c2 = st.columns(4)
-mode = c2[0].radio(
-    "Legs",
-    [m.value for m in Mode],
-    horizontal=True,
-    key="run_mode",
-    help="Parallel sends the legs of a batch together; sequential one after another.",
-)
-pacing = c2[1].radio(
-    "Pacing",
-    [p.value for p in Pacing],
-    horizontal=True,
-    key="pacing",
-    help="Gap waits the delay after a batch completes; cadence starts batches the delay apart; adaptive is a gap "
-    "that grows towards the most delay on a 429 or slow replies and eases back when replies are quick again.",
-)
-# Drawn only for adaptive pacing, so the form keeps its height (and Execute its place) otherwise.
-delay_max = (
-    c2[1].number_input(
-        "Most delay (s)",
+    underlying = form["underlying"] = c[1].selectbox(
+        "Underlying", list(BUNDLED), key="underlying", on_change=reset_atm, help="The index the preset's legs are on."
+    )
+    form["atm"] = c[2].number_input(
+        "ATM strike",
+        step=STRIKE_STEP[underlying],
+        key="atm",
+        help=f"The at-the-money strike the preset builds around, on {underlying}'s {STRIKE_STEP[underlying]}-point "
+        "grid.",
+    )
+    form["total_lots"] = c[3].number_input(
+        "Total lots", step=1, key="total_lots", help="Lots per leg over the whole run."
+    )
+    form["lots_per_batch"] = c[4].number_input(
+        "Lots per batch", step=1, key="lots_per_batch", help="Lots per leg in each batch; at most the freeze limit."
+    )
+    form["delay_s"] = c[5].number_input(
+        "Delay between batches (s)",
+        step=0.5,
+        format="%.3f",
+        key="delay_s",
+        help="Waited between batches, never between the legs of one batch.",
+    )
+    return form
+
+
+def pacing_row() -> dict[str, Any]:
+    """How the legs go out: together or one by one, the pacing, hedge first, and what a failed leg does."""
+    c2 = st.columns(4)
+    form: dict[str, Any] = {}
+    form["run_mode"] = c2[0].radio(
+        "Legs",
+        [m.value for m in Mode],
+        horizontal=True,
+        key="run_mode",
+        help="Parallel sends the legs of a batch together; sequential one after another.",
+    )
+    pacing = form["pacing"] = c2[1].radio(
+        "Pacing",
+        [p.value for p in Pacing],
+        horizontal=True,
+        key="pacing",
+        help="Gap waits the delay after a batch completes; cadence starts batches the delay apart; adaptive is a gap "
+        "that grows towards the most delay on a 429 or slow replies and eases back when replies are quick again.",
+    )
+    # Drawn only for adaptive pacing, so the form keeps its height (and Execute its place) otherwise.
+    if pacing == Pacing.ADAPTIVE.value:
+        form["delay_max_s"] = c2[1].number_input(
+            "Most delay (s)",
+            min_value=0.0,
+            step=1.0,
+            key="delay_max_s",
+            help="Adaptive pacing: the longest the delay may grow to. The delay above is the shortest.",
+        )
+    hedge_first = form["hedge_first"] = c2[2].toggle(
+        "Hedge first", key="hedge_first", help="BUY legs fill before SELL legs are sent."
+    )
+    form["hedge_wait_s"] = c2[2].number_input(
+        "Hedge fill wait (s)",
         min_value=0.0,
         step=1.0,
-        key="delay_max_s",
-        help="Adaptive pacing: the longest the delay may grow to. The delay above is the shortest.",
+        key="hedge_wait_s",
+        disabled=not hedge_first,
+        help="How long the BUY legs may take to fill; after that the SELL legs of that batch are not sent.",
     )
-    if pacing == Pacing.ADAPTIVE.value
-    else 0.0
-)
-hedge_first = c2[2].toggle("Hedge first", key="hedge_first", help="BUY legs fill before SELL legs are sent.")
-hedge_wait = c2[2].number_input(
-    "Hedge fill wait (s)",
-    min_value=0.0,
-    step=1.0,
-    key="hedge_wait_s",
-    disabled=not hedge_first,
-    help="How long the BUY legs may take to fill; after that the SELL legs of that batch are not sent.",
-)
-on_fail = c2[3].selectbox(
-    "On leg failure",
-    [f.value for f in OnLegFailure],
-    key="on_leg_failure",
-    help="Continue with the next batch, or stop sending when any leg of a batch fails.",
-)
+    form["on_leg_failure"] = c2[3].selectbox(
+        "On leg failure",
+        [f.value for f in OnLegFailure],
+        key="on_leg_failure",
+        help="Continue with the next batch, or stop sending when any leg of a batch fails.",
+    )
+    return form
 
-problems: list[str] = []
-strike: int | None = None
-try:
-    strike = check_atm(underlying, atm)
-except PlanError as exc:
-    problems.append(str(exc))
-source = None if preset is Preset.CUSTOM else (preset.value, underlying, strike)
-if source is not None and strike is not None and st.session_state.get(S.LEGS_SOURCE) != source:
-    st.session_state[S.LEGS] = legs_frame(preset_legs(preset, underlying, eng.today, strike))
-    st.session_state[S.LEGS_SOURCE] = source
-    st.session_state[S.LEGS_EDITED] = None
-    st.session_state[S.LEGS_VERSION] = st.session_state.get(S.LEGS_VERSION, 0) + 1
-editor_key = f"{S.LEGS_EDITOR}{st.session_state.setdefault(S.LEGS_VERSION, 0)}"
-if editor_key not in st.session_state and st.session_state.get(S.LEGS_EDITED) is not None:
-    # The editor was not drawn on the last pass (another page, a run): start it from the legs as last left.
-    st.session_state[S.LEGS] = st.session_state[S.LEGS_EDITED]
-if S.LEGS not in st.session_state:
-    st.session_state[S.LEGS] = legs_frame(preset_legs(Preset.CUSTOM, underlying, eng.today))
-edited = st.data_editor(
-    st.session_state[S.LEGS],
-    key=editor_key,
-    num_rows="dynamic",
-    width="stretch",
-    on_change=legs_edited,
-    column_config={
+
+def legs_base(eng: Engine, preset: Preset, underlying: str, strike: int | None) -> str:
+    """The frame the legs editor starts from, kept in the session, and the editor's key: a preset's legs when the
+    preset, underlying or strike changed, else the legs as the trader last left them."""
+    source = None if preset is Preset.CUSTOM else (preset.value, underlying, strike)
+    if source is not None and strike is not None and st.session_state.get(S.LEGS_SOURCE) != source:
+        st.session_state[S.LEGS] = legs_frame(preset_legs(preset, underlying, eng.today, strike))
+        st.session_state[S.LEGS_SOURCE] = source
+        st.session_state[S.LEGS_EDITED] = None
+        st.session_state[S.LEGS_VERSION] = st.session_state.get(S.LEGS_VERSION, 0) + 1
+    editor_key = f"{S.LEGS_EDITOR}{st.session_state.setdefault(S.LEGS_VERSION, 0)}"
+    if editor_key not in st.session_state and st.session_state.get(S.LEGS_EDITED) is not None:
+        # The editor was not drawn on the last pass (another page, a run): start it from the legs as last left.
+        st.session_state[S.LEGS] = st.session_state[S.LEGS_EDITED]
+    if S.LEGS not in st.session_state:
+        st.session_state[S.LEGS] = legs_frame(preset_legs(Preset.CUSTOM, underlying, eng.today))
+    return editor_key
+
+
+def legs_columns() -> dict[str, Any]:
+    """The legs table's columns as the trader reads them; a row the trader adds starts with the usual values."""
+    return {
         "symbol": st.column_config.TextColumn("Trading symbol", help="As in the scrip master, e.g. from the preset."),
         "side": st.column_config.SelectboxColumn("Side", options=["B", "S"], help="B buys, S sells."),
         "product": st.column_config.SelectboxColumn(
@@ -225,136 +234,142 @@ edited = st.data_editor(
         "price": st.column_config.NumberColumn(
             "Limit price", min_value=0.0, format="%.2f", default=NEW_PRICE, help="For L orders, in ₹."
         ),
-    },
-)
-st.session_state[S.LEGS_EDITED] = edited
+    }
 
-# Everything between the legs and Execute sits in one container, so Execute keeps its place as notices come and go.
-notices = st.container()
-# Execute stays right under the form, in view on a laptop; pricing and the chain follow it, read before the plan.
-execute_row = st.container()
-pricing_box = st.expander("Pricing and the option chain", icon=":material/sell:")
-c3 = pricing_box.columns([1.2, 1, 1, 1, 1, 1, 1, 1])
-price_mode = c3[0].radio(
-    "Price",
-    [m.value for m in PriceMode],
-    horizontal=True,
-    key="price_mode",
-    help="Market: Kotak turns each order into a limit at its protection price (1 to 10 % from the LTP), which may "
-    "rest unfilled or fill partly. Limit: a price from the quote, chased if it does not fill.",
-)
-limit = price_mode == PriceMode.LIMIT.value
-price_from = c3[1].selectbox(
-    "Price from",
-    [m.value for m in PriceFrom],
-    key="price_from",
-    disabled=not limit,
-    help="The quote's price the limit starts from.",
-)
-buffer_pct = c3[2].number_input(
-    "Buffer (%)",
-    min_value=0.0,
-    step=0.5,
-    key="buffer_pct",
-    disabled=not limit,
-    help="Beyond that price towards a fill: above it to buy, below it to sell. Rounded to the tick, kept in the band.",
-)
-chase_s = c3[3].number_input(
-    "Chase after (s)",
-    min_value=0.0,
-    step=0.5,
-    key="chase_s",
-    disabled=not limit,
-    help="An order not filled in this time is moved a step.",
-)
-chase_steps = c3[4].number_input(
-    "Chase steps",
-    min_value=0,
-    max_value=100,
-    step=1,
-    key="chase_steps",
-    disabled=not limit,
-    help="How many times an unfilled order is moved (0: never).",
-)
-chase_step_pct = c3[5].number_input(
-    "Step (%)",
-    min_value=0.0,
-    step=0.5,
-    key="chase_step_pct",
-    disabled=not limit,
-    help="Each move, as a percentage of the first price (at least a tick).",
-)
-chase_max_pct = c3[6].number_input(
-    "Max move (%)",
-    min_value=0.0,
-    step=0.5,
-    key="chase_max_pct",
-    disabled=not limit,
-    help="The furthest the chase goes from the first price.",
-)
-on_unfilled = c3[7].selectbox(
-    "If unfilled",
-    [m.value for m in OnUnfilled],
-    key="on_unfilled",
-    disabled=not limit,
-    help="After the last step: cancel what is left, or leave it resting on the book.",
-)
-if pricing_box.toggle(
-    "Show the option chain", key="show_chain", help="Strikes around the money with LTP, bid, ask and OI."
-):
-    with pricing_box:
-        chain_box(eng, underlying)
 
-master = eng.scrip_master()
-if master.warning:
-    notices.warning(master.warning, icon=":material/inventory_2:")
-plan = None
-try:
-    legs = legs_from_frame(edited)
-    check_preset(preset, legs)
-    plan = eng.plan(
-        RunConfig(
-            legs=legs,
-            total_lots=total,
-            lots_per_batch=per,
-            delay_s=delay,
-            delay_max_s=delay_max,
-            mode=Mode(mode),
-            pacing=Pacing(pacing),
-            hedge_first=hedge_first,
-            hedge_wait_s=hedge_wait,
-            on_leg_failure=OnLegFailure(on_fail),
-            pricing=Pricing(
-                mode=PriceMode(price_mode),
-                source=PriceFrom(price_from),
-                buffer_pct=float(buffer_pct),
-                chase_s=float(chase_s),
-                chase_steps=int(chase_steps),
-                chase_step_pct=float(chase_step_pct),
-                chase_max_pct=float(chase_max_pct),
-                on_unfilled=OnUnfilled(on_unfilled),
-            ),
-        )
+def legs_editor(eng: Engine, form: dict[str, Any], strike: int | None) -> pd.DataFrame:
+    """The legs table as the trader edits it."""
+    editor_key = legs_base(eng, Preset(form["preset"]), form["underlying"], strike)
+    edited = st.data_editor(
+        st.session_state[S.LEGS],
+        key=editor_key,
+        num_rows="dynamic",
+        width="stretch",
+        on_change=legs_edited,
+        column_config=legs_columns(),
     )
-except PlanError as exc:
-    problems.append(str(exc))
-for problem in problems:
-    notices.error(problem, icon=":material/error:")
-if problems:
-    plan = None
+    st.session_state[S.LEGS_EDITED] = edited
+    return edited
 
-confirmed = True
-estimates: dict[Mode, float] = {}
-lat = eng.latency()  # live: the median of recent runs' replies, read from the journal once per pass
-if plan is not None:
-    gov = eng.session.governor.orders_per_s
-    estimates = {m: estimate_seconds(plan, lat, m, orders_per_s=gov) for m in Mode}
-    if is_live():
-        confirmed = notices.checkbox(
-            "I confirm sending LIVE orders: " + "; ".join(units_per_leg(plan)),
-            key="live_ok",
-            help="Live orders are real: nothing is sent until this is ticked.",
-        )
+
+def price_mode_inputs(c3: list[DeltaGenerator]) -> dict[str, Any]:
+    """Market or limit, and where a limit starts from."""
+    form: dict[str, Any] = {}
+    form["price_mode"] = c3[0].radio(
+        "Price",
+        [m.value for m in PriceMode],
+        horizontal=True,
+        key="price_mode",
+        help="Market: Kotak turns each order into a limit at its protection price (1 to 10 % from the LTP), which "
+        "may rest unfilled or fill partly. Limit: a price from the quote, chased if it does not fill.",
+    )
+    limit = form["price_mode"] == PriceMode.LIMIT.value
+    form["price_from"] = c3[1].selectbox(
+        "Price from",
+        [m.value for m in PriceFrom],
+        key="price_from",
+        disabled=not limit,
+        help="The quote's price the limit starts from.",
+    )
+    form["buffer_pct"] = c3[2].number_input(
+        "Buffer (%)",
+        min_value=0.0,
+        step=0.5,
+        key="buffer_pct",
+        disabled=not limit,
+        help="Beyond that price towards a fill: above it to buy, below it to sell. Rounded to the tick, kept in the "
+        "band.",
+    )
+    return form
+
+
+def chase_inputs(c3: list[DeltaGenerator], limit: bool) -> dict[str, Any]:
+    """How an unfilled limit order is chased, and what is left of it after the last step."""
+    form: dict[str, Any] = {}
+    form["chase_s"] = c3[3].number_input(
+        "Chase after (s)",
+        min_value=0.0,
+        step=0.5,
+        key="chase_s",
+        disabled=not limit,
+        help="An order not filled in this time is moved a step.",
+    )
+    form["chase_steps"] = c3[4].number_input(
+        "Chase steps",
+        min_value=0,
+        max_value=100,
+        step=1,
+        key="chase_steps",
+        disabled=not limit,
+        help="How many times an unfilled order is moved (0: never).",
+    )
+    form["chase_step_pct"] = c3[5].number_input(
+        "Step (%)",
+        min_value=0.0,
+        step=0.5,
+        key="chase_step_pct",
+        disabled=not limit,
+        help="Each move, as a percentage of the first price (at least a tick).",
+    )
+    form["chase_max_pct"] = c3[6].number_input(
+        "Max move (%)",
+        min_value=0.0,
+        step=0.5,
+        key="chase_max_pct",
+        disabled=not limit,
+        help="The furthest the chase goes from the first price.",
+    )
+    form["on_unfilled"] = c3[7].selectbox(
+        "If unfilled",
+        [m.value for m in OnUnfilled],
+        key="on_unfilled",
+        disabled=not limit,
+        help="After the last step: cancel what is left, or leave it resting on the book.",
+    )
+    return form
+
+
+def pricing_panel(eng: Engine, underlying: str) -> dict[str, Any]:
+    """The pricing box, folded under Execute: the price, the chase, and the option chain on demand."""
+    pricing_box = st.expander("Pricing and the option chain", icon=":material/sell:")
+    c3 = pricing_box.columns([1.2, 1, 1, 1, 1, 1, 1, 1])
+    form = price_mode_inputs(c3)
+    form |= chase_inputs(c3, limit=form["price_mode"] == PriceMode.LIMIT.value)
+    if pricing_box.toggle(
+        "Show the option chain", key="show_chain", help="Strikes around the money with LTP, bid, ask and OI."
+    ):
+        with pricing_box:
+            chain_box(eng, underlying)
+    return form
+
+
+def checked_plan(eng: Engine, form: dict[str, Any], edited: pd.DataFrame, notices: DeltaGenerator) -> Plan | None:
+    """The plan the form describes, or None with every problem shown above Execute."""
+    master = eng.scrip_master()
+    if master.warning:
+        notices.warning(master.warning, icon=":material/inventory_2:")
+    plan, problems = form_plan(form, edited, eng.plan)
+    for problem in problems:
+        notices.error(problem, icon=":material/error:")
+    return plan
+
+
+def estimate_and_confirm(
+    eng: Engine, plan: Plan | None, lat: Latency, notices: DeltaGenerator
+) -> tuple[dict[Mode, float], bool]:
+    """Each mode's estimated time for the plan, and whether it may go: a live plan only once its box is ticked."""
+    confirmed = True
+    estimates: dict[Mode, float] = {}
+    if plan is not None:
+        gov = eng.session.governor.orders_per_s
+        estimates = {m: estimate_seconds(plan, lat, m, orders_per_s=gov) for m in Mode}
+        if is_live():
+            confirmed = notices.checkbox(
+                "I confirm sending LIVE orders: " + "; ".join(units_per_leg(plan)),
+                key="live_ok",
+                help="Live orders are real: nothing is sent until this is ticked.",
+            )
+    return estimates, confirmed
 
 
 def start(live: bool, plan: Plan, submission: str, again_of: str | None = None) -> None:
@@ -378,9 +393,10 @@ def start(live: bool, plan: Plan, submission: str, again_of: str | None = None) 
     st.query_params["run"] = run.run_id
 
 
-submission = st.session_state.setdefault(S.SUBMISSION, secrets.token_hex(8))
-again = st.session_state.get(S.PLACE_AGAIN)
-if again is not None and plan is not None:
+def place_again_prompt(
+    eng: Engine, plan: Plan, submission: str, again: tuple[str, str], confirmed: bool, notices: DeltaGenerator
+) -> None:
+    """Execute was refused as a repeat: place the plan once more, knowingly, or nothing."""
     earlier, message = again
     # `earlier` is the run the warning names: placing again says which run it knowingly adds to.
     with notices:
@@ -402,42 +418,38 @@ if again is not None and plan is not None:
         help="Place nothing.",
     )
 
-busy = bool(registry().active())
-e1, e2 = execute_row.columns([1, 5], vertical_alignment="center")
-e1.button(
-    "Execute",
-    type="primary",
-    key="execute",
-    on_click=start,
-    args=(not eng.paper, plan, submission),
-    icon=":material/send:",
-    disabled=plan is None or busy or not confirmed or again is not None,
-    help="Places the plan below: batches of the legs together, the delay between batches.",
-)
-if plan is not None:
-    chosen = Mode(mode)
-    e2.markdown(
-        f"**{plural(plan.config.total_lots, 'lot')} per leg** in {plural(len(plan.batches), 'batch')} "
-        f"({plural(len(plan.orders), 'order')}), about **{estimates[chosen]:.1f} s** with {chosen.value} legs."
-    )
 
-if plan is not None:
-    st.subheader("Plan")
-    m = st.columns(4)
-    m[0].metric("Batches", len(plan.batches))
-    m[1].metric("Orders", len(plan.orders))
-    for col, each in zip(m[2:], Mode, strict=True):
-        mark = " (chosen)" if each is Mode(mode) else ""
-        col.metric(f"Estimated time, {each.value}{mark}", f"{estimates[each]:.1f} s")
-    login = "the session is open, so no login is counted" if not lat.login_s else f"login {lat.login_s * 1000:.0f} ms"
-    largest = plural(max(b.lots for b in plan.batches), "lot")
-    st.caption(
-        f":material/check_circle: Freeze limit: the largest batch is {largest}; "
-        f"at most {plural(plan.max_lots_per_batch, 'lot')} per order are allowed. Estimates use order latency "
-        f"{lat.order_s * 1000:.0f} ms, {login}, and the account's limit of "
-        f"{eng.session.governor.orders_per_s:g} orders a second."
+def execute_bar(
+    row: DeltaGenerator,
+    eng: Engine,
+    plan: Plan | None,
+    submission: str,
+    ready: bool,
+    chosen: Mode,
+    estimates: dict[Mode, float],
+) -> None:
+    """Execute, and beside it what it places; `ready`: confirmed, and no repeat waiting for an answer."""
+    busy = bool(registry().active())
+    e1, e2 = row.columns([1, 5], vertical_alignment="center")
+    e1.button(
+        "Execute",
+        type="primary",
+        key="execute",
+        on_click=start,
+        args=(not eng.paper, plan, submission),
+        icon=":material/send:",
+        disabled=plan is None or busy or not ready,
+        help="Places the plan below: batches of the legs together, the delay between batches.",
     )
-    st.caption(f":material/sell: {plan.config.pricing.text}")
+    if plan is not None:
+        e2.markdown(
+            f"**{plural(plan.config.total_lots, 'lot')} per leg** in {plural(len(plan.batches), 'batch')} "
+            f"({plural(len(plan.orders), 'order')}), about **{estimates[chosen]:.1f} s** with {chosen.value} legs."
+        )
+
+
+def margin_check(eng: Engine, plan: Plan) -> None:
+    """Check margin on demand, the answer kept beside the button while the plan stays the same."""
     funds = st.session_state.get(S.FUNDS)
     f1, f2 = st.columns([1, 4], vertical_alignment="center")
     if f1.button("Check margin", key="check_margin", help="Margin for each leg and the funds available, from Kotak."):
@@ -448,6 +460,27 @@ if plan is not None:
         st.session_state[S.FUNDS] = funds
     if funds is not None and funds[0] == plan.fingerprint:
         f2.markdown(funds[1])
+
+
+def plan_details(eng: Engine, plan: Plan, chosen: Mode, estimates: dict[Mode, float], lat: Latency) -> None:
+    """The plan under the form: counts and estimates, the freeze limit, pricing, margin, legs and batches."""
+    st.subheader("Plan")
+    m = st.columns(4)
+    m[0].metric("Batches", len(plan.batches))
+    m[1].metric("Orders", len(plan.orders))
+    for col, each in zip(m[2:], Mode, strict=True):
+        mark = " (chosen)" if each is chosen else ""
+        col.metric(f"Estimated time, {each.value}{mark}", f"{estimates[each]:.1f} s")
+    login = "the session is open, so no login is counted" if not lat.login_s else f"login {lat.login_s * 1000:.0f} ms"
+    largest = plural(max(b.lots for b in plan.batches), "lot")
+    st.caption(
+        f":material/check_circle: Freeze limit: the largest batch is {largest}; "
+        f"at most {plural(plan.max_lots_per_batch, 'lot')} per order are allowed. Estimates use order latency "
+        f"{lat.order_s * 1000:.0f} ms, {login}, and the account's limit of "
+        f"{eng.session.governor.orders_per_s:g} orders a second."
+    )
+    st.caption(f":material/sell: {plan.config.pricing.text}")
+    margin_check(eng, plan)
     if eng.paper:
         st.checkbox(
             "Paper: send even when funds are short",
@@ -456,3 +489,37 @@ if plan is not None:
         )
     st.dataframe(legs_preview(plan), hide_index=True, width="stretch")
     st.dataframe(plan_preview(plan), hide_index=True, width="stretch", height=min(400, 38 + 35 * len(plan.batches)))
+
+
+def execute_page() -> None:
+    guard()
+    S.keep_form(st.session_state)
+    st.title("Execute")
+    eng = engine()
+    if eng is None:
+        st.info("Live mode needs a session: log in on the Session page first.", icon=":material/lock:")
+        st.stop()
+    run_status(eng)
+    form = size_row() | pacing_row()
+    strike, _ = atm_strike(form)
+    edited = legs_editor(eng, form, strike)
+    # Everything between the legs and Execute sits in one container, so Execute keeps its place as notices come and
+    # go. Execute stays right under the form, in view on a laptop; pricing and the chain follow it, read before the
+    # plan.
+    notices = st.container()
+    execute_row = st.container()
+    form |= pricing_panel(eng, form["underlying"])
+    plan = checked_plan(eng, form, edited, notices)
+    lat = eng.latency()  # live: the median of recent runs' replies, read from the journal once per pass
+    estimates, confirmed = estimate_and_confirm(eng, plan, lat, notices)
+    submission = st.session_state.setdefault(S.SUBMISSION, secrets.token_hex(8))
+    again = st.session_state.get(S.PLACE_AGAIN)
+    if again is not None and plan is not None:
+        place_again_prompt(eng, plan, submission, again, confirmed, notices)
+    chosen = Mode(form["run_mode"])
+    execute_bar(execute_row, eng, plan, submission, confirmed and again is None, chosen, estimates)
+    if plan is not None:
+        plan_details(eng, plan, chosen, estimates, lat)
+
+
+execute_page()

@@ -71,7 +71,7 @@ def exit_panel(live: bool, held: list[Position], opened: Mapping[str, Sequence[s
         return
     try:
         eng = require_live_unlocked(live, confirm)
-        plan = eng.exit_plan(
+        plan = eng.exits.exit_plan(
             run_id=run_pick if exit_run else None,
             units=selected if exit_selected else None,
             lots_per_batch=per_batch or None,
@@ -86,7 +86,8 @@ def exit_panel(live: bool, held: list[Position], opened: Mapping[str, Sequence[s
         start_closing(eng, plan)
 
 
-def positions() -> None:
+def positions_page() -> None:
+    guard()
     st.title("Positions")
     eng = engine()
     if eng is None:
@@ -123,5 +124,4 @@ def positions() -> None:
     exit_panel(not eng.paper, held, opened, edited)
 
 
-guard()
-positions()
+positions_page()

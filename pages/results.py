@@ -21,7 +21,7 @@ from execution.fills import fills
 from execution.journal import Journal
 from execution.market import rupees
 from execution.model import Mode, OrderResult, Purpose, RunRecord
-from execution.outcome import Summary, plural, summarize
+from execution.outcome import Summary, summarize
 from execution.reports import (
     batches_frame,
     events_frame,
@@ -33,6 +33,7 @@ from execution.reports import (
     to_csv,
     underlyings,
 )
+from execution.wording import plural
 
 
 @dataclass
@@ -282,7 +283,8 @@ def other_mode_note(runs: Runs) -> None:
         st.caption(f"{plural(len(runs.other_mode), f'{other} run')} not shown: switch to {other} mode to see them.")
 
 
-def results() -> None:
+def results_page() -> None:
+    guard()
     st.title("Results")
     runs = Runs.read(registry().journal, live=is_live())
     other_mode_note(runs)
@@ -301,5 +303,4 @@ def results() -> None:
         history_tab(runs)
 
 
-guard()
-results()
+results_page()

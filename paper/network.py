@@ -31,7 +31,7 @@ from hypercorn.asyncio import serve
 from hypercorn.config import Config
 from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, HTTPResponseBodyEvent, HTTPResponseStartEvent, Scope
 
-from execution.broker import KEEPALIVE_S, GuardedTransport, warm_transport
+from execution.neo.transport import KEEPALIVE_S, GuardedTransport, warm_transport
 
 from .exchange import PAPER_BASE_URL, PaperExchange, fast
 
@@ -165,44 +165,10 @@ def network_path(exchange: PaperExchange, rtt_ms: float = 0.0) -> Iterator[Netwo
     server_port = _free_port()
     ready = threading.Event()
     holder: dict[str, Any] = {}
-
     with tempfile.TemporaryDirectory() as folder:
-        pem = Path(folder) / "server.pem"
-        path.ca.issue_cert("127.0.0.1", "localhost").private_key_and_cert_chain_pem.write_to_path(str(pem))
-        config = Config()
-        config.bind = [f"127.0.0.1:{server_port}"]
-        config.certfile = config.keyfile = str(pem)
-        config.keep_alive_timeout = SERVER_KEEPALIVE_S
-        config.graceful_timeout = 0.2  # at the end of the block, open connections are simply dropped
-        config.accesslog = config.errorlog = None
-
-        async def main() -> None:
-            stop = asyncio.Event()
-            holder["loop"], holder["stop"] = asyncio.get_running_loop(), stop
-
-            open_: set[asyncio.StreamWriter] = set()
-
-            async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-                path.count()
-                up_reader, up_writer = await asyncio.open_connection("127.0.0.1", server_port)
-                open_.update((writer, up_writer))
-                with contextlib.suppress(asyncio.CancelledError):  # the block ended with the connection open
-                    half = path.rtt_s / 2
-                    await asyncio.gather(_pipe(reader, up_writer, half), _pipe(up_reader, writer, half))
-
-            proxy = await asyncio.start_server(accept, "127.0.0.1", 0)
-            path.port = proxy.sockets[0].getsockname()[1]
-            server = asyncio.create_task(serve(_Asgi(exchange), config, shutdown_trigger=stop.wait))
-            while not await _answers(server_port):
-                await asyncio.sleep(0.01)
-            ready.set()
-            await stop.wait()
-            proxy.close()
-            for writer in open_:  # a kept-alive connection would hold the server's shutdown open
-                writer.close()
-            await server
-
-        thread = threading.Thread(target=lambda: asyncio.run(main()), name="paper-https", daemon=True)
+        config = _https_config(path, server_port, Path(folder) / "server.pem")
+        serving = _run_server(exchange, path, config, server_port, ready, holder)
+        thread = threading.Thread(target=lambda: asyncio.run(serving), name="paper-https", daemon=True)
         thread.start()
         if not ready.wait(10):
             raise RuntimeError("the HTTPS paper exchange did not start")
@@ -211,6 +177,51 @@ def network_path(exchange: PaperExchange, rtt_ms: float = 0.0) -> Iterator[Netwo
         finally:
             holder["loop"].call_soon_threadsafe(holder["stop"].set)
             thread.join(10)
+
+
+def _https_config(path: NetworkPath, port: int, pem: Path) -> Config:
+    path.ca.issue_cert("127.0.0.1", "localhost").private_key_and_cert_chain_pem.write_to_path(str(pem))
+    config = Config()
+    config.bind = [f"127.0.0.1:{port}"]
+    config.certfile = config.keyfile = str(pem)
+    config.keep_alive_timeout = SERVER_KEEPALIVE_S
+    config.graceful_timeout = 0.2  # at the end of the block, open connections are simply dropped
+    config.accesslog = config.errorlog = None
+    return config
+
+
+async def _run_server(
+    exchange: PaperExchange,
+    path: NetworkPath,
+    config: Config,
+    server_port: int,
+    ready: threading.Event,
+    holder: dict[str, Any],
+) -> None:
+    """The HTTPS server and, in front of it, the proxy that delays each direction by half the round trip."""
+    stop = asyncio.Event()
+    holder["loop"], holder["stop"] = asyncio.get_running_loop(), stop
+    open_: set[asyncio.StreamWriter] = set()
+
+    async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        path.count()
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", server_port)
+        open_.update((writer, up_writer))
+        with contextlib.suppress(asyncio.CancelledError):  # the block ended with the connection open
+            half = path.rtt_s / 2
+            await asyncio.gather(_pipe(reader, up_writer, half), _pipe(up_reader, writer, half))
+
+    proxy = await asyncio.start_server(accept, "127.0.0.1", 0)
+    path.port = proxy.sockets[0].getsockname()[1]
+    server = asyncio.create_task(serve(_Asgi(exchange), config, shutdown_trigger=stop.wait))
+    while not await _answers(server_port):
+        await asyncio.sleep(0.01)
+    ready.set()
+    await stop.wait()
+    proxy.close()
+    for writer in open_:  # a kept-alive connection would hold the server's shutdown open
+        writer.close()
+    await server
 
 
 async def _answers(port: int) -> bool:

@@ -7,13 +7,14 @@ from typing import Any
 
 import httpx
 
-from execution.cli import PaperWiring
-from execution.engine import Engine
+from execution.engine import Engine, PaperWiring
 from execution.governor import Governor
 from execution.journal import DEFAULT_PATH, Journal
-from execution.session import Credentials, Session
+from execution.neo.session import Credentials, Session
 
 from .exchange import FAULT_KINDS, ExchangeConfig, PaperCredentials, PaperExchange, fast
+
+PAPER_BOOK = "paper_exchange.sqlite"  # the paper account's book, beside the journal by default
 
 
 def paper_session(
@@ -51,10 +52,18 @@ def paper_engine(
     return PaperEngine(paper_session(exchange, governor, timeout_s, reads), Journal(journal_path), exchange)
 
 
-def _command_line_engine(options: dict[str, Any], journal: str, timeout_s: float) -> Engine:
+def exchange_for(options: dict[str, Any], journal: str) -> PaperExchange:
+    """The paper exchange the command line's options ask for: its profile, then each setting; its book beside the
+    journal unless the options name another file."""
+    options = dict(options)
+    options["state_path"] = options.get("state_path") or str(Path(journal).parent / PAPER_BOOK)
     profile = options.pop("profile", "realistic")
-    config = fast(**options) if profile == "fast" else ExchangeConfig(**options)
-    return paper_engine(config, journal, timeout_s=timeout_s)
+    return PaperExchange(fast(**options) if profile == "fast" else ExchangeConfig(**options))
+
+
+def _command_line_engine(options: dict[str, Any], journal: str, timeout_s: float) -> Engine:
+    exchange = exchange_for(options, journal)
+    return PaperEngine(paper_session(exchange, timeout_s=timeout_s), Journal(journal), exchange)
 
 
 COMMAND_LINE = PaperWiring(fault_kinds=FAULT_KINDS, engine=_command_line_engine)

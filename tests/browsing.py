@@ -12,7 +12,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from execution.journal import Journal
-from execution.outcome import plural
+from execution.wording import plural
 from tests.helpers import TODAY, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,10 +1,10 @@
 """Shared fixtures. Importing execution first silences the SDK's file and console logging, which must happen before
-the first `import neo_api_client`; execution.sdk turns its structlog calls into no-ops."""
+the first `import neo_api_client`; execution.neo.sdk turns its structlog calls into no-ops."""
 
 import pytest
 from playwright.sync_api import sync_playwright
 
-import execution.sdk  # noqa: F401
+import execution.neo.sdk  # noqa: F401
 from tests.browsing import ARGS, CHROMIUM, start_server
 from tests.helpers import TODAY
 

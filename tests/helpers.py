@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
+
+import httpx
 
 from execution.clock import IST, ShiftedClock
 from execution.instruments import BUNDLED, Underlying, monthly_symbol
+from execution.journal import Journal
 from execution.model import (
     Leg,
     Mode,
@@ -25,9 +30,9 @@ from execution.model import (
     Side,
 )
 from execution.planner import plan as make_plan
-from paper.exchange import ExchangeConfig
+from paper.exchange import ExchangeConfig, PaperExchange
 from paper.exchange import fast as paper_fast
-from paper.wiring import PaperEngine, paper_engine
+from paper.wiring import PaperEngine, paper_engine, paper_session
 
 # Every test's paper market runs on this day and, where prices move, from this time of day (IST), never on the wall
 # clock: a mid-month Wednesday two weeks before the monthly expiry, mid-session. test_market_days.py covers the
@@ -110,3 +115,28 @@ def acked(o: OrderResult) -> float:
 
 
 __all__ = ["Leg", "Mode", "OnLegFailure", "OrderType", "Pacing", "Segment", "Side"]
+
+
+class BeforePlace(httpx.BaseTransport):
+    """The paper exchange's transport, calling `before(tag)` as each order is about to leave: after its intent is
+    journalled, before the exchange has it."""
+
+    def __init__(self, inner: httpx.BaseTransport, before: Callable[[str], None]) -> None:
+        self.inner, self.before = inner, before
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/place"):
+            self.before(json.loads(parse_qs(request.content.decode())["jData"][0])["ig"])
+        return self.inner.handle_request(request)
+
+
+def watched_engine(
+    tmp_path: Path,
+    before: Callable[[str], None],
+    exchange: ExchangeConfig | None = None,
+    journal: Journal | None = None,
+) -> PaperEngine:
+    """An engine on a fresh paper exchange whose orders pass `before` on their way out."""
+    venue = PaperExchange(exchange or fast())
+    session = paper_session(venue, transport=BeforePlace(venue, before))
+    return PaperEngine(session, journal or Journal(tmp_path / "journal.sqlite"), venue)

@@ -7,9 +7,11 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from dashboard import state as S
+from dashboard.forms import form_plan, legs_frame, run_config
 from dashboard.registry import registry
-from execution.model import OrderStatus, RunState
-from tests.helpers import TODAY, config, fast, leg, plan, wait_for
+from execution.model import Mode, OrderStatus, Pacing, PriceMode, RunState
+from tests.helpers import STRANGLE, TODAY, config, fast, leg, plan, wait_for
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -42,6 +44,29 @@ def frame(app, column):
 
 def errors(app):
     return [e.value for e in app.error]
+
+
+@pytest.mark.timeout(10)
+def test_the_execute_forms_values_map_to_the_run_config():
+    form = {**S.FORM_DEFAULTS, "run_mode": "sequential", "pacing": "adaptive", "delay_max_s": 7.0}
+    form |= {"price_mode": "limit", "chase_steps": 2.0, "hedge_first": True}
+    cfg = run_config(form, STRANGLE)
+    assert (cfg.legs, cfg.total_lots, cfg.lots_per_batch, cfg.delay_s, cfg.delay_max_s) == (STRANGLE, 167, 20, 2.0, 7.0)
+    assert cfg.mode is Mode.SEQUENTIAL and cfg.pacing is Pacing.ADAPTIVE and cfg.hedge_first
+    assert cfg.pricing.mode is PriceMode.LIMIT and cfg.pricing.chase_steps == 2
+    assert run_config({**form, "pacing": "gap"}, STRANGLE).delay_max_s == 0.0  # counts only under adaptive pacing
+    made, problems = form_plan(S.FORM_DEFAULTS, legs_frame(STRANGLE), plan)
+    assert problems == [] and made is not None and len(made.batches) == 9
+
+
+@pytest.mark.timeout(10)
+def test_the_execute_form_names_each_field_it_refuses():
+    made, problems = form_plan({**S.FORM_DEFAULTS, "atm": 26010, "total_lots": 0}, legs_frame(STRANGLE), plan)
+    assert made is None and len(problems) == 2, problems
+    assert problems[0].startswith("ATM strike 26010 is not on NIFTY's 50-point grid")
+    assert problems[1].startswith("Total lots must be at least 1")
+    made, problems = form_plan({**S.FORM_DEFAULTS, "atm": 26010}, legs_frame(STRANGLE), plan)
+    assert made is None and len(problems) == 1  # a plan comes back only when nothing is wrong
 
 
 def test_plan_preview_for_the_default_strangle(at):

@@ -13,15 +13,15 @@ import pytest
 
 from dashboard.forms import legs_from_frame
 from dashboard.registry import Registry
-from execution.broker import Broker
 from execution.cli import main
 from execution.engine import Engine
 from execution.errors import LoginError, PlanError
 from execution.instruments import monthly_symbol
 from execution.journal import Journal
 from execution.model import Leg, Mode, OnLegFailure, OrderStatus, OrderType, Segment, Side
+from execution.neo.live import live_engine
+from execution.neo.session import Credentials, Session
 from execution.presets import Preset, check_preset
-from execution.session import Credentials, Session
 from paper.exchange import PaperCredentials, PaperExchange
 from paper.wiring import COMMAND_LINE
 from tests.helpers import STRANGLE, TODAY, config, engine, fast, leg, plan
@@ -194,7 +194,7 @@ def test_wrong_credentials_are_a_clear_error_and_send_nothing(name, tmp_path):
 
 def test_missing_live_credentials_are_named(tmp_path):
     with pytest.raises(LoginError, match="Missing credentials in .env: NEO_CONSUMER_KEY, NEO_MOBILE_NUMBER"):
-        Engine.live_mode({"NEO_UCC": "AB1", "NEO_MPIN": "1234"}, tmp_path / "j.sqlite")
+        live_engine({"NEO_UCC": "AB1", "NEO_MPIN": "1234"}, tmp_path / "j.sqlite")
 
 
 def test_a_malformed_exchange_reply_is_a_clear_error_not_a_crash(tmp_path):
@@ -208,7 +208,7 @@ def test_a_malformed_exchange_reply_is_a_clear_error_not_a_crash(tmp_path):
 def test_a_malformed_order_book_leaves_the_order_unknown_and_never_resent(tmp_path, monkeypatch):
     eng = engine(tmp_path, fast(faults={"drop": 1.0}))
     monkeypatch.setattr(eng.exchange, "_order_book", lambda request, delay: httpx.Response(200, text="garbage"))
-    sub = Broker(eng.session, book_lag_s=eng.exchange.book_lag_s).submit(plan(config(lots=1, per=1)).orders[0], "x-1-1")
+    sub = eng.broker().submit(plan(config(lots=1, per=1)).orders[0], "x-1-1")
     assert sub.status is OrderStatus.UNKNOWN and "could not check the book" in (sub.error or "")
     assert eng.exchange.calls["place"] == 1
 
@@ -312,20 +312,18 @@ PAPER_KNOBS = {
     "--orders-per-s": "10",
     "--time-scale": "1",
     "--profile": "fast",
-    "--crash-after": "send",
-    "--crash-order": "1",
     "--paper-today": "2026-12-01",
 }
 
 
 @pytest.fixture
 def no_live_login(monkeypatch):
-    """A live engine, if one were made, fails the test: refusals come before any credentials are read."""
+    """Live credentials, if they were read, fail the test: refusals come before any credentials are read."""
 
     def refuse(*args, **kwargs):
-        raise AssertionError("a live engine was made")
+        raise AssertionError("live credentials were read")
 
-    monkeypatch.setattr(Engine, "live_mode", refuse)
+    monkeypatch.setattr(Credentials, "from_env", refuse)
 
 
 @pytest.mark.timeout(20)

@@ -1,4 +1,4 @@
-"""One wait for the executor, the governor and the paper exchange, on a clock that tests can drive."""
+"""One wait for a run, the governor and the paper exchange, on a clock that tests can drive."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import time
 import pytest
 
 from execution.clock import ManualClock, sleep_until
-from execution.executor import Run
 from execution.governor import Governor
 from execution.model import Pacing
+from execution.run import Run
 from tests.helpers import config, engine, plan
 
 

@@ -38,7 +38,8 @@ LOT = 65  # NIFTY's lot size in the bundled table and the paper scrip master
 
 def cli(folder: Path, *args: str, today=TODAY, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """The command line on the paper exchange's instant profile, on trading day `today`."""
-    command = [sys.executable, "-m", "execution", *args, "--profile", "fast", "--login-ms", "1", "--latency-ms", "2"]
+    module = "paper.crash" if "--crash-after" in args else "execution"  # a run meant to die
+    command = [sys.executable, "-m", module, *args, "--profile", "fast", "--login-ms", "1", "--latency-ms", "2"]
     command += ["--timeout", "0.5", "--journal", str(folder / "journal.sqlite"), "--paper-today", today.isoformat()]
     return subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
 

@@ -1,4 +1,4 @@
-"""The executor against the simulated exchange. Timing checks are relative, with wide margins."""
+"""A run against the simulated exchange. Timing checks are relative, with wide margins."""
 
 import sqlite3
 import time
@@ -9,7 +9,7 @@ from execution.errors import AccountBusy
 from execution.governor import Governor
 from execution.model import Mode, OnLegFailure, OrderResult, OrderStatus, Pacing, RunState, Side
 from execution.reports import batches_frame, orders_frame, to_csv
-from tests.helpers import acked, config, engine, fast, leg, plan, run, sent, wait_for
+from tests.helpers import acked, config, engine, fast, leg, plan, run, sent, wait_for, watched_engine
 
 
 def test_a_run_places_every_order_once_with_one_login(tmp_path):
@@ -116,15 +116,15 @@ def test_stop_in_the_middle_of_a_delay_takes_effect_at_once(tmp_path):
 
 
 def test_journal_holds_the_intent_before_send_and_the_result_after(tmp_path):
-    eng = engine(tmp_path)
-    seen = {}
+    seen: dict[str, tuple[str] | None] = {}
 
-    def check(tag):  # runs after the intent is written and before the order is sent
+    def check(tag):  # runs as the order leaves: its intent is written, the exchange does not have it yet
         db = sqlite3.connect(eng.journal.path)
         seen[tag] = db.execute("SELECT status FROM orders WHERE tag=?", (tag,)).fetchone()
         assert tag not in {r["GuiOrdId"] for r in eng.exchange.book()}
 
-    r = eng.start(plan(config(lots=4, per=2)), after_intent=check).wait(30)
+    eng = watched_engine(tmp_path, check)
+    r = eng.start(plan(config(lots=4, per=2))).wait(30)
     assert set(seen) == {o.tag for o in r.orders}
     assert all(v == ("pending",) for v in seen.values())
     stored = {o.tag: o for o in eng.journal.orders(r.run_id)}

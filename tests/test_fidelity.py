@@ -10,9 +10,9 @@ import pyotp
 import pytest
 from websockets.sync.client import connect
 
-from execution.broker import parse_trades
 from execution.clock import ManualClock
 from execution.errors import BookUnavailable
+from execution.neo.wire import parse_trades
 from paper.exchange import PAPER_BASE_URL, PaperExchange, fast
 from tests import kotak_samples as docs
 from tests.helpers import MARKET_CLOCK, TODAY, lagging, leg, wait_for

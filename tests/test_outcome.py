@@ -1,7 +1,8 @@
 """One outcome vocabulary, counted in lots per leg: pure checks of execution.outcome."""
 
 from execution.model import OrderResult, OrderStatus, RunState, Side
-from execution.outcome import Outcome, plural, summarize
+from execution.outcome import Outcome, summarize
+from execution.wording import plural
 from tests.helpers import STRANGLE, config, leg
 
 NIFTY_LOT, SENSEX_LOT = 65, 20

@@ -16,10 +16,11 @@ import pyotp
 import pytest
 from neo_api_client import NeoAPI
 
-from execution.broker import Outcome, classify_place, parse_book
 from execution.errors import ConfigError
 from execution.instruments import next_weekday, weekly_symbol
 from execution.model import OrderStatus
+from execution.neo.wire import classify_place, parse_book
+from execution.ports import ReplyKind
 from paper.exchange import PaperBookError, PaperCredentials, PaperExchange
 from paper.market import protection_price
 from tests.helpers import TODAY, fast, sym
@@ -127,7 +128,7 @@ def test_history_rows_newest_first(client):
 def test_cancel_open_limit_order_and_refuse_cancel_of_complete(client, exchange):
     # A SELL at the top of today's band rests: inside the band, far above every bid.
     contract = exchange.contracts[sym()]
-    high = exchange.market.band(contract, int(time.time()), exchange._days_left(contract))[1]
+    high = exchange.market.band(contract, int(time.time()), exchange.floor.days_left(contract))[1]
     open_no = place(client, side="S", order_type="L", price=f"{high:.2f}", tag="lim")["nOrdNo"]
     assert client.order_report(order_id=open_no)["data"][0]["ordSt"] == "open"
     assert client.cancel_order(open_no)["stat"] == "Ok"
@@ -144,7 +145,7 @@ def test_cancel_open_limit_order_and_refuse_cancel_of_complete(client, exchange)
 def test_quantity_not_a_whole_number_of_lots_is_1009(client):
     reply = place(client, qty="100")
     assert reply["stat"] == "Not_Ok" and reply["stCode"] == 1009
-    assert classify_place(reply).outcome is Outcome.REJECTED
+    assert classify_place(reply).kind is ReplyKind.REJECTED
 
 
 @pytest.mark.parametrize("why", ["expired", "weekly on a wrong weekday", "strike off the grid", "absurd strike"])
@@ -169,7 +170,7 @@ def test_a_reused_tag_is_stcode_32_and_proves_the_order_exists(client):
         "errMsg": "error from core",
         "stat": "Put Order Response : Client OrderID already exists Data: 0",
     }
-    assert classify_place(reply).outcome is Outcome.DUPLICATE_TAG
+    assert classify_place(reply).kind is ReplyKind.DUPLICATE_TAG
 
 
 def test_rms_rejection_shows_in_the_book():
@@ -186,7 +187,7 @@ def test_orders_over_the_rate_limit_get_429():
     replies = [place(c, tag=f"t{i}") for i in range(8)]
     assert [r.get("stat") for r in replies[:5]] == ["Ok"] * 5
     assert all(r.get("code") == 429 for r in replies[5:])
-    assert classify_place(replies[-1]).outcome is Outcome.AMBIGUOUS
+    assert classify_place(replies[-1]).kind is ReplyKind.AMBIGUOUS
 
 
 def test_session_expires_after_n_calls():
@@ -194,16 +195,16 @@ def test_session_expires_after_n_calls():
     c, _, _ = login(exchange)
     assert place(c, tag="a")["stat"] == "Ok" and place(c, tag="b")["stat"] == "Ok"
     reply = place(c, tag="c")
-    assert reply["stCode"] == 100022 and classify_place(reply).outcome is Outcome.SESSION_EXPIRED
+    assert reply["stCode"] == 100022 and classify_place(reply).kind is ReplyKind.SESSION_EXPIRED
 
 
 @pytest.mark.parametrize(
     "kind, outcome",
     [
-        ("timeout-after-accept", Outcome.AMBIGUOUS),
-        ("drop", Outcome.AMBIGUOUS),
-        ("error-5xx", Outcome.AMBIGUOUS),
-        ("malformed", Outcome.AMBIGUOUS),
+        ("timeout-after-accept", ReplyKind.AMBIGUOUS),
+        ("drop", ReplyKind.AMBIGUOUS),
+        ("error-5xx", ReplyKind.AMBIGUOUS),
+        ("malformed", ReplyKind.AMBIGUOUS),
     ],
 )
 def test_faults_surface_as_ambiguous_replies(kind, outcome):
@@ -211,7 +212,7 @@ def test_faults_surface_as_ambiguous_replies(kind, outcome):
     c = NeoAPI(consumer_key=CREDS.consumer_key, environment="prod", transport=exchange, timeout=0.2)
     c.totp_login(mobile_number=CREDS.mobile_number, ucc=CREDS.ucc, totp=pyotp.TOTP(CREDS.totp_secret).now())
     c.totp_validate(mpin=CREDS.mpin)
-    assert classify_place(place(c)).outcome is outcome
+    assert classify_place(place(c)).kind is outcome
     assert exchange.faults_fired[kind] == 1
 
 

@@ -64,7 +64,7 @@ def test_a_condor_entered_and_exited_in_batches_is_flat_and_never_naked_on_the_e
     assert net(eng) == {g.symbol: 45 * 65 * (1 if g.side is Side.BUY else -1) for g in CONDOR}
     assert set(eng.opened_by()) == {g.symbol for g in CONDOR}
 
-    plan = eng.exit_plan(run_id=entry.run_id, lots_per_batch=25)
+    plan = eng.exits.exit_plan(run_id=entry.run_id, lots_per_batch=25)
     assert plan.config.purpose is Purpose.EXIT and plan.config.of_run == entry.run_id
     exit_ = eng.start(plan).wait(60)
     assert exit_.ok
@@ -100,23 +100,23 @@ def test_exit_twice_in_a_row_closes_the_position_once(tmp_path):
     entry = eng.start(eng.plan(config((SHORT_CE, SHORT_PE), lots=10, per=5))).wait(60)
     assert entry.ok
     with pytest.raises(PlanError, match="Lots per batch must be at least 1"):  # never read as "the run's own"
-        eng.exit_plan(run_id=entry.run_id, lots_per_batch=0)
-    first = eng.start(eng.exit_plan(run_id=entry.run_id)).wait(60)
+        eng.exits.exit_plan(run_id=entry.run_id, lots_per_batch=0)
+    first = eng.start(eng.exits.exit_plan(run_id=entry.run_id)).wait(60)
     assert first.ok and all(units == 0 for units in net(eng).values())
     with pytest.raises(NothingToDo):
-        eng.exit_plan(run_id=entry.run_id)
+        eng.exits.exit_plan(run_id=entry.run_id)
     with pytest.raises(NothingToDo):
-        eng.exit_plan()
+        eng.exits.exit_plan()
     bought = sum(int(r["fldQty"]) for r in eng.exchange.book() if r["trnsTp"] == "B")
     assert bought == 2 * 10 * 65  # closed once, never twice
     # Asking for more than is held closes what is held, never more.
     again = eng.start(eng.plan(config((SHORT_CE,), lots=3, per=3))).wait(60)
     assert again.ok
-    plan = eng.exit_plan(units={SHORT_CE.symbol: 50 * 65})
+    plan = eng.exits.exit_plan(units={SHORT_CE.symbol: 50 * 65})
     assert [(o.leg_spec.side, o.lots) for o in plan.orders] == [(Side.BUY, 3)]
     assert eng.start(plan).wait(60).ok
     assert eng.start(eng.plan(config((SHORT_CE,), lots=3, per=3)), again_of=again.run_id).wait(60).ok
-    same = eng.exit_plan(units={SHORT_CE.symbol: 50 * 65})
+    same = eng.exits.exit_plan(units={SHORT_CE.symbol: 50 * 65})
     assert same.fingerprint == plan.fingerprint
     assert eng.start(same).wait(60).ok  # sized from what is held, the same exit is never refused as a repeat
     assert net(eng) == {SHORT_CE.symbol: 0, SHORT_PE.symbol: 0}
@@ -161,7 +161,7 @@ def test_complete_never_tops_up_what_the_trader_has_closed_another_way(tmp_path)
     eng = engine(tmp_path, exchange)
     entry = eng.start(eng.plan(config((SHORT_CE, HEDGE_CE), lots=4, per=4, on_leg_failure="stop"))).wait(60)
     eng.exchange.reconfigure(replace(exchange, reject_symbols=()))
-    assert eng.start(eng.exit_plan()).wait(60).ok  # every position closed, not as an exit of the run
+    assert eng.start(eng.exits.exit_plan()).wait(60).ok  # every position closed, not as an exit of the run
     with pytest.raises(NothingToDo, match="Nothing to complete"):
         eng.repair_plan(entry.run_id, Purpose.COMPLETE)
     with pytest.raises(NothingToDo, match="Nothing to flatten"):
@@ -197,7 +197,7 @@ def test_a_position_carried_from_yesterday_shows_and_exits_today(tmp_path):
     today = engine(tmp_path, lagging(tmp_path))
     [p] = today.positions()
     assert (p.symbol, p.net_units, p.sell_qty) == (SHORT_CE.symbol, -4 * 65, 4 * 65)
-    assert today.start(today.exit_plan()).wait(60).ok
+    assert today.start(today.exits.exit_plan()).wait(60).ok
     assert net(today) == {SHORT_CE.symbol: 0}
 
 

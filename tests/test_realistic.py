@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from execution.broker import STATIC_IP
 from execution.model import OrderStatus, RunResult, RunState, Side
+from execution.neo.wire import STATIC_IP
 from paper.exchange import ExchangeConfig
 from paper.wiring import PaperEngine, paper_engine
 from tests.helpers import TODAY, config, lagging, leg, plan

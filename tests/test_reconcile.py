@@ -1,15 +1,15 @@
 """After an unclear reply the broker looks the tag up; it resends only when the book proves it absent, once."""
 
-import random
 import threading
 from collections.abc import Iterable
 from typing import Any
 
 import pyotp
+import pytest
 from neo_api_client import NeoAPI
 
-from execution.broker import Broker
 from execution.model import OrderStatus
+from execution.neo.broker import NeoBroker
 from paper.exchange import ExchangeConfig, PaperExchange
 from paper.wiring import paper_session
 from tests.helpers import config, fast, plan
@@ -22,15 +22,13 @@ class Scripted(PaperExchange):
 
     def __init__(self, faults: Iterable[str], config: ExchangeConfig) -> None:
         super().__init__(config)
-        self._script = iter(faults)
-
-    def _fault(self, rng: random.Random) -> str | None:
-        return next(self._script, None)
+        script = iter(faults)
+        pytest.MonkeyPatch().setattr(self._faults, "on_order", lambda rng: next(script, None))
 
 
-def setup(faults: Iterable[str] = (), **kw: Any) -> tuple[Scripted, Broker]:
+def setup(faults: Iterable[str] = (), **kw: Any) -> tuple[Scripted, NeoBroker]:
     exchange = Scripted(faults, fast(**kw))
-    return exchange, Broker(paper_session(exchange, timeout_s=0.1), book_lag_s=exchange.book_lag_s)
+    return exchange, NeoBroker(paper_session(exchange, timeout_s=0.1), book_lag_s=exchange.book_lag_s)
 
 
 def test_timeout_after_accept_is_found_on_the_book_not_resent():

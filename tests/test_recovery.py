@@ -29,7 +29,7 @@ def killed_run(folder: Path, point: str, nth: int, profile: str = "fast") -> str
     args = [
         sys.executable,
         "-m",
-        "execution",
+        "paper.crash",
         "run",
         "--leg",
         f"{sym('NIFTY', 27050, 'CE')}:S",

@@ -16,10 +16,10 @@ import pytest
 
 from benchmarks.faults import run_scenario
 from execution.errors import DuplicateRun, NotResumable, TraderError
-from execution.executor import Run
 from execution.governor import Governor
 from execution.journal import HOST, Journal
 from execution.model import OrderEvent, OrderResult, OrderStatus, RunState
+from execution.run import Run
 from paper.exchange import PaperExchange
 from paper.wiring import PaperEngine, paper_session
 from tests.helpers import TODAY, config, fast, plan, wait_for

@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 import pytest
 
 from execution.clock import IST
-from execution.executor import CHECKING_BOOK, new_run_id
 from execution.model import EventSource, OnLegFailure, OrderStatus, RunState, Side
 from execution.outcome import Outcome, summarize
 from execution.reports import orders_frame, run_span_s
+from execution.run import CHECKING_BOOK, new_run_id
 from tests.helpers import STRANGLE, TODAY, config, engine, fast, leg, plan, wait_for
 
 

@@ -11,7 +11,7 @@ import pytest
 from execution.errors import PlanError
 from execution.instruments import next_weekday, weekly_symbol
 from execution.model import OrderType
-from execution.scrip import parse_scrip_csv
+from execution.neo.scrip import parse_scrip_csv
 from paper.contracts import RULES, listing, scrip_master_csv
 from tests.helpers import TODAY, config, engine, leg, sym
 

@@ -12,8 +12,8 @@ from dashboard.registry import registry
 from execution.engine import Engine
 from execution.errors import LoginError
 from execution.journal import Journal
+from execution.neo.session import Credentials, Session
 from execution.reports import batches_frame, orders_frame, to_csv
-from execution.session import Credentials, Session
 from paper.exchange import PaperCredentials, PaperExchange
 from tests.helpers import config, fast, plan
 

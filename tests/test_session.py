@@ -3,7 +3,7 @@ import threading
 import pytest
 
 from execution.errors import LoginError
-from execution.session import Credentials
+from execution.neo.session import Credentials
 from paper.exchange import PaperCredentials, PaperExchange
 from paper.wiring import paper_session
 from tests.helpers import fast

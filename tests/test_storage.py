@@ -16,18 +16,20 @@ from execution.errors import JournalError
 from execution.governor import Governor
 from execution.journal import Journal, storage_advice
 from execution.model import EventKind, RunState
-from tests.helpers import config, engine, fast, plan
+from paper.crash import FillingJournal
+from tests.helpers import config, engine, fast, plan, watched_engine
 
 
 def test_a_full_disk_mid_run_ends_the_run_within_seconds_and_no_sent_order_goes_unrecorded(tmp_path):
-    eng = engine(tmp_path, fast(order_ms=2))
-    intents = iter(range(1, 10**6))
+    journal = FillingJournal(tmp_path / "journal.sqlite")
+    orders = iter(range(1, 10**6))
 
     def fill_disk_at_the_third_order(tag: str) -> None:
-        if next(intents) == 3:
-            eng.journal.fill_disk()
+        if next(orders) == 3:
+            journal.fill_disk()
 
-    run = eng.start(plan(config(lots=400, per=1, delay=0.01)), after_intent=fill_disk_at_the_third_order)
+    eng = watched_engine(tmp_path, fill_disk_at_the_third_order, fast(order_ms=2), journal)
+    run = eng.start(plan(config(lots=400, per=1, delay=0.01)))
     result = run.wait(60)
     failed = [e for e in run.progress().events if e.kind is EventKind.WARNING and "could not be written" in e.message]
     finished = [e for e in run.progress().events if e.kind is EventKind.FINISHED]

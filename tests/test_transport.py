@@ -6,7 +6,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from execution.broker import KEEPALIVE_S, GuardedTransport, warm_transport
+from execution.neo.transport import KEEPALIVE_S, GuardedTransport, warm_transport
 from execution.planner import MAX_DELAY_S
 
 

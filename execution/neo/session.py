@@ -1,6 +1,6 @@
 """One authenticated Neo client per account, made once and reused across runs for the day.
 
-Importing this module runs execution/__init__, which silences the SDK's logging before its import.
+Importing this package runs execution/__init__, which silences the SDK's logging before its import.
 """
 
 from __future__ import annotations
@@ -18,12 +18,18 @@ import httpx
 import pyotp
 from dotenv import dotenv_values
 
-from .clock import trading_day
-from .errors import LoginError
-from .governor import Governor
+from ..clock import trading_day
+from ..errors import LoginError
+from ..governor import READS_PER_S, Governor
+from ..ports import SessionStatus
+from ..scrip import ScripMaster
+from . import scrip
+from .broker import NeoBroker
+from .feed import NeoOrderFeed
 from .sdk import NeoAPI
 
-READS_PER_S = 20
+# How late Neo's book may show an accepted order: a user measured 4.3 s to the first state (kotak-neo-python#38).
+LIVE_BOOK_LAG_S = 10.0
 
 ENV_NAMES = {
     "consumer_key": "NEO_CONSUMER_KEY",
@@ -81,16 +87,11 @@ def _refusal(reply: object, step: str) -> str:
     return f"{step} refused by the broker."
 
 
-@dataclass(frozen=True)
-class SessionStatus:
-    logged_in: bool
-    logins: int
-    age_s: float | None
-    ucc: str
-
-
 class Session:
-    """The account's session. Thread-safe: many legs asking at once cause one login."""
+    """The account's session, and the Neo account behind the engine's Account port. Thread-safe: many legs asking
+    at once cause one login."""
+
+    book_lag_s = LIVE_BOOK_LAG_S
 
     def __init__(
         self,
@@ -113,6 +114,7 @@ class Session:
         self._logged_in_mono: float | None = None
         self._day: date | None = None
         self._logins = 0
+        self._feed = NeoOrderFeed()
 
     @property
     def logins(self) -> int:
@@ -196,6 +198,17 @@ class Session:
         self._generation += 1
         self._logged_in_mono, self._day = time.monotonic(), trading_day()
         return client
+
+    def order_feed(self) -> NeoOrderFeed:
+        """The session's order feed, as one client: connected when a run logs in."""
+        return self._feed
+
+    def broker(self, *, login_per_order: bool, book_lag_s: float, with_feed: bool) -> NeoBroker:
+        feed = self._feed if with_feed else None
+        return NeoBroker(self, login_per_order=login_per_order, book_lag_s=book_lag_s, feed=feed)
+
+    def scrip_master(self, today: date) -> ScripMaster:
+        return scrip.load(self, today)
 
     def logout(self) -> None:
         with self._lock:

@@ -3,8 +3,8 @@
 The feed tells the engine an order filled the moment the exchange says so, and costs no reads against the
 account's 25 requests/s. It is an aid, never the only truth: the feed names orders by number only (not by the tag
 they were placed with) and carries no rejection reason, it can drop or go quiet, and its connection can fail. So
-the executor still reads the book for an order with no number yet, a rejection, an order the feed has said nothing
-about for a while, and everything when the feed is down (executor.py). Settling a run, Resume and start-up
+the run still reads the book for an order with no number yet, a rejection, an order the feed has said nothing
+about for a while, and everything when the feed is down (execution/run/). Settling a run, Resume and start-up
 recovery read the book as before.
 
 The SDK's client is asyncio; it runs on an event loop in one daemon thread per session, and hands each message to
@@ -19,30 +19,18 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from .broker import book_status
-from .model import OrderStatus
+from ..model import progress
+from ..ports import FeedState
 from .sdk import NeoAPI
+from .wire import book_status
 
 log = logging.getLogger(__name__)
 
 CONNECT_S = 2.0  # how long a run waits for the feed before it goes on reading the book alone
 RECONNECT_DELAY_S = 1
 RECONNECTS = 3
-
-
-@dataclass(frozen=True)
-class FeedState:
-    """One order's latest state on the feed."""
-
-    order_no: str
-    status: OrderStatus
-    quantity: int
-    filled_qty: int
-    avg_price: float
-    at: float  # monotonic, when it arrived
 
 
 def parse_update(data: Any, at: float) -> FeedState | None:
@@ -64,12 +52,7 @@ def parse_update(data: Any, at: float) -> FeedState | None:
         return None
 
 
-def progress(status: OrderStatus, filled_qty: int) -> tuple[bool, int]:
-    """How far on an order is, for comparing two reports of it: final first, then more filled."""
-    return not status.in_flight, filled_qty
-
-
-class OrderFeed:
+class NeoOrderFeed:
     """The account's order feed on one logged-in client. Thread-safe."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:

@@ -6,7 +6,7 @@ import execution  # noqa: F401  (silences the SDK's logging before anything impo
 from dashboard import state as S
 from dashboard.lock import guard, live_locked
 from dashboard.positions import hedge_banner
-from dashboard.registry import Registry, engine, is_live, registry
+from dashboard.registry import Registry, browser_session, engine, is_live, keep_browser_session, registry
 from dashboard.watchdog import server_watch
 from execution.engine import Engine
 from execution.errors import JournalError, TraderError
@@ -25,8 +25,8 @@ def open_registry() -> Registry:
         st.stop()
 
 
-def account_status(locked: bool) -> Engine | None:
-    """The account radio, a loud line in live mode, and the session's state; the tab's engine when it has one."""
+def account_choice() -> None:
+    """The account radio, and a loud line in live mode."""
     modes = ["Paper", "Live"]
     st.radio(
         "Account",
@@ -40,7 +40,11 @@ def account_status(locked: bool) -> Engine | None:
     )
     if is_live():
         st.error("LIVE ACCOUNT: orders placed here are real.", icon=":material/warning:")
-    eng = None if locked else engine()
+
+
+def session_line(eng: Engine | None, locked: bool) -> None:
+    """The session's state as the engine's session has it once the page has run: the page may open the session
+    (today's contracts, a margin check), and the plan's estimate reads the same status after it."""
     if locked:
         st.caption(":material/lock: Live mode is locked.")
     elif eng is None:
@@ -48,9 +52,8 @@ def account_status(locked: bool) -> Engine | None:
     else:
         s = eng.session.status()
         age = f", session age {s.age_s / 60:.0f} min" if s.age_s is not None else ""
-        state = "logged in" if s.logged_in else "not logged in"
+        state = "session open" if s.logged_in else "not logged in yet (the first order logs in)"
         st.caption(f":material/person: {s.ucc}: {state}. Logins today: {s.logins}{age}.")
-    return eng
 
 
 def run_notes(reg: Registry) -> None:
@@ -67,10 +70,15 @@ def run_notes(reg: Registry) -> None:
 
 def main() -> None:
     reg = open_registry()
+    browser_session()
     locked = live_locked()
+    eng = None if locked else engine()
     with st.sidebar:
-        eng = account_status(locked)
+        account_choice()
+        status = st.empty()
         run_notes(reg)
+    with status:  # drawn now, and again once the page has run (it may open the session): no flicker between
+        session_line(eng, locked)
     pages = st.navigation(
         [
             st.Page("pages/execute.py", title="Execute", icon=":material/send:", default=True),
@@ -85,6 +93,10 @@ def main() -> None:
     guard()
     hedge_banner(eng)
     pages.run()
+    if eng is not None:
+        with status:
+            session_line(eng, locked)
+    keep_browser_session()
 
 
 st.set_page_config(page_title="Neo Batch Trader", page_icon=":material/bolt:", layout="wide")

@@ -17,6 +17,7 @@ from execution.clock import trading_day
 from .confirm import feed_against_polling
 from .confirm import markdown as confirm_markdown
 from .confirm import verdicts as confirm_verdicts
+from .first_send import first_send
 from .harness import Scale, tempdir, warm_up
 from .network import RTTS_MS, idle_batches
 from .network import markdown as network_markdown
@@ -56,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     grown = footprints(sizes)
     step("ETA at the account's order limit")
     governed = governed_eta(scale, folder, calibration)
+    step("the first batch against a 300 ms quote read")
+    first = first_send(folder, runs=2 if args.quick else 5)
     step("a batch after an idle delay, over HTTPS, cold and warm")
     idle = idle_batches(folder, (20.0,) if args.quick else RTTS_MS, batches=2 if args.quick else 6)
     step("confirming fills: the order feed against polling the book")
@@ -77,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         cost,
         grown,
         governed,
+        first,
     )
     # Rendering the PNG starts a browser: seconds that a quick run, which checks the benchmark's own code, spares.
     written, why_no_png = write(res, args.out, png=not args.quick)

@@ -20,7 +20,7 @@ from execution.clock import trading_day
 from execution.governor import Governor
 from execution.instruments import monthly_symbol
 from execution.journal import Journal
-from execution.model import Leg, OrderStatus, RunConfig, RunState, Side
+from execution.model import Leg, OnLegFailure, OrderStatus, RunConfig, RunState, Side
 from execution.neo.wire import book_status
 from execution.planner import plan
 from paper.exchange import ExchangeConfig, PaperCredentials, PaperExchange, fast
@@ -181,6 +181,8 @@ def run_in_process(kind: str, seed: int, folder: Path, today: date) -> Check:
         delay_s=0.0,
         hedge_first=hedge,
         hedge_wait_s=2.0,
+        # Every planned order meets the faults: a random RMS rejection must not stop the rest as a real one would.
+        on_leg_failure=OnLegFailure.CONTINUE,
     )
     run = engine.start(plan(config, today=today), run_id=f"{kind}-{seed}")
     run.wait(120)

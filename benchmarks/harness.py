@@ -18,6 +18,7 @@ from paper.wiring import PaperEngine, paper_engine
 # The seed: 167 lots in batches of 20 (9 batches) of a two-leg strangle; login 1 s, order 2 s, delay 20 s.
 SEED_LOTS, SEED_PER_BATCH = 167, 20
 SEED_LOGIN_S, SEED_ORDER_S, SEED_DELAY_S = 1.0, 2.0, 20.0
+BENCH_FUNDS = 1e12  # rupees
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,9 @@ def exchange_config(scale: Scale, login_s: float, order_s: float) -> ExchangeCon
         jitter_ms=scale.jitter_ms,
         seed=scale.seed,
         orders_per_s=0,
+        # Room for the largest run's margin (10,000 orders of a sold NIFTY lot block about ₹1.5 lakh each): below
+        # it the exchange refuses for margin, and a run that stops there is not the run being measured.
+        funds=BENCH_FUNDS,
     )
 
 

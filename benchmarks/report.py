@@ -12,6 +12,8 @@ from plotly.subplots import make_subplots
 
 from execution.planner import Latency
 
+from .first_send import FirstSend
+from .first_send import goal as first_send_goal
 from .scaling import BatchesRow, Footprint, LegsRow, Overhead
 from .seed import GovernedEta, SeedRow
 
@@ -34,6 +36,7 @@ class Results:
     overhead: Overhead
     footprints: list[Footprint]
     governed: GovernedEta
+    first_send: FirstSend
 
     def ratio_to_a(self, key: str) -> float:
         rows = {r.case.key: r for r in self.seed}
@@ -80,6 +83,7 @@ def goals(res: Results) -> list[tuple[str, str, bool]]:
                     max(row.arrival_p95_ms, row.first_arrival_ms) <= SKEW_LIMIT_MS,
                 )
             )
+    out.append(first_send_goal(res.first_send))
     oh = res.overhead
     out.append(("overhead per order ≤ 2 ms (median)", f"{oh.median_ms:.2f} ms", oh.median_ms <= 2.0))
     big = max(res.footprints, key=lambda f: f.orders)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Hashable, Mapping
+import re
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -30,6 +31,8 @@ from execution.model import (
     decimal,
 )
 from execution.presets import Preset, check_atm, check_preset
+from execution.recovery import ResumePreview
+from execution.wording import indian, inr, plural
 
 LEG_COLUMNS = ["symbol", "side", "product", "order_type", "price"]
 # The columns a leg cannot do without, as the table names them.
@@ -126,11 +129,21 @@ def legs_preview(plan: Plan) -> pd.DataFrame:
                 "Lot size": plan.lot_sizes[i - 1],
                 "Lots per batch": _per_batch([o.lots for o in orders]),
                 "Units per batch": _per_batch([o.quantity for o in orders]),
-                "Total lots": sum(o.lots for o in orders),
-                "Total units": sum(o.quantity for o in orders),
+                "Total lots": indian(sum(o.lots for o in orders)),
+                "Total units": indian(sum(o.quantity for o in orders)),
+                "Priced": leg_price(plan.config.pricing, g),
             }
         )
     return pd.DataFrame(rows)
+
+
+def leg_price(pricing: Pricing, leg: Leg) -> str:
+    """How the leg is priced when sent: the run's limit pricing wins over the table's order type and price."""
+    if pricing.mode is PriceMode.LIMIT:
+        return "Limit from quote"
+    if leg.order_type is OrderType.LIMIT:
+        return f"Limit {inr(leg.price)}"
+    return "Market"
 
 
 def plan_preview(plan: Plan) -> pd.DataFrame:
@@ -139,7 +152,7 @@ def plan_preview(plan: Plan) -> pd.DataFrame:
     rows = []
     for b in plan.batches:
         row: dict[str, object] = {"Batch": b.number, "Lots": b.lots}
-        row.update({names[o.leg]: o.quantity for o in b.orders})
+        row.update({names[o.leg]: indian(o.quantity) for o in b.orders})
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -209,3 +222,64 @@ def form_plan(
     except PlanError as exc:
         return None, [*problems, str(exc)]
     return (None if problems else plan), problems
+
+
+_BATCH = re.compile(r"\bBatch (\d+)( is\b)?")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*( lots?\b)?")  # "1 lot" and "2 lots" are alike
+
+
+def grouped_warnings(warnings: Iterable[str]) -> list[str]:
+    """One line per failure: the same warning for batch after batch, or word for word again, is said once, naming
+    the batches, or how often."""
+    groups: dict[str, list[str]] = {}
+    for w in warnings:
+        groups.setdefault(_NUMBER.sub("#", w), []).append(w)
+    return [_one_line(said) for said in groups.values()]
+
+
+def _one_line(said: list[str]) -> str:
+    first = said[0]
+    if len(said) == 1:
+        return first
+    batches = list(dict.fromkeys(m.group(1) for w in said if (m := _BATCH.search(w))))
+    if len(batches) < 2:
+        return f"{first} ({len(said)} times)"
+    m = _BATCH.search(first)
+    verb = " are" if m is not None and m.group(2) else ""
+    line = _BATCH.sub(f"Batches {', '.join(batches)}{verb}", first, count=1)
+    alike = len(set(_BATCH.sub("", w) for w in said)) == 1
+    return line if alike else f"{line} (as batch {batches[0]}; the others alike in kind)"
+
+
+def resume_frame(preview: ResumePreview) -> pd.DataFrame:
+    """Per leg: what Resume places, in how many batches, and its price at the run against its quote now."""
+    return pd.DataFrame(
+        [
+            {
+                "Leg": g.leg,
+                "Side": g.side.name,
+                "Symbol": g.symbol,
+                "Lots to place": indian(g.lots),
+                "Batches": indian(g.batches),
+                "Lots the book decides": indian(g.unclear_lots),
+                "At the run (₹)": "–" if g.then is None else indian(g.then, 2),
+                "Now (₹)": "–" if g.now is None else indian(g.now, 2),
+                "Moved": "–" if g.moved_pct is None else f"{g.moved_pct:+.1f} %",
+            }
+            for g in preview.legs
+        ]
+    )
+
+
+def resume_summary(preview: ResumePreview) -> str:
+    """One line before the Resume click."""
+    legs = [g for g in preview.legs if g.lots]
+    if not legs:
+        return "Resume would place nothing the journal knows to be missing; the book is read first."
+    what = "; ".join(
+        f"{g.side.name} {plural(g.lots, 'lot')} of {g.symbol} in {plural(g.batches, 'batch')}" for g in legs
+    )
+    return (
+        f"Resume places {what}: at today's prices, not the run's. The book is read first; an order it shows is "
+        "not sent again."
+    )

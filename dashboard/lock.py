@@ -11,7 +11,7 @@ from execution.model import RunRecord
 
 from . import state as S
 from .gate import TooManyGuesses
-from .registry import is_live, registry
+from .registry import browser_session, is_live, keep_browser_session, registry
 
 
 class LiveLocked(TraderError):
@@ -44,6 +44,7 @@ def _unlock() -> None:
     try:
         if registry().unlocks_live(st.session_state.get(S.TOKEN_WIDGET, "")):
             st.session_state[S.LIVE_UNLOCKED] = True
+            keep_browser_session()  # a reload in this browser keeps the unlock while it is fresh
         else:
             st.session_state[S.TOKEN_REFUSED] = "That is not this server's access token."
     except TooManyGuesses as exc:
@@ -53,6 +54,7 @@ def _unlock() -> None:
 
 def _lock_screen() -> None:
     """Ask for the token and stop the script here."""
+    st.session_state[S.FORM_AWAY] = True
     st.title("Live mode is locked")
     st.write(
         "Live mode places real orders. Paste the access token printed in the terminal where the dashboard was "
@@ -73,6 +75,8 @@ def _lock_screen() -> None:
 
 def guard() -> None:
     """Stop here, showing only the lock, while live mode is locked. app.py calls it before running a page, and
-    each page calls it first, since Streamlit's page runner (and AppTest) may run a page without app.py."""
+    each page calls it first, since Streamlit's page runner (and AppTest) may run a page without app.py. A reload
+    first takes back this browser session's setup, and its unlock only where registry.browser_session allows."""
+    browser_session()
     if live_locked():
         _lock_screen()

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import sys
 import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
@@ -44,6 +50,83 @@ def paper_day(text: str | None) -> date | None:
         raise ConfigError(f"NEO_PAPER_DAY is a date written YYYY-MM-DD, got '{text}'.") from None
 
 
+# A browser session's setup (form, account choice, its run) is kept this long after its last visit; its live unlock
+# only while it is used: a reload after a quarter of an hour without a visit asks for the token again.
+KEPT_S = 12 * 3600.0
+UNLOCK_IDLE_S = 15 * 60.0
+MOST_KEPT = 200  # the oldest is forgotten first: opening the page over and over cannot grow the server without end
+SESSION_PARAM = "s"  # the query parameter naming the browser session
+XSRF_COOKIE = "_streamlit_xsrf"  # Streamlit's own cookie: random per browser, sent with the page's websocket
+
+
+@dataclass(frozen=True)
+class Kept:
+    """What a browser session left on the server: given back when the same session id comes back after a reload."""
+
+    browser: str | None  # a digest of the browser's cookie, None when it sent none
+    seen: float  # monotonic: the session's last visit
+    values: Mapping[str, Any]  # dashboard.state.snapshot's values
+    unlocked: bool  # this browser session gave the live-mode token
+
+
+class BrowserSessions:
+    """Browser sessions by an unguessable id that the page's URL carries, so a reload finds its setup again.
+
+    A URL can be copied into another browser: the live unlock and the run are given back only to the browser the
+    session was opened in (its Streamlit cookie, which a copied URL does not carry), and the unlock only while it
+    is fresh. A browser that sent no cookie cannot be told from another: it never gets the unlock back."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._kept: OrderedDict[str, Kept] = OrderedDict()
+
+    @staticmethod
+    def new_id() -> str:
+        return secrets.token_urlsafe(18)
+
+    def get(self, session_id: str) -> Kept | None:
+        with self._lock:
+            kept = self._kept.get(session_id)
+            if kept is not None and self._clock() - kept.seen > KEPT_S:
+                del self._kept[session_id]
+                return None
+            return kept
+
+    def unlock_fresh(self, kept: Kept) -> bool:
+        return kept.unlocked and self._clock() - kept.seen <= UNLOCK_IDLE_S
+
+    def keep(self, session_id: str, browser: str | None, values: Mapping[str, Any], unlocked: bool) -> None:
+        with self._lock:
+            self._kept[session_id] = Kept(browser, self._clock(), dict(values), unlocked)
+            self._kept.move_to_end(session_id)
+            while len(self._kept) > MOST_KEPT:
+                self._kept.popitem(last=False)
+
+    def touch(self, session_id: str) -> None:
+        """A visit that changed nothing (the running run's panel): the unlock stays fresh."""
+        with self._lock:
+            kept = self._kept.get(session_id)
+            if kept is not None:
+                self._kept[session_id] = Kept(kept.browser, self._clock(), kept.values, kept.unlocked)
+
+
+def browser_digest(cookie: str | None) -> str | None:
+    """The browser's identity from Streamlit's XSRF cookie ("2|mask|masked token|time"): the token unmasked (the mask
+    changes with every page load, the token does not), hashed so the cookie itself is never kept."""
+    parts = (cookie or "").split("|")
+    if len(parts) != 4 or parts[0] != "2":
+        return None
+    try:
+        mask, masked = bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
+    except ValueError:
+        return None
+    if len(mask) != 4 or not masked:
+        return None
+    token = bytes(b ^ mask[i % 4] for i, b in enumerate(masked))
+    return hashlib.sha256(token).hexdigest()
+
+
 class Registry:
     """A paper engine from the start; a live engine once the trader logs in. Runs live in the engines.
 
@@ -59,6 +142,7 @@ class Registry:
         self.paper.share_rate_limits(folder)
         self.live: Engine | None = None
         self.env_warning: str | None = None  # .env readable by others, said on the Session page once live mode reads it
+        self.browsers = BrowserSessions()
         self._lock = threading.Lock()
         self.recovered = self._recover(self.paper)
         # Live mode is locked behind this token, printed where the server was started, as Jupyter does: a page
@@ -114,6 +198,47 @@ def registry() -> Registry:
 
 def is_live() -> bool:
     return st.session_state.get(S.MODE, "Paper") == "Live"
+
+
+def this_browser() -> str | None:
+    return browser_digest(st.context.cookies.get(XSRF_COOKIE))
+
+
+def browser_session() -> None:
+    """First thing on every pass: this browser session's id, in the URL. A reload starts a new Streamlit session with
+    the same URL: the setup kept under its id comes back, the live unlock only to the same browser and while fresh.
+    An id the server does not know (expired, a restart, made up) is never adopted: a new one is minted."""
+    reg = registry()
+    sid = st.session_state.get(S.BROWSER)
+    if sid is None:
+        asked = st.query_params.get(SESSION_PARAM)
+        kept = reg.browsers.get(asked) if asked else None
+        browser = this_browser()
+        if kept is not None and kept.browser is not None and kept.browser != browser:
+            kept = None  # the URL was copied into another browser: nothing of that session is given to this one
+        sid = asked if kept is not None and asked else reg.browsers.new_id()
+        S.restore(st.session_state, kept.values if kept else {})
+        if kept is not None and kept.browser is not None and reg.browsers.unlock_fresh(kept):
+            st.session_state[S.LIVE_UNLOCKED] = True
+        st.session_state[S.BROWSER] = sid
+    # Kept at the start of every pass as well as at its end: a pass can stop half way (the lock, no live session).
+    keep_browser_session()
+    if st.query_params.get(SESSION_PARAM) != sid:
+        st.query_params[SESSION_PARAM] = sid  # a page switch drops the query parameters
+
+
+def keep_browser_session() -> None:
+    """Note this browser session's setup on the server, for the next reload."""
+    sid = st.session_state.get(S.BROWSER)
+    if sid is not None:
+        unlocked = bool(st.session_state.get(S.LIVE_UNLOCKED))
+        registry().browsers.keep(sid, this_browser(), S.snapshot(st.session_state), unlocked)
+
+
+def touch_browser_session() -> None:
+    sid = st.session_state.get(S.BROWSER)
+    if sid is not None:
+        registry().browsers.touch(sid)
 
 
 def engine() -> Engine | None:

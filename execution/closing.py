@@ -30,14 +30,23 @@ def position_json(p: Position, runs: Sequence[str]) -> dict[str, Any]:
 
 
 def totals(positions: Sequence[Position]) -> dict[str, dict[str, float | None]]:
-    """Realised and unrealised P&L per underlying; unrealised is None when any open position has no price."""
+    """Realised, unrealised and MTM (their sum) per underlying; unrealised and MTM are None when any open
+    position has no price."""
     out: dict[str, dict[str, float | None]] = {}
     for p in positions:
         t = out.setdefault(p.underlying, {"realised": 0.0, "unrealised": 0.0})
         t["realised"] = _money((t["realised"] or 0.0) + p.realised)
         u = p.unrealised
         t["unrealised"] = None if u is None or t["unrealised"] is None else _money(t["unrealised"] + u)
+    for t in out.values():
+        t["mtm"] = None if t["unrealised"] is None else _money((t["realised"] or 0.0) + t["unrealised"])
     return out
+
+
+def account_mtm(sums: dict[str, dict[str, float | None]]) -> float | None:
+    """The account's MTM over every underlying; None when any of them has none."""
+    each = [t["mtm"] for t in sums.values()]
+    return None if any(m is None for m in each) else _money(sum(m or 0.0 for m in each))
 
 
 def _line(p: Position, runs: Sequence[str]) -> str:
@@ -59,12 +68,15 @@ def positions_report(engine: Engine) -> tuple[dict[str, Any], list[str]]:
     out = {
         "positions": [position_json(p, opened.get(p.symbol, ())) for p in held],
         "totals": sums,
+        "account_mtm": account_mtm(sums),
         "hedge_breaks": [b.text for b in breaks],
     }
     lines = [_line(p, opened.get(p.symbol, ())) for p in held] or ["no positions"]
     lines += [
         f"{u}: realised {t['realised'] or 0:,.2f}, unrealised "
         + ("–" if t["unrealised"] is None else f"{t['unrealised']:,.2f}")
+        + ", MTM "
+        + ("–" if t["mtm"] is None else f"{t['mtm']:,.2f}")
         for u, t in sums.items()
     ]
     lines += [f"BROKEN HEDGE: {b.text}" for b in breaks]

@@ -40,7 +40,7 @@ from .ports import Account, Broker, OrderFeed
 from .positions import HedgeBreak, Position
 from .pricing import policy_for
 from .quotes import Quote
-from .recovery import Recovery, other_mode
+from .recovery import Recovery, ResumePreview, other_mode
 from .run import Event, Run, new_run_id
 from .scrip import ScripMaster
 
@@ -197,6 +197,9 @@ class Engine:
 
     def reconcile(self, run_id: str) -> int:
         return self.recovery.reconcile(run_id)
+
+    def resume_preview(self, run_id: str) -> ResumePreview:
+        return self.recovery.resume_preview(run_id)
 
     def finished_runs(self) -> int:
         """Runs of this process that have ended."""

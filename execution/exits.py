@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from .clock import SYSTEM
@@ -13,12 +13,15 @@ from .errors import MarketDataUnavailable, NothingToDo, PlanError, SymbolError
 from .instruments import OptionSymbol, parse_symbol
 from .journal import Journal
 from .model import (
+    EXIT_PRICING,
     EventSource,
     Leg,
+    OnUnfilled,
     OrderStatus,
     OrderType,
     Pacing,
     Plan,
+    PriceMode,
     Pricing,
     Product,
     Purpose,
@@ -26,12 +29,57 @@ from .model import (
     RunRecord,
     Side,
 )
+from .planner import estimate_seconds
 from .ports import ReplyKind
 from .positions import HedgeBreak, Position, hedge_breaks, with_ltp
+from .pricing import Fixed, LimitFromQuote, policy_for
 from .repair import balance
 
 if TYPE_CHECKING:
     from .engine import Engine
+
+
+@dataclass(frozen=True)
+class LegPreview:
+    """One leg of an exit or a repair as it will be sent."""
+
+    side: Side
+    symbol: str
+    lots: int
+    batches: int
+    price: str  # the price policy, in a few words
+    done_s: float  # estimated seconds from the start to this leg's last acknowledgement
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What a closing run will send, before the trader confirms it."""
+
+    plan: Plan
+    legs: tuple[LegPreview, ...]
+    seconds: float  # to the last acknowledgement
+    chase_s: float  # a chased limit may add up to this per batch before it fills or is cancelled
+
+    @property
+    def orders(self) -> int:
+        return len(self.plan.orders)
+
+
+def sends(plan: Plan) -> tuple[tuple[int, str, Side, int], ...]:
+    """The orders batch by batch: a plan made again at the confirming click that sends otherwise is not the one
+    the trader saw."""
+    return tuple((o.batch, o.leg_spec.symbol, o.leg_spec.side, o.lots) for o in plan.orders)
+
+
+def price_words(pricing: Pricing, leg: Leg) -> str:
+    policy = policy_for(pricing, leg)
+    if isinstance(policy, LimitFromQuote):
+        chase = f", chased {pricing.chase_steps}× every {pricing.chase_s:g} s" if pricing.chase_steps else ""
+        end = "cancel the rest" if pricing.on_unfilled is OnUnfilled.CANCEL else "leave it resting"
+        return f"limit at the {pricing.source.value} ± {pricing.buffer_text}{chase}, then {end}"
+    if isinstance(policy, Fixed):
+        return f"limit ₹{policy.price:.2f}"
+    return "market (MKT)"
 
 
 class Exits:
@@ -127,7 +175,8 @@ class Exits:
             lots_per_batch=lots_per_batch if lots_per_batch is not None else (base.lots_per_batch if base else 1),
             delay_s=delay_s if delay_s is not None else base.delay_s if base else 2.0,
             pacing=pacing or (base.pacing if base else Pacing.GAP),
-            pricing=pricing or (base.pricing if base else Pricing()),
+            # An exit prices as exits do, never as the entry did: the trader sees and sets it with the exit.
+            pricing=pricing or EXIT_PRICING,
             hedge_wait_s=base.hedge_wait_s if base else 10.0,
             purpose=Purpose.EXIT,
             of_run=run_id,
@@ -168,6 +217,25 @@ class Exits:
             of_run=run_id,
         )
         return self.engine.plan(config)
+
+    def preview(self, plan: Plan) -> Preview:
+        """Per leg: side, lots, batches, price policy and when its last order is acknowledged, estimated with the
+        account's latency and order window."""
+        lat = self.engine.latency()
+        per_s = self.engine.session.governor.orders_per_s
+
+        def until(batches: int) -> float:
+            return estimate_seconds(replace(plan, batches=plan.batches[:batches]), lat, orders_per_s=per_s)
+
+        legs = []
+        for i, leg in enumerate(plan.config.legs, start=1):
+            mine = [o for o in plan.orders if o.leg == i]
+            last = max((o.batch for o in mine), default=0)
+            words = price_words(plan.config.pricing, leg)
+            legs.append(LegPreview(leg.side, leg.symbol, sum(o.lots for o in mine), len(mine), words, until(last)))
+        p = plan.config.pricing
+        chase = p.chase_s * (p.chase_steps + 1) if p.mode is PriceMode.LIMIT else 0.0
+        return Preview(plan, tuple(legs), until(len(plan.batches)), chase)
 
     def cancel_open(self, run_id: str) -> int:
         """Cancel every order of the run, and of its exits and repairs, still resting on the exchange; then read

@@ -491,10 +491,13 @@ def _placed(db: sqlite3.Connection, run: sqlite3.Row, now: float) -> str:
     ).fetchall()
     counts = ", ".join(f"{r['n']} {r['status']}" for r in rows) or "no orders yet"
     ago = max(0.0, now - run["created_wall"])
-    return (
+    said = (
         f"This plan was placed {int(ago // 60)} min {int(ago % 60)} s ago as run {run['run_id']} ({run['state']}: "
-        f"filled {filled or 'nothing yet'}; orders {counts}). Place again only if you mean to add to it."
+        f"filled {filled or 'nothing yet'}; orders {counts})."
     )
+    if RunState(run["state"]).resumable:  # a stopped run: placing the plan again would repeat what it filled
+        return f"{said} Resume it to place only what it has not; place again only to add the whole plan once more."
+    return f"{said} Place again only if you mean to add to it."
 
 
 def _pid_alive(pid: int) -> bool:

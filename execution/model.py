@@ -119,8 +119,23 @@ class Pacing(StrEnum):
 
 
 class OnLegFailure(StrEnum):
+    """What a leg that failed does to the rest of the run."""
+
     CONTINUE = "continue"
     STOP = "stop"
+    STOP_IF_REPEATS = "stop-if-repeats"
+
+    @property
+    def help(self) -> str:
+        return _ON_LEG_FAILURE_HELP[self]
+
+
+_ON_LEG_FAILURE_HELP = {
+    OnLegFailure.STOP_IF_REPEATS: "a refusal the exchange will give again (RMS or margin, the price band, a "
+    "contract it does not know) stops the legs on that index; after any other failure the next batch is sent",
+    OnLegFailure.CONTINUE: "every batch is sent, whatever failed",
+    OnLegFailure.STOP: "any failed leg stops the run",
+}
 
 
 class Purpose(StrEnum):
@@ -365,6 +380,9 @@ class Pricing:
 
 
 PRICING = Pricing()  # the defaults, which the command line and the dashboard's form start from
+# A refusal that will come again stops its legs: continuing would add to the same unbalance in every batch.
+ON_LEG_FAILURE = OnLegFailure.STOP_IF_REPEATS
+EXIT_PRICING = Pricing(mode=PriceMode.LIMIT)  # exits: a chased limit, never a MKT that may rest unfilled
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -376,7 +394,7 @@ class RunConfig:
     mode: Mode = Mode.PARALLEL
     pacing: Pacing = Pacing.GAP
     hedge_first: bool = False
-    on_leg_failure: OnLegFailure = OnLegFailure.CONTINUE
+    on_leg_failure: OnLegFailure = ON_LEG_FAILURE
     login_per_order: bool = False  # the seed's "before": a fresh login for every order
     hedge_wait_s: float = 10.0  # hedge-first: how long the BUY legs may take to fill before the SELLs are dropped
     delay_max_s: float = 0.0  # adaptive pacing: the longest the delay may grow to (delay_s is the shortest)

@@ -9,11 +9,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 from .errors import SymbolError
 from .instruments import parse_symbol
 from .model import OrderResult, OrderStatus, RunConfig, RunState, Side
+from .positions import group_label
 from .wording import lots_text, plural
 
 
@@ -80,19 +82,28 @@ class LegCount:
 
 @dataclass(frozen=True)
 class Exposure:
-    """Per underlying, the lots some legs filled beyond the others: what a run left that the plan did not mean."""
+    """What a run left that the plan did not mean, on one index, expiry and right (the group a long can hedge, as
+    the account's broken-hedge check counts it): SELL lots filled beyond the plan's balance and not covered by BUY
+    lots filled beyond it in the same group are naked short; BUY lots beyond it covering no such short are extra
+    long."""
 
     underlying: str
-    naked_short: float  # SELL lots beyond the least-filled leg: short options with no matching leg
-    extra_long: float  # BUY lots beyond the least-filled leg
-    legs: tuple[tuple[str, float], ...]  # (leg label, lots beyond the others)
+    expiry: date | None  # None (and no right) for a symbol that does not parse
+    right: str | None
+    naked_short: float
+    extra_long: float
+    legs: tuple[tuple[str, float], ...]  # (leg label, lots beyond the plan's balance)
+
+    @property
+    def label(self) -> str:
+        return group_label(self.underlying, self.expiry, self.right)
 
     @property
     def text(self) -> str:
         parts = ", ".join(f"{label} {plural(lots, 'lot')} more" for label, lots in self.legs)
         short = f"{plural(self.naked_short, 'lot')} naked short" if self.naked_short else ""
         long = f"{plural(self.extra_long, 'lot')} extra long" if self.extra_long else ""
-        return f"{self.underlying}: {' and '.join(p for p in (short, long) if p)} ({parts})"
+        return f"{self.label}: {' and '.join(p for p in (short, long) if p)} ({parts})"
 
 
 @dataclass(frozen=True)
@@ -153,25 +164,39 @@ def _leg_count(number: int, config: RunConfig, orders: Sequence[OrderResult]) ->
     return LegCount(number, spec.symbol, spec.side, lot, planned, filled, open_, rejected, not_sent)
 
 
-def _exposure(legs: Sequence[LegCount]) -> tuple[Exposure, ...]:
-    """Lots each leg filled beyond the least-filled one, measured against each leg's own plan (equal for an entry,
-    each leg's own for an exit or a repair)."""
-    if len(legs) < 2:
-        return ()
-    floor = min(g.filled - g.planned for g in legs)
-    by_underlying: dict[str, list[LegCount]] = {}
+def _group(symbol: str) -> tuple[str, date | None, str | None]:
+    try:
+        parsed = parse_symbol(symbol)
+    except SymbolError:
+        return symbol, None, None
+    return parsed.underlying, parsed.expiry, parsed.right
+
+
+def _beyond(legs: Sequence[LegCount]) -> dict[int, float]:
+    """Lots each leg filled beyond the plan's balance on its index: beyond the least-filled leg there, measured
+    against each leg's own plan (equal for an entry, each leg's own for an exit or a repair). Legs on another index
+    are another structure: a NIFTY leg refused leaves nothing of a filled SENSEX leg unmeant."""
+    floor: dict[str, float] = {}
     for g in legs:
-        if round(g.filled - g.planned - floor, 6) > 0:
-            by_underlying.setdefault(g.underlying, []).append(g)
-    return tuple(
-        Exposure(
-            underlying,
-            sum(g.filled - g.planned - floor for g in extra if g.side is Side.SELL),
-            sum(g.filled - g.planned - floor for g in extra if g.side is Side.BUY),
-            tuple((g.label, g.filled - g.planned - floor) for g in extra),
-        )
-        for underlying, extra in by_underlying.items()
-    )
+        floor[g.underlying] = min(floor.get(g.underlying, math.inf), g.filled - g.planned)
+    return {g.leg: round(g.filled - g.planned - floor[g.underlying], 6) for g in legs}
+
+
+def exposure(legs: Sequence[LegCount]) -> tuple[Exposure, ...]:
+    """Per index, expiry and right, what the legs filled beyond the plan's balance that no other leg of the group
+    covers: a long there hedges a short there, as it does on the account's positions."""
+    beyond = _beyond(legs)
+    groups: dict[tuple[str, date | None, str | None], list[LegCount]] = {}
+    for g in legs:
+        if beyond[g.leg] > 0:
+            groups.setdefault(_group(g.symbol), []).append(g)
+    out = []
+    for (underlying, expiry, right), extra in groups.items():
+        net = sum(beyond[g.leg] * (1 if g.side is Side.BUY else -1) for g in extra)
+        if round(net, 6):
+            parts = tuple((g.label, beyond[g.leg]) for g in extra)
+            out.append(Exposure(underlying, expiry, right, max(0.0, -net), max(0.0, net), parts))
+    return tuple(out)
 
 
 def _outcome(state: RunState, legs: Sequence[LegCount], exposure: Sequence[Exposure]) -> Outcome:
@@ -194,13 +219,13 @@ def summarize(config: RunConfig, state: RunState, orders: Iterable[OrderResult])
     """A run's outcome and its counts from its plan, its state and every order the journal holds for it."""
     orders = list(orders)
     legs = tuple(_leg_count(n, config, orders) for n in range(1, len(config.legs) + 1))
-    exposure = _exposure(legs) if not state.active else ()
+    found = exposure(legs) if not state.active else ()
     latest = {(o.batch, o.leg): o for o in orders}.values()
     planned = sum(math.ceil(lots / max(1, config.lots_per_batch)) for lots in config.leg_lots)
     return Summary(
-        _outcome(state, legs, exposure),
+        _outcome(state, legs, found),
         legs,
-        exposure,
+        found,
         max(planned, len(latest)),
         sum(o.status.ok for o in latest),
         sum(o.status.failed for o in latest),

@@ -15,6 +15,7 @@ from datetime import date
 from .errors import SymbolError
 from .instruments import parse_symbol
 from .model import Segment
+from .wording import indian, plural
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,12 @@ class Position:
         return group[0] if group else self.symbol
 
 
+def group_label(underlying: str, expiry: date | None, right: str | None) -> str:
+    """A group of contracts as every screen names it ("NIFTY 29 Dec PE"), so the run's banner and the account's
+    name the same shorts in the same words; a symbol that does not parse stands for itself."""
+    return f"{underlying} {expiry:%d %b} {right}" if expiry is not None and right else underlying
+
+
 @dataclass(frozen=True)
 class HedgeBreak:
     """Shorts on one index, expiry and right beyond the longs that hedge them."""
@@ -99,9 +106,10 @@ class HedgeBreak:
     @property
     def text(self) -> str:
         lots = self.naked_units / self.lot_size if self.lot_size else 0
+        label = group_label(self.underlying, self.expiry, self.right)
         return (
-            f"{self.underlying} {self.expiry:%d %b} {self.right}: {self.naked_units:,} units ({lots:g} lots) short "
-            f"without a hedge (short {self.short_units:,}, long {self.long_units:,})"
+            f"{label}: {indian(self.naked_units)} units ({plural(lots, 'lot')}) short without a hedge"
+            f" (short {indian(self.short_units)}, long {indian(self.long_units)})"
         )
 
 

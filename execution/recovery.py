@@ -3,18 +3,70 @@ reconciling a run on request, and the checks before a run's orders are exited, r
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING
 
-from .errors import BookUnavailable, DuplicateRun, NotResumable, PlanError
-from .model import EventSource, OrderResult, OrderStatus, RunRecord, RunState
+from .errors import BookUnavailable, DuplicateRun, NotResumable, PlanError, TraderError
+from .model import EventSource, OrderResult, OrderStatus, PlannedOrder, RunRecord, RunState, Side
 from .ports import BookRow
 from .repair import balance
 from .run import earlier_day, never_left, on_day
 
 if TYPE_CHECKING:
     from .engine import Engine
+
+
+@dataclass(frozen=True)
+class LegResume:
+    """One leg of a Resume, as the journal has it before the click: what would go out, and its price then and now."""
+
+    leg: int
+    side: Side
+    symbol: str
+    lots: int  # in orders never sent, or sent and proved never accepted: Resume places these
+    batches: int  # the batches those lots go out in
+    unclear_lots: int  # sent with no reply recorded: placed again only if the book proves them absent
+    then: float | None  # the run's average fill for this leg, else its arrival mid; None before any send
+    now: float | None  # the quote's mid now; None when quotes could not be read
+
+    @property
+    def moved_pct(self) -> float | None:
+        if self.then is None or self.now is None or not self.then:
+            return None
+        return 100.0 * (self.now - self.then) / self.then
+
+
+@dataclass(frozen=True)
+class ResumePreview:
+    run_id: str
+    legs: tuple[LegResume, ...]
+    quotes_error: str | None  # why prices now are not shown
+
+    @property
+    def lots(self) -> int:
+        return sum(g.lots for g in self.legs)
+
+
+def _would_place(records: list[OrderResult] | None) -> bool | None:
+    """Whether Resume places this planned order again: True, False, or None when the book must say (resume.py)."""
+    if not records:
+        return True
+    latest = records[-1]
+    if latest.status is OrderStatus.REJECTED or latest.order_no is not None:
+        return False
+    if latest.status.active and not never_left(latest):
+        return None
+    return True  # never sent (skipped at a Stop, never left) or sent and never accepted
+
+
+def _price_then(records: list[OrderResult]) -> float | None:
+    filled = [(o.avg_price, o.filled_qty) for o in records if o.filled_qty and o.avg_price]
+    if filled:
+        return sum(p * q for p, q in filled) / sum(q for _, q in filled)
+    mids = [o.arrival_mid for o in records if o.arrival_mid]
+    return sum(mids) / len(mids) if mids else None
 
 
 class Recovery:
@@ -46,6 +98,54 @@ class Recovery:
                 "book: Cancel open, or Reconcile, first."
             )
         return record
+
+    def resume_preview(self, run_id: str) -> ResumePreview:
+        """What Resume would place, per leg, read from the journal without touching the book, and each leg's price
+        at the run against its quote now. The book can only take orders away from this (one it shows is never sent
+        again). Raises NotResumable, or PlanError when the run's plan no longer fits today's contracts."""
+        record = self.engine.journal.run(run_id)
+        if record is None:
+            raise NotResumable(f"There is no run {run_id} in the journal.")
+        if record.paper != self.engine.paper:
+            raise NotResumable(other_mode(record))
+        plan = self.engine.plan(record.config)
+        history: dict[tuple[int, int], list[OrderResult]] = {}
+        for o in self.engine.journal.orders(run_id):
+            history.setdefault((o.batch, o.leg), []).append(o)
+        quotes, error = self._quotes_now([g.symbol for g in plan.config.legs])
+        legs = []
+        for i, g in enumerate(plan.config.legs, start=1):
+            mine = [o for o in plan.orders if o.leg == i]
+            legs.append(self._leg_resume(i, g.side, g.symbol, mine, history, quotes.get(g.symbol)))
+        return ResumePreview(run_id, tuple(legs), error)
+
+    @staticmethod
+    def _leg_resume(
+        i: int,
+        side: Side,
+        symbol: str,
+        planned: list[PlannedOrder],
+        history: Mapping[tuple[int, int], list[OrderResult]],
+        now: float | None,
+    ) -> LegResume:
+        verdicts = [(o, _would_place(history.get((o.batch, o.leg)))) for o in planned]
+        sent = [r for o in planned for r in history.get((o.batch, o.leg), [])]
+        return LegResume(
+            leg=i,
+            side=side,
+            symbol=symbol,
+            lots=sum(o.lots for o, v in verdicts if v),
+            batches=sum(1 for _, v in verdicts if v),
+            unclear_lots=sum(o.lots for o, v in verdicts if v is None),
+            then=_price_then(sent),
+            now=now,
+        )
+
+    def _quotes_now(self, symbols: list[str]) -> tuple[dict[str, float], str | None]:
+        try:
+            return {s: q.mid for s, q in self.engine.quotes(symbols).items()}, None
+        except TraderError as exc:
+            return {}, f"Prices now could not be read: {exc}"
 
     def recover(self) -> list[str]:
         """On start: settle, from the order book, the in-flight orders of runs that died mid-run and of runs that

@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .journal import Journal
-from .model import OrderResult, RunRecord, Side
-from .wording import lots_text
+from .model import OrderResult, Purpose, RunRecord, Side
+from .wording import lots_text, plural
 
 _EPS = 1e-9
 
@@ -50,13 +50,38 @@ class BatchGap:
 
 
 @dataclass(frozen=True)
+class RepairDone:
+    """An exit or a repair made for a run, in lots: what it sent per contract and what of it filled."""
+
+    run_id: str
+    purpose: Purpose
+    legs: tuple[tuple[str, float, float], ...]  # (side and contract, lots sent, lots filled)
+
+    @property
+    def filled(self) -> float:
+        return sum(filled for _, _, filled in self.legs)
+
+    @property
+    def text(self) -> str:
+        """'Flatten R: SELL X 60 of 60 lots filled': a repair that filled nothing reads as such, never as done."""
+        legs = ", ".join(
+            f"{label} {lots_text(filled)} of {plural(sent, 'lot')} filled" for label, sent, filled in self.legs
+        )
+        return f"{self.purpose.value.capitalize()} {self.run_id}: {legs or 'nothing sent'}"
+
+
+@dataclass(frozen=True)
 class Balance:
     run_id: str
     record: RunRecord
     legs: tuple[LegBalance, ...]
     gaps: tuple[BatchGap, ...]
     unsettled: int  # orders of the run or of its exits and repairs still working or unknown
-    repairs: tuple[str, ...]  # the runs made for it, oldest first
+    done: tuple[RepairDone, ...]  # the exits and repairs made for it, oldest first
+
+    @property
+    def repairs(self) -> tuple[str, ...]:
+        return tuple(d.run_id for d in self.done)
 
     @property
     def balanced(self) -> bool:
@@ -87,6 +112,27 @@ class Balance:
         """The legs' lots now, for the trader deciding between Complete and Flatten."""
         return "; ".join(f"{g.label} {lots_text(g.net)} lots" for g in self.legs)
 
+    @property
+    def left_text(self) -> str:
+        """What the run's own orders filled beyond its least-filled leg, before any repair, in the words of the
+        run's outcome ('SELL X 4 lots more ... than BUY Y'); empty when every leg filled alike."""
+        if not self.legs:
+            return ""
+        least = min(self.legs, key=lambda g: g.filled)
+        extra = [(g.label, g.filled - least.filled) for g in self.legs if g.filled - least.filled > _EPS]
+        more = ", ".join(f"{label} {plural(lots, 'lot')} more" for label, lots in extra)
+        return f"{more} than {least.label}" if extra else ""
+
+    @property
+    def story(self) -> str:
+        """One account of the run's balance: what its own orders left, what each repair filled in lots, and where
+        its legs stand now. Words that a repair is done come only when the legs are balanced."""
+        left = self.left_text
+        parts = [f"The run's own orders filled {left}." if left else "The run's own orders filled every leg alike."]
+        parts += [f"{d.text}." for d in self.done]
+        now = "Balanced now" if self.balanced else "Still unbalanced"
+        return " ".join([*parts, f"{now}: {self.text}."])
+
 
 def _lot_sizes(count: int, orders: Sequence[OrderResult]) -> list[int]:
     sizes = [0] * count
@@ -112,6 +158,16 @@ def _gaps(record: RunRecord, orders: Sequence[OrderResult], lots: Sequence[int])
     )
 
 
+def _done(child: RunRecord, orders: Sequence[OrderResult]) -> RepairDone:
+    legs: dict[str, list[float]] = {}
+    for o in orders:
+        lot = o.quantity / o.lots if o.lots else 1
+        row = legs.setdefault(f"{o.side.name} {o.symbol}", [0.0, 0.0])
+        row[0] += o.lots
+        row[1] += o.filled_qty / lot
+    return RepairDone(child.run_id, child.config.purpose, tuple((k, v[0], v[1]) for k, v in legs.items()))
+
+
 def balance(journal: Journal, run_id: str, runs: Sequence[RunRecord] | None = None) -> Balance | None:
     """The run's balance by the journal, or None if there is no such run. `runs`, the journal's runs when the
     caller has them already, is where its exits and repairs are looked for."""
@@ -129,8 +185,10 @@ def balance(journal: Journal, run_id: str, runs: Sequence[RunRecord] | None = No
     children = sorted((r for r in runs if r.config.of_run == run_id), key=lambda r: r.created_wall)
     unsettled = sum(o.status.active for o in orders)
     index = {leg.symbol: i for i, leg in enumerate(legs)}
+    done = []
     for child in children:
         mine = journal.orders(child.run_id)
+        done.append(_done(child, mine))
         unsettled += sum(o.status.active for o in mine) + child.state.active
         for o in mine:
             i = index.get(o.symbol)
@@ -143,5 +201,5 @@ def balance(journal: Journal, run_id: str, runs: Sequence[RunRecord] | None = No
         tuple(LegBalance(i + 1, leg.symbol, leg.side, lots[i], filled[i], repaired[i]) for i, leg in enumerate(legs)),
         _gaps(record, orders, lots),
         unsettled,
-        tuple(c.run_id for c in children),
+        tuple(done),
     )

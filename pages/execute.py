@@ -14,15 +14,18 @@ from dashboard.forms import (
     NEW_PRODUCT,
     atm_strike,
     form_plan,
+    grouped_warnings,
     legs_frame,
     legs_preview,
     plan_preview,
+    resume_frame,
+    resume_summary,
     units_per_leg,
 )
 from dashboard.lock import guard, require_live_unlocked
 from dashboard.outcomes import banner, ist, journal_summary, legs_table
 from dashboard.prices import chain_box
-from dashboard.registry import engine, is_live, registry
+from dashboard.registry import engine, is_live, keep_browser_session, registry, touch_browser_session
 from execution.engine import Engine
 from execution.errors import RecentlyPlaced, SameSubmission, TraderError
 from execution.instruments import BUNDLED
@@ -34,6 +37,7 @@ from execution.model import (
     Plan,
     PriceFrom,
     PriceMode,
+    RunRecord,
     RunState,
 )
 from execution.outcome import summarize
@@ -56,10 +60,12 @@ def live_panel(run: Run) -> None:
     if p.next_batch_in_s is not None:
         st.caption(f":material/timer: Next batch in {p.next_batch_in_s:.1f} s")
     st.dataframe(legs_table(summarize(run.plan.config, p.state, run.result().orders)), hide_index=True)
+    touch_browser_session()  # a long run keeps this browser session's unlock fresh, for Stop after a reload
     st.button(
         "Stop",
         key="stop",
-        on_click=run.stop,
+        on_click=stop,
+        args=(run,),
         icon=":material/stop_circle:",
         disabled=p.state is RunState.STOPPING,
         help="No order starts after this; orders already on their way finish and are recorded.",
@@ -70,17 +76,75 @@ def live_panel(run: Run) -> None:
         st.rerun()
 
 
+def stop(run: Run) -> None:
+    """Stop, checked at the click: a live run only from a tab in live mode that is unlocked (a reload in the same
+    browser keeps the unlock while it is fresh)."""
+    try:
+        require_live_unlocked(not run.paper)
+    except TraderError as exc:
+        st.session_state[S.START_ERROR] = str(exc)
+        return
+    run.stop()
+
+
 def finished_run(mine: Run) -> None:
-    """This tab's run once it ended: its outcome, its warnings and the way to its results."""
-    summary = journal_summary(registry().journal, mine.run_id)
+    """This browser session's run once it ended: its outcome, each warning once, the way to its results, and
+    Resume when it stopped short."""
+    journal = registry().journal
+    summary = journal_summary(journal, mine.run_id)
     if summary is not None:
         banner(mine.run_id, summary)
-    for w in mine.result().warnings:
+    for w in grouped_warnings(mine.result().warnings):
         st.warning(w)
     if st.button("Open results", key="open_results", icon=":material/timeline:", help="This run's timeline."):
         st.session_state[S.RESULTS_RUN] = mine.run_id
         st.session_state.pop(S.RESULTS_PICK, None)
         st.switch_page("pages/results.py")
+    record = journal.run(mine.run_id)
+    # A refused repeat of this plan offers Resume itself, beside its question.
+    if record is not None and record.state.resumable and S.PLACE_AGAIN not in st.session_state:
+        resume_offer(record)
+
+
+def resume(run_id: str, confirm: str | None) -> None:
+    """Resume the run, the live lock and confirmation checked at the click."""
+    st.session_state.pop(S.PLACE_AGAIN, None)
+    record = registry().journal.run(run_id)
+    try:
+        if record is None:
+            raise TraderError(f"There is no run {run_id} in the journal.")
+        run = require_live_unlocked(record, confirm).resume(run_id)
+    except TraderError as exc:
+        st.session_state[S.START_ERROR] = str(exc)
+        return
+    st.session_state[S.RUN_ID] = run.run_id
+
+
+def resume_offer(record: RunRecord) -> None:
+    """What Resume would place and how prices moved since the run, then Resume (a live run: once confirmed)."""
+    eng = engine()
+    if eng is None or eng.paper != record.paper:
+        return
+    try:
+        preview = eng.resume_preview(record.run_id)
+    except TraderError as exc:
+        st.caption(f"Resume is not offered here: {exc} See the Results page.")
+        return
+    st.info(resume_summary(preview), icon=":material/play_arrow:")
+    if preview.quotes_error:
+        st.caption(preview.quotes_error)
+    st.dataframe(resume_frame(preview), hide_index=True, width="stretch")
+    confirm = None if record.paper else f"resume_live_ok-{record.run_id}"
+    confirmed = confirm is None or st.checkbox("I confirm sending LIVE orders to resume this run", key=confirm)
+    st.button(
+        f"Resume {record.run_id}",
+        key="resume_run",
+        on_click=resume,
+        args=(record.run_id, confirm),
+        icon=":material/play_arrow:",
+        disabled=not preview.lots or bool(registry().active()) or not confirmed,
+        help="Places only the orders of this run that the order book proves were never placed.",
+    )
 
 
 def run_status(eng: Engine) -> None:
@@ -89,7 +153,7 @@ def run_status(eng: Engine) -> None:
     The form stays drawn under a running run (Execute disabled): a widget that left the page and came back would
     show its own default in the browser, not the trader's value. What sits above it lives in one container, so the
     form keeps its place on the page whatever is shown there (a shifted button can linger as a stale copy)."""
-    mine_id = st.session_state.get(S.RUN_ID) or st.query_params.get("run")
+    mine_id = st.session_state.get(S.RUN_ID)  # a reload in the same browser gives it back (registry.browser_session)
     mine = eng.get(mine_id) if mine_id else None
     running = next(iter(eng.active()), None)
     refused = st.session_state.pop(S.START_ERROR, None)
@@ -194,7 +258,7 @@ def pacing_row() -> dict[str, Any]:
         "On leg failure",
         [f.value for f in OnLegFailure],
         key="on_leg_failure",
-        help="Continue with the next batch, or stop sending when any leg of a batch fails.",
+        help="; ".join(f"{f.value}: {f.help}" for f in OnLegFailure),
     )
     return form
 
@@ -249,6 +313,12 @@ def legs_editor(eng: Engine, form: dict[str, Any], strike: int | None) -> pd.Dat
         column_config=legs_columns(),
     )
     st.session_state[S.LEGS_EDITED] = edited
+    note = st.empty()  # always drawn: an element appearing here would shift, and so fold, the pricing box below
+    if st.session_state.get("price_mode") == PriceMode.LIMIT.value:
+        note.caption(
+            ":material/sell: Limit pricing is on (Pricing, below Execute): every leg is priced from its quote, so "
+            "the table's Order type and Limit price are not used."
+        )
     return edited
 
 
@@ -396,11 +466,18 @@ def start(live: bool, plan: Plan, submission: str, again_of: str | None = None) 
 def place_again_prompt(
     eng: Engine, plan: Plan, submission: str, again: tuple[str, str], confirmed: bool, notices: DeltaGenerator
 ) -> None:
-    """Execute was refused as a repeat: place the plan once more, knowingly, or nothing."""
+    """Execute was refused as a repeat: place the plan once more, knowingly, or nothing. When the earlier run was
+    stopped short, Resume it comes first: placing the whole plan again would repeat what it filled."""
     earlier, message = again
+    record = registry().journal.run(earlier)
+    stopped = record is not None and record.state.resumable
     # `earlier` is the run the warning names: placing again says which run it knowingly adds to.
     with notices:
-        st.warning(f"Place again? {message}", icon=":material/content_copy:")
+        st.warning(
+            f"{'Resume or place again?' if stopped else 'Place again?'} {message}", icon=":material/content_copy:"
+        )
+        if stopped and record is not None:
+            resume_offer(record)
         a1, a2, _ = st.columns([1, 1, 4])
     a1.button(
         "Place again",
@@ -409,7 +486,7 @@ def place_again_prompt(
         args=(not eng.paper, plan, submission, earlier),
         icon=":material/replay:",
         disabled=not confirmed,
-        help="Places this plan once more, adding to the run named above.",
+        help="Places this whole plan once more, adding to the run named above.",
     )
     a2.button(
         "Cancel",
@@ -471,7 +548,12 @@ def plan_details(eng: Engine, plan: Plan, chosen: Mode, estimates: dict[Mode, fl
     for col, each in zip(m[2:], Mode, strict=True):
         mark = " (chosen)" if each is chosen else ""
         col.metric(f"Estimated time, {each.value}{mark}", f"{estimates[each]:.1f} s")
-    login = "the session is open, so no login is counted" if not lat.login_s else f"login {lat.login_s * 1000:.0f} ms"
+    # The session status the sidebar shows after this page has run: one source for both.
+    login = (
+        "the session is open, so no login is counted"
+        if not lat.login_s
+        else f"a login of {lat.login_s * 1000:.0f} ms, since the session is not open yet"
+    )
     largest = plural(max(b.lots for b in plan.batches), "lot")
     st.caption(
         f":material/check_circle: Freeze limit: the largest batch is {largest}; "
@@ -498,6 +580,7 @@ def execute_page() -> None:
     eng = engine()
     if eng is None:
         st.info("Live mode needs a session: log in on the Session page first.", icon=":material/lock:")
+        st.session_state[S.FORM_AWAY] = True
         st.stop()
     run_status(eng)
     form = size_row() | pacing_row()
@@ -520,6 +603,7 @@ def execute_page() -> None:
     execute_bar(execute_row, eng, plan, submission, confirmed and again is None, chosen, estimates)
     if plan is not None:
         plan_details(eng, plan, chosen, estimates, lat)
+    keep_browser_session()  # also when the page runs without app.py
 
 
 execute_page()

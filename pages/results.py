@@ -5,7 +5,9 @@ A tab sees the runs of its own mode: a paper tab never lists a live run, so it h
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -23,17 +25,23 @@ from execution.market import rupees
 from execution.model import Mode, OrderResult, Purpose, RunRecord
 from execution.outcome import Summary, summarize
 from execution.reports import (
+    LABELS,
+    NONE,
+    Span,
     batches_frame,
+    compare,
+    comparison_frame,
     events_frame,
     fills_frame,
     for_screen,
     history_frame,
     orders_frame,
-    run_span_s,
+    run_span,
+    timing,
     to_csv,
     underlyings,
 )
-from execution.wording import plural
+from execution.wording import indian, plural
 
 
 @dataclass
@@ -43,6 +51,7 @@ class Runs:
     by_id: dict[str, RunRecord]
     orders: dict[str, list[OrderResult]]
     summaries: dict[str, Summary]
+    spans: dict[str, Span | None]  # each run's whole span, over every resume
     other_mode: set[str]  # the runs of the other mode, never shown here
 
     @classmethod
@@ -51,7 +60,9 @@ class Runs:
         mine = [r for r in every if r.paper != live]
         orders = {r.run_id: journal.orders(r.run_id) for r in mine}
         summaries = {r.run_id: summarize(r.config, r.state, orders[r.run_id]) for r in mine}
-        return cls({r.run_id: r for r in mine}, orders, summaries, {r.run_id for r in every if r.paper == live})
+        spans = {r.run_id: run_span(orders[r.run_id], journal.events(r.run_id)) for r in mine}
+        others = {r.run_id for r in every if r.paper == live}
+        return cls({r.run_id: r for r in mine}, orders, summaries, spans, others)
 
     @property
     def ids(self) -> list[str]:
@@ -70,13 +81,33 @@ class Runs:
         )
 
     def frames(self, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-        orders = orders_frame(self.orders[run_id])
-        return orders, batches_frame(orders, hedge_first=self.by_id[run_id].config.hedge_first)
+        orders, c = orders_frame(self.orders[run_id]), self.by_id[run_id].config
+        return orders, batches_frame(orders, hedge_first=c.hedge_first, parallel=c.mode is Mode.PARALLEL)
 
-    def total_s(self, run_id: str, orders: pd.DataFrame) -> float | None:
-        """The run's own time; for a run that died before recording it, first send to last reply."""
-        wall = self.by_id[run_id].wall_s
-        return wall if wall is not None else run_span_s(orders)
+    def span_text(self, run_id: str) -> str:
+        span = self.spans[run_id]
+        return NONE if span is None else f"{indian(span.seconds, 2)} s"
+
+    def latest(self) -> tuple[str, float]:
+        """The run that started or ended last (a resumed run keeps its place in the list), and when."""
+
+        def stamp(r: RunRecord) -> float:
+            return max(r.created_wall, r.start_wall or 0.0, r.end_wall or 0.0)
+
+        newest = max(self.by_id.values(), key=stamp)
+        return newest.run_id, stamp(newest)
+
+
+def right_aligned(columns: Iterable[object]) -> dict[str, Any]:
+    """Numbers shown as text (for their Indian grouping) still line up on the right, as numbers do."""
+    return {str(c): st.column_config.Column(alignment="right") for c in columns}
+
+
+def table(frame: pd.DataFrame, key: str | None = None) -> None:
+    """A report frame as the trader reads it (reports.for_screen), its number columns on the right."""
+    numbers = [LABELS.get(c, c) for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+    numbers += [LABELS["saved"]] if "saved_ms" in frame else []
+    st.dataframe(for_screen(frame), hide_index=True, width="stretch", key=key, column_config=right_aligned(numbers))
 
 
 def reconcile_panel(record: RunRecord, unsettled: int) -> None:
@@ -130,14 +161,23 @@ def outcome_panel(runs: Runs, run_id: str, orders: pd.DataFrame) -> None:
     record, summary = runs.by_id[run_id], runs.summaries[run_id]
     banner(run_id, summary)
     sent = orders.dropna(subset=["latency_ms"])
-    took = runs.total_s(run_id, orders)
     m = st.columns(5)
-    m[0].metric("Total time", f"{took:.2f} s" if took is not None else "–", help="First order sent to last reply.")
-    m[1].metric("Logins", record.logins)
-    m[2].metric("Orders filled", f"{summary.orders_filled} of {summary.orders}", help="Orders filled in full.")
-    m[3].metric("p50 reply", f"{sent['latency_ms'].quantile(0.5):.1f} ms" if len(sent) else "–")
-    m[4].metric("p95 reply", f"{sent['latency_ms'].quantile(0.95):.1f} ms" if len(sent) else "–")
-    st.dataframe(legs_table(summary), hide_index=True, width="stretch")
+    m[0].metric(
+        "Total time",
+        runs.span_text(run_id),
+        help="The run's whole span: its first order sent to the last order's final state, over every stop and "
+        "resume (the pause between them included).",
+    )
+    m[1].metric("Logins", indian(record.logins))
+    m[2].metric(
+        "Orders filled", f"{indian(summary.orders_filled)} of {indian(summary.orders)}", help="Orders filled in full."
+    )
+    m[3].metric("p50 reply", f"{indian(sent['latency_ms'].quantile(0.5), 1)} ms" if len(sent) else NONE)
+    m[4].metric("p95 reply", f"{indian(sent['latency_ms'].quantile(0.95), 1)} ms" if len(sent) else NONE)
+    legs = legs_table(summary)
+    st.dataframe(
+        legs, hide_index=True, width="stretch", column_config=right_aligned(c for c in legs if "lots" in str(c))
+    )
     repair_panel(record, registry().journal)
     for w in record.warnings:
         st.warning(w)
@@ -162,19 +202,27 @@ def fills_panel(record: RunRecord, orders: list[OrderResult]) -> None:
         "sell. Negative is better than the mid.",
     )
     p[2].metric("Pricing", record.config.pricing.mode.value, help=record.config.pricing.text)
-    st.dataframe(for_screen(fills_frame(orders)), hide_index=True, width="stretch", key="fills_table")
+    table(fills_frame(orders), key="fills_table")
 
 
-def batches_panel(run_id: str, orders: pd.DataFrame, batches: pd.DataFrame) -> None:
+def batches_panel(record: RunRecord, orders: pd.DataFrame, batches: pd.DataFrame) -> None:
+    run_id = record.run_id
     st.plotly_chart(timeline(orders, batches, f"Run {run_id}"), width="stretch", key="timeline")
-    st.subheader("Batches: parallel against one by one")
-    st.caption(
-        "Batch took: first order sent to last reply. Legs one by one: the sum of the legs' reply times, what "
-        "sending them one after another would have cost. Leg skew: how far apart the legs that go together left "
-        "(hedge-first: each side). Slippage: against the mid when the batch was sent. "
-        "Times in IST."
+    parallel = record.config.mode is Mode.PARALLEL
+    st.subheader("Batches: parallel against one by one" if parallel else "Batches")
+    against = (
+        "Legs one by one: the sum of the legs' reply times, what sending them one after another would have cost; "
+        "parallel against one by one: what sending them together saved, or cost. "
+        if parallel
+        else "This run sent its legs one by one, so it has no parallel saving to show. "
     )
-    st.dataframe(for_screen(batches.drop(columns=["start"])), hide_index=True, width="stretch")
+    st.caption(
+        "Batch took: first order sent to last reply. "
+        + against
+        + "Leg skew: how far apart the legs that go together left (hedge-first: each side). Slippage: against the "
+        "mid when the batch was sent. Times in IST."
+    )
+    table(batches.drop(columns=["start"]))
     d1, d2 = st.columns(2)
     d1.download_button(
         "Download orders CSV",
@@ -192,13 +240,13 @@ def batches_panel(run_id: str, orders: pd.DataFrame, batches: pd.DataFrame) -> N
         "text/csv",
         on_click="ignore",
         icon=":material/download:",
-        help="Per batch: lots, how long it took, what parallel legs saved, and its slippage.",
+        help="Per batch: lots, how long it took, what parallel legs saved (parallel runs), and its slippage.",
     )
     with st.expander("Orders"):
-        st.dataframe(for_screen(orders), hide_index=True, width="stretch")
+        table(orders)
 
 
-def history_panel(journal: Journal, run_id: str) -> None:
+def history_panel(journal: Journal, run_id: str, orders: list[OrderResult]) -> None:
     st.subheader("Order history")
     history = journal.events(run_id)
     if history:
@@ -209,7 +257,12 @@ def history_panel(journal: Journal, run_id: str) -> None:
             format_func=lambda t: f"{t} · {history[t][-1].status}",
             help="Every status the order went through, when, and who said so.",
         )
-        st.dataframe(for_screen(events_frame(history[tag])), hide_index=True, width="stretch", key="history_table")
+        st.caption(
+            "The intent is journalled as its batch is set up, before the wait before the batch: it is not when the "
+            "order left. Sent is when it left; the next line is the exchange's reply. Times in IST."
+        )
+        order = next((o for o in orders if o.tag == tag), None)
+        table(events_frame(history[tag], order), key="history_table")
 
 
 def run_tab(runs: Runs) -> None:
@@ -220,8 +273,8 @@ def run_tab(runs: Runs) -> None:
     orders, batches = runs.frames(run_id)
     outcome_panel(runs, run_id, orders)
     fills_panel(runs.by_id[run_id], runs.orders[run_id])
-    batches_panel(run_id, orders, batches)
-    history_panel(registry().journal, run_id)
+    batches_panel(runs.by_id[run_id], orders, batches)
+    history_panel(registry().journal, run_id, runs.orders[run_id])
 
 
 def compare_tab(runs: Runs) -> None:
@@ -244,33 +297,64 @@ def compare_tab(runs: Runs) -> None:
         for col, name, mode in ((c1, "A", Mode.PARALLEL), (c2, "B", Mode.SEQUENTIAL))
     )
     (oa, ba), (ob, bb) = runs.frames(a), runs.frames(b)
-    ta, tb = runs.total_s(a, oa), runs.total_s(b, ob)
-    h = st.columns(3)
-    h[0].metric(f"Run A ({runs.by_id[a].config.mode.value} legs)", f"{ta:.2f} s" if ta is not None else "–")
-    h[1].metric(f"Run B ({runs.by_id[b].config.mode.value} legs)", f"{tb:.2f} s" if tb is not None else "–")
-    if ta and tb and a != b:
-        faster, slower, fast_s, slow_s = ("A", "B", ta, tb) if ta <= tb else ("B", "A", tb, ta)
-        saved = f"{slow_s - fast_s:.2f} s ({100 * (slow_s - fast_s) / slow_s:.0f} %)"
-        h[2].metric("Faster", f"Run {faster} by {saved}")
-        st.caption(f"Run {faster} took {fast_s:.2f} s against {slow_s:.2f} s for run {slower}: {saved} less time.")
+    if a == b:
+        st.info("Pick two different runs to compare them.")
+    else:
+        verdict_panel(runs, a, ba, b, bb)
     st.plotly_chart(batch_comparison(ba, bb, f"A {a}", f"B {b}"), width="stretch", key="compare_batches")
-    c1.plotly_chart(timeline(oa, ba, f"A {a}"), width="stretch", key="timeline_a")
-    c2.plotly_chart(timeline(ob, bb, f"B {b}"), width="stretch", key="timeline_b")
+    t1, t2 = st.columns(2)
+    t1.plotly_chart(timeline(oa, ba, f"A {a}"), width="stretch", key="timeline_a")
+    t2.plotly_chart(timeline(ob, bb, f"B {b}"), width="stretch", key="timeline_b")
+
+
+def verdict_panel(runs: Runs, a: str, ba: pd.DataFrame, b: str, bb: pd.DataFrame) -> None:
+    """Both runs' measures, what differs between them, and a verdict only where they are like for like."""
+    ta, tb = (timing(runs.by_id[i], f, runs.spans[i]) for i, f in ((a, ba), (b, bb)))
+    verdict = compare(ta, tb)
+    h = st.columns(2)
+    for col, name, t in ((h[0], "A", ta), (h[1], "B", tb)):
+        col.metric(
+            f"Run {name} ({t.mode} legs): whole span",
+            runs.span_text(t.run_id),
+            help="First order sent to the last order's final state, over every stop and resume.",
+        )
+    if verdict.differences:
+        st.warning(verdict.note, icon=":material/compare_arrows:")
+    else:
+        st.success(verdict.note, icon=":material/compare_arrows:")
+    for line in (verdict.whole, verdict.per_batch):
+        if line is not None:
+            st.markdown(f"**{line}**")
+    measures = comparison_frame(ta, tb)
+    st.dataframe(
+        measures,
+        hide_index=True,
+        width="stretch",
+        key="compare_table",
+        column_config=right_aligned(measures.columns[1:]),
+    )
+    st.caption(
+        "Batch took: first order sent to last reply, the wait before the next batch left out. Span per batch: the "
+        "whole span over the batches sent, waits included. Per order in a batch: a batch's time over its legs."
+    )
 
 
 def history_tab(runs: Runs) -> None:
-    table = history_frame(runs.by_id.values(), runs.summaries)
-    st.dataframe(for_screen(table), hide_index=True, width="stretch")
+    runs_table = history_frame(runs.by_id.values(), runs.summaries, runs.spans)
+    table(runs_table)
     st.download_button(
         "Download history CSV",
-        to_csv(table),
+        to_csv(runs_table),
         "runs.csv",
         "text/csv",
         on_click="ignore",
         icon=":material/download:",
         help="Every run of this mode with its outcome, in IST.",
     )
-    st.caption("Open any run with the Run picker on the Run tab.")
+    st.caption(
+        "Whole span: first order sent to the last order's final state, over every stop and resume. Open any run "
+        "with the Run picker on the Run tab."
+    )
 
 
 def other_mode_note(runs: Runs) -> None:
@@ -283,6 +367,20 @@ def other_mode_note(runs: Runs) -> None:
         st.caption(f"{plural(len(runs.other_mode), f'{other} run')} not shown: switch to {other} mode to see them.")
 
 
+def open_run(runs: Runs) -> None:
+    """The run the page opens on arriving (its picker is a widget, gone once the page is left): the newest run when
+    one started or ended since this tab last looked, else the run last viewed, which Execute's "Open results" also
+    sets. A picked run stays picked while the page is open."""
+    latest, seen = runs.latest(), st.session_state.get(S.RESULTS_SEEN)
+    st.session_state[S.RESULTS_SEEN] = latest
+    if st.session_state.get(S.RESULTS_PICK) in runs.by_id:
+        return
+    asked = st.query_params.get("run") if seen is None else None  # a link or a reload names its run
+    viewed = None if seen != latest else st.session_state.get(S.RESULTS_RUN)
+    wanted = next((i for i in (asked, viewed) if i in runs.by_id), latest[0])
+    st.session_state[S.RESULTS_PICK] = wanted
+
+
 def results_page() -> None:
     guard()
     st.title("Results")
@@ -291,13 +389,11 @@ def results_page() -> None:
     if not runs.by_id:
         st.info("No runs in this mode yet. Execute one on the Execute page.")
         return
-    if st.session_state.get(S.RESULTS_PICK) not in runs.by_id:
-        wanted = st.session_state.get(S.RESULTS_RUN) or st.query_params.get("run")
-        st.session_state[S.RESULTS_PICK] = wanted if wanted in runs.by_id else runs.ids[0]
-    run, compare, history = st.tabs(["Run", "Compare", "History"])
+    open_run(runs)
+    run, comparing, history = st.tabs(["Run", "Compare", "History"])
     with run:
         run_tab(runs)
-    with compare:
+    with comparing:
         compare_tab(runs)
     with history:
         history_tab(runs)

@@ -139,7 +139,7 @@ def paper_knobs(eng: PaperEngine) -> None:
 def paper_session(eng: PaperEngine) -> None:
     s = eng.session.status()
     st.caption(
-        f"Paper account {s.ucc}: {'logged in' if s.logged_in else 'not logged in'}, "
+        f"Paper account {s.ucc}: {'session open' if s.logged_in else 'not logged in yet (the first order logs in)'}, "
         f"{s.logins} login(s) today. The simulated exchange answers in Neo's wire format; "
         "nothing leaves this machine."
     )

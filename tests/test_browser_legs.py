@@ -69,7 +69,8 @@ def test_b3_a_run_with_open_orders_is_not_green(page, data):
     expect(alert).to_contain_text("Unbalanced:")
     text = alert.inner_text()
     assert "0/2 lots filled, 2 open" in text and "2/2 lots filled" in text and "2 of 4 orders filled" in text
-    expect(page.get_by_text("NIFTY: 2 lots naked short")).to_be_visible()
+    # Named per index, expiry and right, as the broken-hedge banner names it: the PE leg filled, the CE did not.
+    expect(page.get_by_text(re.compile(r"NIFTY \d\d \w{3} PE: 2 lots naked short"))).to_be_visible()
     shot(page, "b3-open-orders")
     assert newest_run(data).config.legs[0].price == 15
 
@@ -136,7 +137,7 @@ def test_b13_a_run_whose_legs_were_rejected_is_not_labelled_like_a_clean_one(pag
     expect(history).to_be_visible(timeout=30000)
     header = [c.inner_text() for c in history.locator("[role=row]").first.locator("[role=columnheader]").all()]
     shown = next(dict(zip(header, r, strict=True)) for r in grid_rows(history) if run_id in r)
-    assert shown["Outcome"] == "completed with failures" and shown["When (IST)"].startswith(f"{day:%Y-%m-%d}")
+    assert shown["Outcome"] == "completed with failures" and shown["When (IST)"].startswith(f"{day:%d %b %Y}")
     with page.expect_download() as download:
         page.get_by_role("button", name="Download history CSV").click()
     rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))

@@ -111,6 +111,8 @@ def test_failed_orders_exit_1(tmp_path):
         "5",
         "--reject-rate",
         "1",
+        "--on-leg-failure",
+        "continue",  # both batches are sent and refused; the default stops after the first
         "--json",
     )
     assert p.returncode == 1

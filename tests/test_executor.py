@@ -91,7 +91,9 @@ def test_hedge_first_places_buys_before_any_sell(tmp_path):
 
 def test_a_rejected_hedge_never_leaves_the_sells_naked(tmp_path):
     legs = (leg(26500, "CE", Side.BUY), leg(26000, "CE"))
-    eng, r = run(tmp_path, config(legs=legs, lots=2, per=1, hedge_first=True), fast(reject_symbols=(legs[0].symbol,)))
+    # Continue: every batch meets the refusal, and none of them sells against the missing hedge.
+    cfg = config(legs=legs, lots=2, per=1, hedge_first=True, on_leg_failure=OnLegFailure.CONTINUE)
+    eng, r = run(tmp_path, cfg, fast(reject_symbols=(legs[0].symbol,)))
     for b in (1, 2):
         buy, sell = [o for o in r.orders if o.batch == b]
         assert buy.status is OrderStatus.REJECTED and (buy.error or "").startswith("RMS:")

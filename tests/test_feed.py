@@ -95,7 +95,7 @@ def test_a_run_learns_every_fill_from_the_feed_and_reads_the_book_only_without_i
 
 
 def test_a_rejection_pushed_on_the_feed_takes_its_reason_from_the_book(tmp_path):
-    cfg = config(legs=(leg(27050, "CE"),), lots=2, per=1)
+    cfg = config(legs=(leg(27050, "CE"),), lots=2, per=1, on_leg_failure="continue")  # both batches are sent
     eng = paper_engine(lagging(reject_symbols=(leg(27050, "CE").symbol,)), tmp_path / "j.sqlite")
     result = eng.start(plan(cfg)).wait(60)
     assert [o.status for o in result.orders] == [OrderStatus.REJECTED] * 2

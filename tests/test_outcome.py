@@ -37,14 +37,14 @@ def test_every_lot_filled_is_clean():
     assert s.headline.startswith("Clean: SELL ") and "4 of 4 orders filled" in s.headline
 
 
-def test_a_rejected_leg_is_unbalanced_and_names_the_naked_lots_per_underlying():
+def test_a_rejected_leg_is_unbalanced_and_names_the_naked_lots_per_index_expiry_and_right():
     statuses = [OrderStatus.COMPLETE, OrderStatus.COMPLETE, OrderStatus.COMPLETE, OrderStatus.REJECTED]
     s = summarize(config(), RunState.COMPLETED, strangle(*statuses))
     assert s.outcome is Outcome.UNBALANCED and s.outcome.tone == "error"
     assert s.legs[1].rejected == 5 and s.legs[1].filled == 5
     (exposure,) = s.exposure
-    assert exposure.underlying == "NIFTY" and exposure.naked_short == 5 and exposure.extra_long == 0
-    assert "NIFTY: 5 lots naked short" in s.exposure_text and STRANGLE[0].symbol in s.exposure_text
+    assert (exposure.underlying, exposure.right, exposure.naked_short, exposure.extra_long) == ("NIFTY", "CE", 5, 0)
+    assert "NIFTY 29 Dec CE: 5 lots naked short" in s.exposure_text and STRANGLE[0].symbol in s.exposure_text
 
 
 def test_a_whole_batch_rejected_keeps_the_legs_balanced_and_is_completed_with_failures():

@@ -19,7 +19,7 @@ from execution.cli import main
 from execution.errors import NothingToDo, PlanError
 from execution.instruments import BUNDLED, parse_symbol
 from execution.journal import Journal
-from execution.model import OrderStatus, OrderType, Purpose, RunState
+from execution.model import PRICING, OrderStatus, OrderType, Purpose, RunState
 from execution.planner import slices
 from execution.repair import balance
 from paper.exchange import ExchangeConfig
@@ -64,7 +64,8 @@ def test_a_condor_entered_and_exited_in_batches_is_flat_and_never_naked_on_the_e
     assert net(eng) == {g.symbol: 45 * 65 * (1 if g.side is Side.BUY else -1) for g in CONDOR}
     assert set(eng.opened_by()) == {g.symbol for g in CONDOR}
 
-    plan = eng.exits.exit_plan(run_id=entry.run_id, lots_per_batch=25)
+    # At market: this test is about the batches and their order on the book, not about a limit's chase.
+    plan = eng.exits.exit_plan(run_id=entry.run_id, lots_per_batch=25, pricing=PRICING)
     assert plan.config.purpose is Purpose.EXIT and plan.config.of_run == entry.run_id
     exit_ = eng.start(plan).wait(60)
     assert exit_.ok
@@ -127,7 +128,7 @@ def test_exit_twice_in_a_row_closes_the_position_once(tmp_path):
 def test_a_run_with_a_rejected_hedge_is_brought_to_balance(tmp_path, how):
     exchange = lagging(tmp_path, reject_symbols=(HEDGE_CE.symbol,))
     eng = engine(tmp_path, exchange)
-    entry = eng.start(eng.plan(config((SHORT_CE, HEDGE_CE), lots=30, per=10))).wait(60)
+    entry = eng.start(eng.plan(config((SHORT_CE, HEDGE_CE), lots=30, per=10, on_leg_failure="continue"))).wait(60)
     bal = balance(eng.journal, entry.run_id)
     assert bal is not None and not bal.balanced and len(bal.gaps) == 3
     assert [gap.missing for gap in bal.gaps] == [(0.0, 10.0)] * 3
@@ -145,6 +146,10 @@ def test_a_run_with_a_rejected_hedge_is_brought_to_balance(tmp_path, how):
 
     bal = balance(eng.journal, entry.run_id)
     assert bal is not None and bal.balanced and bal.repairs
+    # One story, in lots: what the run left (as its outcome says it), what the repair filled, where it stands now.
+    fixed = f"{HEDGE_CE.symbol} 30 of 30 lots" if how is Purpose.COMPLETE else f"{SHORT_CE.symbol} 30 of 30 lots"
+    assert bal.story.startswith(f"The run's own orders filled SELL {SHORT_CE.symbol} 30 lots more than BUY ")
+    assert f"{how.value.capitalize()} {bal.repairs[0]}: BUY {fixed} filled. Balanced now:" in bal.story
     held = net(eng)
     if how is Purpose.COMPLETE:
         assert held == {SHORT_CE.symbol: -30 * 65, HEDGE_CE.symbol: 30 * 65}
@@ -248,7 +253,8 @@ def app(tmp_path, monkeypatch):
 def test_the_dashboard_shows_a_broken_hedge_on_every_page_and_complete_fixes_it(app):
     reg = app()
     reg.paper.exchange.reconfigure(fast(login_ms=10, order_ms=10, reject_symbols=(HEDGE_CE.symbol,)))
-    entry = reg.paper.start(reg.paper.plan(config((SHORT_CE, HEDGE_CE), lots=4, per=2))).wait(30)
+    plan = reg.paper.plan(config((SHORT_CE, HEDGE_CE), lots=4, per=2, on_leg_failure="continue"))
+    entry = reg.paper.start(plan).wait(30)
     at = AppTest.from_file(APP, default_timeout=30).run()  # app.py draws the banner above whichever page is open
     assert any("Broken hedge" in e.value and "260 units (4 lots) short" in e.value for e in at.error)
     at.switch_page("pages/positions.py").run()
@@ -259,6 +265,8 @@ def test_the_dashboard_shows_a_broken_hedge_on_every_page_and_complete_fixes_it(
     at.switch_page("pages/results.py").run()
     assert any("Unbalanced" in e.value for e in at.error)
     at.button(key="complete").click().run()
+    assert not reg.active()  # Complete previews; only its confirming click sends
+    at.button(key="repair-confirm").click().run()
     wait_for(lambda: not reg.active(), what="Complete to finish")
     at = AppTest.from_file(APP, default_timeout=30).run()
     assert not any("Broken hedge" in e.value for e in at.error)
@@ -275,6 +283,7 @@ def test_the_positions_page_exits_everything_in_batches(app):
     at.number_input(key="exit_batch_lots").set_value(2).run()
     at.number_input(key="exit_delay").set_value(0.0).run()
     at.button(key="exit_all").click().run()
+    at.button(key="exit-confirm").click().run()
     wait_for(lambda: not reg.active(), what="the exit to finish")
     exits = [r for r in reg.journal.runs() if r.config.purpose is Purpose.EXIT]
     assert len(exits) == 1 and exits[0].state is RunState.COMPLETED

@@ -5,7 +5,7 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
-from dashboard.charts import timeline
+from dashboard.charts import batch_comparison, timeline
 from dashboard.forms import legs_frame, legs_from_frame
 from execution.errors import PlanError
 from execution.model import OrderResult, OrderStatus, Side
@@ -121,6 +121,24 @@ def test_batches_frame_and_csv():
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+05:30", t) for t in rows["start"])
     sent = pd.Timestamp(rows["start"][0])
     assert sent.timestamp() == pytest.approx(1_795_000_000.0, abs=0.001)
+
+
+def test_the_timeline_hover_reads_rupees_the_indian_way_and_a_market_order_as_market():
+    orders = _orders()
+    orders.loc[0, ["avg_price", "arrival_mid"]] = [2045725.5, None]
+    fig = timeline(orders, batches_frame(orders))
+    hovers = [row[7] for trace in fig.data for row in trace.customdata]
+    assert "limit market · filled at ₹20,45,725.50 · mid at send — · slippage —" in hovers
+
+
+def test_the_batch_comparison_draws_each_runs_batches_and_its_median():
+    orders = _orders()
+    a, b = batches_frame(orders), batches_frame(orders, parallel=False)
+    b["batch_ms"] = b["batch_ms"] * 2
+    fig = batch_comparison(a, b, "A", "B")
+    assert [t.name for t in fig.data] == ["A", "B"] and list(fig.data[1].y) == pytest.approx([300.0, 240.0])
+    assert [s.y0 for s in fig.layout.shapes] == pytest.approx([135.0, 270.0])  # the two medians, dashed
+    assert "first order sent to last reply" in fig.layout.title.text
 
 
 @pytest.mark.parametrize(

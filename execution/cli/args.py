@@ -14,6 +14,8 @@ from ..governor import ORDERS_PER_S
 from ..instruments import BUNDLED
 from ..journal import DEFAULT_PATH, data_dir
 from ..model import (
+    EXIT_PRICING,
+    ON_LEG_FAILURE,
     PRICING,
     Mode,
     OnLegFailure,
@@ -21,6 +23,7 @@ from ..model import (
     Pacing,
     PriceFrom,
     PriceMode,
+    Pricing,
     Purpose,
     decimal,
     digits,
@@ -143,7 +146,27 @@ def parser(paper: PaperWiring) -> argparse.ArgumentParser:
     chain.add_argument("--expiry", type=date.fromisoformat, help="YYYY-MM-DD (default: the nearest)")
     chain.add_argument("--strikes", type=count(1, 50), default=10, help="strikes either side of the money")
     positions = sub.add_parser("positions", help="net lots, average, LTP and P&L per contract, and which run opened it")
-    close = sub.add_parser("exit", help="close positions in batches: shorts are bought back before hedges are sold")
+    close = _exit_parser(sub)
+    repair = sub.add_parser("repair", help="bring an unbalanced run to balance: complete its legs or flatten them")
+    repair.add_argument("run_id")
+    repair.add_argument("--how", choices=[Purpose.COMPLETE.value, Purpose.FLATTEN.value], required=True)
+    cancel = sub.add_parser("cancel-open", help="cancel a run's orders still resting on the exchange")
+    cancel.add_argument("--run", required=True, metavar="RUN_ID")
+    for q in (run, resume, quote, chain, positions, close, repair, cancel):
+        _common_options(q)
+        _paper_options(q, _fault_parser(paper.fault_kinds))
+    _run_options(run)
+    return p
+
+
+def _exit_parser(sub: Any) -> argparse.ArgumentParser:
+    """`exit`: what to close, its batches, and its pricing with the exit's own defaults (`EXIT_PRICING`)."""
+    close: argparse.ArgumentParser = sub.add_parser(
+        "exit",
+        help="close positions in batches: shorts are bought back before hedges are sold",
+        description="Close positions in batches. Each leg is priced as --price says: by default a limit from the "
+        "quote, chased towards a fill, never the entry's pricing.",
+    )
     which = close.add_mutually_exclusive_group(required=True)
     which.add_argument("--run", metavar="RUN_ID", help="what this run still holds")
     which.add_argument("--all", action="store_true", help="every open position")
@@ -158,16 +181,8 @@ def parser(paper: PaperWiring) -> argparse.ArgumentParser:
         help="seconds between batches (default: the run's, else 2)",
     )
     close.add_argument("--pacing", choices=[m.value for m in Pacing], help="default: the run's, else gap")
-    repair = sub.add_parser("repair", help="bring an unbalanced run to balance: complete its legs or flatten them")
-    repair.add_argument("run_id")
-    repair.add_argument("--how", choices=[Purpose.COMPLETE.value, Purpose.FLATTEN.value], required=True)
-    cancel = sub.add_parser("cancel-open", help="cancel a run's orders still resting on the exchange")
-    cancel.add_argument("--run", required=True, metavar="RUN_ID")
-    for q in (run, resume, quote, chain, positions, close, repair, cancel):
-        _common_options(q)
-        _paper_options(q, _fault_parser(paper.fault_kinds))
-    _run_options(run)
-    return p
+    _price_options(close, EXIT_PRICING)
+    return close
 
 
 def _run_options(run: argparse.ArgumentParser) -> None:
@@ -183,7 +198,12 @@ def _run_options(run: argparse.ArgumentParser) -> None:
         default=0.0,
         help="adaptive pacing: the longest the delay may grow to",
     )
-    run.add_argument("--on-leg-failure", choices=[m.value for m in OnLegFailure], default="continue")
+    run.add_argument(
+        "--on-leg-failure",
+        choices=[m.value for m in OnLegFailure],
+        default=ON_LEG_FAILURE.value,
+        help="; ".join(f"{m.value}: {m.help}" for m in OnLegFailure).replace("%", "%%") + " (default: %(default)s)",
+    )
     run.add_argument("--hedge-first", action="store_true")
     run.add_argument(
         "--hedge-wait",
@@ -192,7 +212,7 @@ def _run_options(run: argparse.ArgumentParser) -> None:
         help="hedge-first: seconds the BUY legs may take to fill",
     )
     run.add_argument("--login-per-order", action="store_true", help="the seed's baseline: log in for every order")
-    _price_options(run)
+    _price_options(run, PRICING)
     run.add_argument(
         "--ignore-funds",
         action="store_true",
@@ -206,32 +226,50 @@ def _run_options(run: argparse.ArgumentParser) -> None:
     )
 
 
-def _price_options(run: argparse.ArgumentParser) -> None:
-    """How each leg is priced; the defaults are the model's (`PRICING`)."""
-    run.add_argument("--price", choices=[m.value for m in PriceMode], default=PRICING.mode.value)
-    run.add_argument("--price-from", choices=[m.value for m in PriceFrom], default=PRICING.source.value)
-    buffer = run.add_mutually_exclusive_group()
+def _price_options(q: argparse.ArgumentParser, defaults: Pricing) -> None:
+    """How each leg is priced; the defaults are the model's (`PRICING` for a run, `EXIT_PRICING` for an exit)."""
+    shown = " (default: %(default)s)"
+    q.add_argument("--price", choices=[m.value for m in PriceMode], default=defaults.mode.value, help=shown.strip())
+    q.add_argument(
+        "--price-from", choices=[m.value for m in PriceFrom], default=defaults.source.value, help=shown.strip()
+    )
+    buffer = q.add_mutually_exclusive_group()
     buffer.add_argument(
-        "--buffer-pct", type=number(0, 100), default=PRICING.buffer_pct, help="limit: %% beyond the quote's price"
+        "--buffer-pct",
+        type=number(0, 100),
+        default=defaults.buffer_pct,
+        help="limit: %% beyond the quote's price" + shown,
     )
     buffer.add_argument(
         "--buffer-ticks",
         type=count(0, 100),
-        default=PRICING.buffer_ticks,
-        help="limit: ticks beyond the quote's price",
+        default=defaults.buffer_ticks,
+        help="limit: ticks beyond the quote's price, instead of a %%" + shown,
     )
-    run.add_argument("--chase-s", type=number(0, 3600), default=PRICING.chase_s, help="limit: seconds before a step")
-    run.add_argument(
-        "--chase-steps", type=count(0, 100), default=PRICING.chase_steps, help="limit: steps at most (0: not chased)"
+    q.add_argument(
+        "--chase-s", type=number(0, 3600), default=defaults.chase_s, help="limit: seconds before a step" + shown
     )
-    run.add_argument("--chase-step-pct", type=number(0, 100), default=PRICING.chase_step_pct)
-    run.add_argument(
+    q.add_argument(
+        "--chase-steps",
+        type=count(0, 100),
+        default=defaults.chase_steps,
+        help="limit: steps at most (0: not chased)" + shown,
+    )
+    q.add_argument(
+        "--chase-step-pct", type=number(0, 100), default=defaults.chase_step_pct, help="limit: %% per step" + shown
+    )
+    q.add_argument(
         "--chase-max-pct",
         type=number(0, 100),
-        default=PRICING.chase_max_pct,
-        help="limit: furthest from the first price",
+        default=defaults.chase_max_pct,
+        help="limit: furthest from the first price, %%" + shown,
     )
-    run.add_argument("--on-unfilled", choices=[m.value for m in OnUnfilled], default=PRICING.on_unfilled.value)
+    q.add_argument(
+        "--on-unfilled",
+        choices=[m.value for m in OnUnfilled],
+        default=defaults.on_unfilled.value,
+        help="limit: after the last step" + shown,
+    )
 
 
 def _common_options(q: argparse.ArgumentParser) -> None:

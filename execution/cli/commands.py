@@ -85,17 +85,22 @@ def _run_config(args: argparse.Namespace) -> RunConfig:
         on_leg_failure=args.on_leg_failure,
         login_per_order=args.login_per_order,
         hedge_wait_s=args.hedge_wait,
-        pricing=Pricing(
-            mode=args.price,
-            source=args.price_from,
-            buffer_pct=args.buffer_pct,
-            buffer_ticks=args.buffer_ticks,
-            chase_s=args.chase_s,
-            chase_steps=args.chase_steps,
-            chase_step_pct=args.chase_step_pct,
-            chase_max_pct=args.chase_max_pct,
-            on_unfilled=args.on_unfilled,
-        ),
+        pricing=_pricing(args),
+    )
+
+
+def _pricing(args: argparse.Namespace) -> Pricing:
+    """The pricing flags, which `run` and `exit` share (each with its own defaults)."""
+    return Pricing(
+        mode=args.price,
+        source=args.price_from,
+        buffer_pct=args.buffer_pct,
+        buffer_ticks=args.buffer_ticks,
+        chase_s=args.chase_s,
+        chase_steps=args.chase_steps,
+        chase_step_pct=args.chase_step_pct,
+        chase_max_pct=args.chase_max_pct,
+        on_unfilled=args.on_unfilled,
     )
 
 
@@ -118,6 +123,7 @@ def execute(args: argparse.Namespace, paper: PaperWiring) -> int:
             lots_per_batch=args.batch_lots,
             delay_s=args.delay,
             pacing=Pacing(args.pacing) if args.pacing else None,
+            pricing=_pricing(args),
         )
         run = engine.start(plan)
     elif args.command == "repair":

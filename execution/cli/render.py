@@ -15,7 +15,7 @@ from ..model import (
     OrderResult,
     RunResult,
 )
-from ..outcome import Summary, summarize
+from ..outcome import Exposure, Summary, summarize
 from ..presets import REFERENCE_LEVEL, Preset, preset_legs
 from ..quotes import Quote
 from .args import STRUCTURES
@@ -98,6 +98,19 @@ def _legs_json(summary: Summary) -> list[dict[str, Any]]:
     ]
 
 
+def _exposure_json(e: Exposure) -> dict[str, Any]:
+    """One group's exposure the plan did not mean: per index, expiry (ISO date; None for a symbol that does not
+    parse) and right."""
+    return {
+        "underlying": e.underlying,
+        "expiry": None if e.expiry is None else e.expiry.isoformat(),
+        "right": e.right,
+        "naked_short_lots": e.naked_short,
+        "extra_long_lots": e.extra_long,
+        "text": e.text,
+    }
+
+
 def _fills_json(filled: Fills) -> list[dict[str, Any]]:
     return [
         {
@@ -118,10 +131,7 @@ def report(result: RunResult, engine: Engine) -> dict[str, Any]:
         "run_id": result.run_id,
         "outcome": summary.outcome.value,
         "headline": summary.headline,
-        "exposure": [
-            {"underlying": e.underlying, "naked_short_lots": e.naked_short, "extra_long_lots": e.extra_long}
-            for e in summary.exposure
-        ],
+        "exposure": [_exposure_json(e) for e in summary.exposure],
         "legs": _legs_json(summary),
         "net_premium": filled.net_premium,
         "slippage_total": filled.slippage_total,
@@ -148,6 +158,8 @@ def print_text(out: dict[str, Any]) -> None:
             f"{o['status']:<9} {o['order_id'] or '-':<16} {o['latency_ms'] or 0:8.1f} ms {o['error'] or ''}"
         )
     print(out["headline"])
+    for e in out["exposure"]:
+        print(f"exposure the plan did not mean: {e['text']}")
     slip = "not measured" if out["slippage_total"] is None else f"₹{out['slippage_total']:,.2f}"
     kind = "credit" if out["net_premium"] >= 0 else "debit"
     print(f"net {kind} ₹{abs(out['net_premium']):,.2f}, slippage {slip} against the mid at each batch's send")

@@ -3,32 +3,36 @@ the order feed listened to while the delay runs."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from functools import partial
 
 from ..clock import sleep_until
-from ..errors import MarketDataUnavailable
+from ..errors import MarketDataUnavailable, TraderError
 from ..model import (
     Batch,
     BatchTiming,
     EventKind,
+    EventSource,
     Mode,
-    OnLegFailure,
     OrderResult,
-    OrderStatus,
     Pacing,
     PlannedOrder,
-    Side,
 )
 from ..pacing import next_delay
 from .chase import Chase
 from .confirm import Confirmer
+from .failures import LegFailures
 from .legs import Legs
 from .shared import Shared, Slot
 
 # The orders that open a batch are marked as leaving this long before the delay ends.
 MARK_LEAD_S = 0.005
-# A batch's quotes are read this long before it leaves, so the price and the arrival mid are fresh and the read
-# (Neo's quotes take 250 to 350 ms, docs/functions/market_data/quotes.md) stays inside the delay.
+# A limit-priced batch's quotes are read this long before it leaves, so its prices are fresh and the read (Neo's
+# quotes take 250 to 350 ms, docs/functions/market_data/quotes.md) stays inside the delay. A market-priced batch
+# reads them beside its send: they give only its arrival mid, and no batch waits for that.
 QUOTE_LEAD_S = 0.5
 # Listening to the order feed while a delay runs: the wait's last moments are slept, not listened through, and a
 # Stop is seen within one slice.
@@ -42,12 +46,16 @@ class Batches:
         self._confirmer = confirmer
         self._chase = chase
         self._legs = legs
+        self._failures = LegFailures(shared, confirmer)
         self.end_mono = end_mono  # when the last batch's last reply came
         self.next_at: float | None = None
         self.timings: list[BatchTiming] = []
         self._delay = shared.plan.config.delay_s  # the gap before the next batch; adaptive pacing moves it
         self.delays: list[float] = []  # the gap waited before each batch after the first
         self._best_ms: float | None = None  # adaptive pacing: the run's fastest batch, by its median reply
+        self._besides: list[tuple[_Beside, list[Slot]]] = []  # quote reads beside a send, and their orders
+        # Limit pricing needs each batch's quotes before it leaves; a market order's arrival mid is read beside it.
+        self._priced = bool(shared.plan.tokens) and any(p.needs_quote for p in shared.policies)
 
     def run(self, settled: set[Slot], pool: ThreadPoolExecutor) -> None:
         s = self._s
@@ -55,28 +63,37 @@ class Batches:
         first_start: float | None = None
         last_end: float | None = None
         ran = 0
+        with s.lock:  # refusals a Resume found on the book were the earlier part's: the trader has fixed them
+            s.refused.clear()
         for batch in s.plan.batches:
-            orders = [o for o in batch.orders if (o.batch, o.leg) not in settled]
+            orders = [o for o in batch.orders if (o.batch, o.leg) not in settled and o.leg not in s.halted]
             if not orders:
                 continue
             # Intents go in before the delay, so their commit is off the batch's critical path.
             s.journal.intents(s.run_id, [(o, s.tags[o.batch, o.leg]) for o in orders], s.today)
             first = self._legs.waves(orders)[0]
             leading = first if c.mode is Mode.PARALLEL else first[:1]
+            beside = _Beside(partial(self._mids, batch, orders)) if s.plan.tokens and not self._priced else None
             if first_start is not None and last_end is not None:
                 target = first_start + ran * c.delay_s if c.pacing is Pacing.CADENCE else last_end + self._delay
                 with s.lock:
                     self.delays.append(self._delay)
                 self._wait_for_batch(batch, target, leading, orders)
             else:
-                self._price(batch, orders)
+                if self._priced:
+                    self._price(batch, orders)
                 self._legs.mark_leaving(leading)
+            if ran:
+                orders = self._failures.before_batch(orders, pool)
             if s.stop.is_set():
                 return
+            if not orders:
+                continue
             s.set_phase(f"sending batch {batch.number} of {len(s.plan.batches)}")
             start = s.clock.monotonic()
             first_start = first_start if first_start is not None else start
-            last_end = self._one_batch(batch, orders, start, pool)
+            last_end = self._one_batch(batch, orders, start, pool, beside)
+            self.late_mids(wait=False)
             ran += 1
 
     def _wait_for_batch(
@@ -89,9 +106,10 @@ class Batches:
             self.next_at = target
             s.phase = "waiting for the next batch"
         s.emit(EventKind.WAITING, f"next batch in {max(0.0, target - s.clock.monotonic()):.2f} s", batch.number)
-        if s.plan.tokens and not self._listen_until(target - QUOTE_LEAD_S):
-            return
-        self._price(batch, orders)
+        if self._priced:
+            if not self._listen_until(target - QUOTE_LEAD_S):
+                return
+            self._price(batch, orders)
         if self._listen_until(target - MARK_LEAD_S):
             self._legs.mark_leaving(leading)
         sleep_until(target, s.stop, clock=s.clock)
@@ -141,10 +159,45 @@ class Batches:
             if policy.needs_quote and price is not None:
                 s.limits[o.batch, o.leg] = price
 
-    def _one_batch(self, batch: Batch, orders: list[PlannedOrder], start: float, pool: ThreadPoolExecutor) -> float:
+    def _mids(self, batch: Batch, orders: list[PlannedOrder]) -> None:
+        """A market-priced batch's quotes, read beside its send: only its slippage needs them."""
+        try:
+            self._price(batch, orders)
+        except TraderError as exc:
+            self._s.emit(EventKind.WARNING, f"Batch {batch.number}: no quote ({exc}); its slippage is not measured.")
+
+    def late_mids(self, wait: bool = True) -> None:
+        """Give each sent order the arrival mid its batch's quote read brought, once that read is back (all of them,
+        waiting, with `wait`): no batch waits for a read only its slippage needs. A change the journal keeps without
+        a line of history, as nothing happened to the order."""
+        s = self._s
+        left = []
+        for beside, slots in self._besides:
+            if not wait and not beside.done:
+                left.append((beside, slots))
+                continue
+            beside.join()
+            for slot in slots:
+                quote = s.quotes.get(slot)
+                with s.lock:
+                    r = s.results.get(slot)
+                if quote is not None and r is not None and r.arrival_mid is None and r.submit_wall is not None:
+                    s.store(replace(r, arrival_mid=quote.mid), EventSource.ACK)
+        self._besides = left
+
+    def _one_batch(
+        self,
+        batch: Batch,
+        orders: list[PlannedOrder],
+        start: float,
+        pool: ThreadPoolExecutor,
+        beside: _Beside | None,
+    ) -> float:
         """Place one batch, confirm it from the book and check its legs; return when its last reply came."""
         s = self._s
-        results = self._legs.run_batch(orders, pool)
+        results = self._legs.run_batch(orders, pool, None if beside is None else beside.start)
+        if beside is not None:
+            self._besides.append((beside, [(o.batch, o.leg) for o in orders]))
         # The batch ends at its last acknowledgement; bookkeeping after that runs inside the delay.
         self.end_mono = max((r.ack_mono for r in results if r.ack_mono), default=s.clock.monotonic())
         with s.lock:
@@ -155,9 +208,7 @@ class Batches:
             results = self._chase.chase(results, pool)
         if s.plan.config.pacing is Pacing.ADAPTIVE:
             self._adapt(batch, results)
-        if self._check_legs(batch, results) and s.plan.config.on_leg_failure is OnLegFailure.STOP:
-            s.emit(EventKind.WARNING, "Stopped: a leg failed and on-leg-failure is 'stop'. Nothing more is sent.")
-            s.stop.set()
+        self._failures.after_batch(batch, results)
         # With a chase the batch lasts until its orders are filled or given up: the delay counts from then.
         return s.clock.monotonic() if self._chase.on else self.end_mono
 
@@ -181,16 +232,31 @@ class Batches:
             self._s.emit(EventKind.WAITING, f"delay now {delay:.2f} s: {why}", batch.number)
         self._delay = delay
 
-    def _check_legs(self, batch: Batch, results: list[OrderResult]) -> bool:
-        """Warn plainly when one leg failed and another filled. True if any leg failed."""
-        failed = [r for r in results if r.status.failed or r.status is OrderStatus.UNKNOWN]
-        filled = [r for r in results if r.filled_qty > 0]
-        if failed and filled:
-            have = ", ".join(f"{r.side.name} {r.symbol} {r.filled_qty} units" for r in filled)
-            miss = ", ".join(f"{r.side.name} {r.symbol} {r.quantity} units {r.status}" for r in failed)
-            naked = any(r.side is Side.BUY for r in failed) and any(r.side is Side.SELL for r in filled)
-            what = "unbalanced, a short without its hedge" if naked else "unbalanced"
-            self._s.emit(
-                EventKind.WARNING, f"Batch {batch.number} is {what}: filled {have}; missing {miss}.", batch.number
-            )
-        return bool(failed)
+
+class _Beside:
+    """A batch's quote read on a thread of its own, started once the batch's first orders are on their way, and
+    joined once it is back. A failure that is no trader's error (a bug) is raised in the run's thread."""
+
+    def __init__(self, read: Callable[[], None]):
+        self._read = read
+        self._error: Exception | None = None
+        self._thread = threading.Thread(target=self._run, name="quote-beside", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    @property
+    def done(self) -> bool:
+        return self._thread.ident is not None and not self._thread.is_alive()
+
+    def join(self) -> None:
+        if self._thread.ident is not None:
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def _run(self) -> None:
+        try:
+            self._read()
+        except Exception as exc:  # kept for the run's thread, which ends the run honestly
+            self._error = exc

@@ -63,6 +63,10 @@ class Confirmer:
                 feed.wait(until - now, heard)
         return results
 
+    def read_book(self, results: list[OrderResult], pool: ThreadPoolExecutor) -> list[OrderResult]:
+        """One read of the book for these orders, whatever the feed said of them."""
+        return self._read_once(results, pool, everything=True)
+
     def _book_due(self, r: OrderResult) -> float:
         """When the book should next be read for `r` while the feed is up: at the book's pace for an order the
         feed cannot name (no number yet), whose rejection it cannot explain, or that it has already gone quiet on

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from ..errors import JournalError
@@ -28,9 +29,12 @@ class Legs:
         sells = [o for o in orders if o.leg_spec.side is Side.SELL]
         return [buys, sells] if self._s.plan.config.hedge_first and buys and sells else [orders]
 
-    def run_batch(self, orders: list[PlannedOrder], pool: ThreadPoolExecutor) -> list[OrderResult]:
+    def run_batch(
+        self, orders: list[PlannedOrder], pool: ThreadPoolExecutor, beside: Callable[[], None] | None = None
+    ) -> list[OrderResult]:
         """The first wave's leading orders were marked as leaving before the batch began; every later order is
-        marked just before it goes (with the previous order's reply, in sequential mode)."""
+        marked just before it goes (with the previous order's reply, in sequential mode). `beside` starts once the
+        first wave is on its way: what it reads never holds the batch."""
         c = self._s.plan.config
         confirm = self._confirmer.confirm
         waves = self.waves(orders)
@@ -46,17 +50,25 @@ class Legs:
                 if not all(r.status.ok for r in results):
                     results += self._drop_naked(results, wave)
                     continue
-            if c.mode is Mode.PARALLEL:
-                if number:
-                    self.mark_leaving(wave)
-                futures = [pool.submit(self._place, o) for o in wave]
-                results += [f.result() for f in futures]
-            else:
-                if number:
-                    self.mark_leaving(wave[:1])
-                for order, after in zip(wave, [*wave[1:], None], strict=True):
-                    results.append(self._place(order, then=after))
+                self.mark_leaving(wave if c.mode is Mode.PARALLEL else wave[:1])
+            results += self._send(wave, pool, None if number else beside)
         return sorted(results, key=lambda r: r.leg)
+
+    def _send(
+        self, wave: list[PlannedOrder], pool: ThreadPoolExecutor, beside: Callable[[], None] | None
+    ) -> list[OrderResult]:
+        """One wave: every order at once on the leg threads, or one after another; `beside` once the first left."""
+        if self._s.plan.config.mode is Mode.PARALLEL:
+            futures = [pool.submit(self._place, o) for o in wave]
+            if beside is not None:
+                beside()
+            return [f.result() for f in futures]
+        results = []
+        for order, after in zip(wave, [*wave[1:], None], strict=True):
+            results.append(self._place(order, then=after))
+            if beside is not None and len(results) == 1:
+                beside()
+        return results
 
     def mark_leaving(self, orders: list[PlannedOrder]) -> None:
         try:

@@ -169,10 +169,17 @@ class Run:
         final = RunState.COMPLETED
         pool = ThreadPoolExecutor(max_workers=len(self.plan.config.legs), thread_name_prefix=f"leg-{self.run_id}")
         try:
+            # The leg threads start while the login's round trip is in flight, not after it: the first batch waits
+            # on neither.
+            legs = threading.Thread(
+                target=start_threads, args=(pool, len(self.plan.config.legs)), name=f"legs-{self.run_id}", daemon=True
+            )
+            legs.start()
             self._begin()
-            start_threads(pool, len(self.plan.config.legs))
+            legs.join()
             settled = self._resume.reconcile_previous() if self._resuming else set()
             self._batches.run(settled, pool)
+            self._batches.late_mids()
             # An earlier day's order never confirmed stays unknown until the trader settles it: not done yet.
             if self._confirmer.settle_run(pool) or self._resume.earlier_unknown():
                 final = RunState.UNSETTLED
@@ -214,10 +221,10 @@ class Run:
         """Record how the run ended and let go of the account, whatever fails on the way: a run never stays
         running in the journal, or holding the lease, once its thread is done."""
         try:
-            self._mark_not_sent()
+            halted = self._mark_not_sent()
             if self._s.journal_error is not None:
                 final = RunState.FAILED
-            elif final in (RunState.COMPLETED, RunState.UNSETTLED) and self._s.stop.is_set():
+            elif final in (RunState.COMPLETED, RunState.UNSETTLED) and (self._s.stop.is_set() or halted):
                 final = RunState.STOPPED
             self._record_end(final)
         except Exception as exc:
@@ -257,22 +264,25 @@ class Run:
         with contextlib.suppress(JournalError):
             self.journal.update_run(self.run_id, state=RunState.INTERRUPTED)
 
-    def _mark_not_sent(self) -> None:
+    def _mark_not_sent(self) -> bool:
         """Record the planned orders this run never sent as skipped. An order the journal already holds as final
         or as sent is never re-marked: a Resume that failed before reading the book leaves the orders its earlier
         part placed as they are. After an exception, an order marked as leaving may have left: the book settles
-        it, never a guess."""
+        it, never a guess. True if some were not sent because their leg was stopped for a refusal that would
+        repeat: the run stopped short of its plan, and Resume sends them once the cause is fixed."""
         s = self._s
         missing = [o for o in self.plan.orders if (o.batch, o.leg) not in s.results]
         if not missing:
-            return
+            return False
         journalled = {o.tag: o for o in self.journal.orders(self.run_id)}
         latest = {(o.batch, o.leg): o for o in journalled.values()}
         for order in missing:
             slot = (order.batch, order.leg)
             known = journalled.get(s.tags[slot])
             if known is None or (known.status is OrderStatus.PENDING and not (self._cut and known.submit_wall)):
-                s.store(s.result(order, OrderStatus.SKIPPED, error=NOT_SENT), EventSource.SEND)
+                why = s.halted.get(order.leg, NOT_SENT)
+                s.store(s.result(order, OrderStatus.SKIPPED, error=why), EventSource.SEND)
             else:
                 with s.lock:
                     s.results[slot] = latest[slot]
+        return any(o.leg in s.halted for o in missing)

@@ -17,6 +17,7 @@ from ..model import EventKind, EventSource, OrderResult, OrderStatus, OrderType,
 from ..ports import Broker
 from ..pricing import policy_for
 from ..quotes import Quote
+from .failures import will_repeat
 from .tags import tag_for
 
 Slot = tuple[int, int]  # (batch, leg): one planned order, whatever tags it was sent under
@@ -65,6 +66,8 @@ class Shared:
         self.exists: set[str] = set()  # tags the exchange said it has, though its book did not show them
         self.quotes: dict[Slot, Quote] = {}  # each order's quote when its batch was priced
         self.limits: dict[Slot, float] = {}  # each limit-priced order's first price
+        self.halted: dict[int, str] = {}  # legs no longer sent, refused in a way that would repeat: why
+        self.refused: list[OrderResult] = []  # refusals that would repeat, not yet acted on
         self.journal_error: JournalError | None = None
 
     def set_phase(self, phase: str) -> None:
@@ -84,6 +87,8 @@ class Shared:
         """Keep the order's new state, in memory first so the screen shows it even when the journal fails."""
         with self.lock:
             self.results[(result.batch, result.leg)] = result
+            if will_repeat(result):
+                self.refused.append(result)
         try:
             self.journal.record(self.run_id, result, source, leaving)
         except JournalError as exc:

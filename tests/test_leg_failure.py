@@ -24,8 +24,8 @@ def refused(error: str, status: OrderStatus = OrderStatus.REJECTED) -> OrderResu
     [
         "RMS:Margin Exceeds,Required:512340.50, Available:100000.00",
         "RMS:Order price 12.00 is outside the price band 20.00 - 80.00",
-        "Invalid trading symbol NIFTY26DEC99999CE (stCode 5202)",
-        "Contract NIFTY26DEC27050CE is not traded on bse_fo (stCode 5202)",
+        f"Invalid trading symbol {SHORT_CE.symbol[:-7]}99999CE (stCode 5202)",
+        f"Contract {SHORT_CE.symbol} is not traded on bse_fo (stCode 5202)",
         "refused before sending: quantity must be a whole number",
     ],
 )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from .model import Plan, Side
 from .quotes import Quote
 from .scrip import Listed
+from .wording import inr
 
 
 @dataclass(frozen=True)
@@ -61,16 +62,8 @@ class Funds:
 
 
 def rupees(value: float) -> str:
-    """Indian grouping for rupees: ₹1,23,45,678."""
-    sign, whole = ("-" if value < 0 else ""), f"{abs(value):.0f}"
-    head, tail = whole[:-3], whole[-3:]
-    groups: list[str] = []
-    while len(head) > 2:
-        groups.insert(0, head[-2:])
-        head = head[:-2]
-    if head:
-        groups.insert(0, head)
-    return f"{sign}₹{','.join([*groups, tail])}"
+    """Whole rupees with Indian grouping: ₹1,23,45,678."""
+    return inr(value, 0)
 
 
 def nearest_strike(strikes: Sequence[float], level: float) -> float:

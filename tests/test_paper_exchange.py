@@ -128,7 +128,7 @@ def test_history_rows_newest_first(client):
 def test_cancel_open_limit_order_and_refuse_cancel_of_complete(client, exchange):
     # A SELL at the top of today's band rests: inside the band, far above every bid.
     contract = exchange.contracts[sym()]
-    high = exchange.market.band(contract, int(time.time()), exchange.floor.days_left(contract))[1]
+    high = exchange.market.band(contract, int(exchange.floor.clock.wall()), exchange.floor.days_left(contract))[1]
     open_no = place(client, side="S", order_type="L", price=f"{high:.2f}", tag="lim")["nOrdNo"]
     assert client.order_report(order_id=open_no)["data"][0]["ordSt"] == "open"
     assert client.cancel_order(open_no)["stat"] == "Ok"

@@ -20,9 +20,8 @@ from execution.positions import HedgeBreak, Position
 from execution.repair import Balance, balance
 from execution.wording import plural
 
-from . import state as S
 from .lock import require_live_unlocked
-from .registry import engine
+from .registry import engine, own_run
 
 EXIT = "Exit"
 LOTS = "Lots to exit"
@@ -155,7 +154,7 @@ def start_closing(eng: Engine, plan: Plan, submission: str) -> None:
     except TraderError as exc:
         st.error(str(exc), icon=":material/block:")
         return
-    st.session_state[S.RUN_ID] = run.run_id
+    own_run(run.run_id)
     st.query_params["run"] = run.run_id
     st.switch_page("pages/execute.py")
 

@@ -235,6 +235,13 @@ def keep_browser_session() -> None:
         registry().browsers.keep(sid, this_browser(), S.snapshot(st.session_state), unlocked)
 
 
+def own_run(run_id: str) -> None:
+    """This browser session started `run_id`: noted at once, not only when the pass ends, so a reload that comes
+    before the pass finishes still finds the run as its own."""
+    st.session_state[S.RUN_ID] = run_id
+    keep_browser_session()
+
+
 def touch_browser_session() -> None:
     sid = st.session_state.get(S.BROWSER)
     if sid is not None:

@@ -25,7 +25,7 @@ from dashboard.forms import (
 from dashboard.lock import guard, require_live_unlocked
 from dashboard.outcomes import banner, ist, journal_summary, legs_table
 from dashboard.prices import chain_box
-from dashboard.registry import engine, is_live, keep_browser_session, registry, touch_browser_session
+from dashboard.registry import engine, is_live, keep_browser_session, own_run, registry, touch_browser_session
 from execution.engine import Engine
 from execution.errors import RecentlyPlaced, SameSubmission, TraderError
 from execution.instruments import BUNDLED
@@ -117,7 +117,7 @@ def resume(run_id: str, confirm: str | None) -> None:
     except TraderError as exc:
         st.session_state[S.START_ERROR] = str(exc)
         return
-    st.session_state[S.RUN_ID] = run.run_id
+    own_run(run.run_id)
 
 
 def resume_offer(record: RunRecord) -> None:
@@ -459,7 +459,7 @@ def start(live: bool, plan: Plan, submission: str, again_of: str | None = None) 
     except TraderError as exc:  # locked; another run on the account; an unusable journal or book
         st.session_state[S.START_ERROR] = str(exc)
         return
-    st.session_state[S.RUN_ID] = run.run_id
+    own_run(run.run_id)
     st.query_params["run"] = run.run_id
 
 

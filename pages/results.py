@@ -17,7 +17,7 @@ from dashboard.charts import batch_comparison, timeline
 from dashboard.lock import guard, require_live_unlocked
 from dashboard.outcomes import banner, ist, legs_table
 from dashboard.positions import repair_panel
-from dashboard.registry import engine, is_live, registry
+from dashboard.registry import engine, is_live, own_run, registry
 from execution.errors import TraderError
 from execution.fills import fills
 from execution.journal import Journal
@@ -153,7 +153,7 @@ def resume_panel(record: RunRecord, summary: Summary) -> None:
     except TraderError as exc:
         st.error(str(exc))
         return
-    st.session_state[S.RUN_ID] = resumed.run_id
+    own_run(resumed.run_id)
     st.switch_page("pages/execute.py")
 
 

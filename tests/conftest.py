@@ -2,11 +2,14 @@
 the first `import neo_api_client`; execution.neo.sdk turns its structlog calls into no-ops."""
 
 import pytest
+import streamlit as st
 from playwright.sync_api import sync_playwright
+from streamlit.testing.v1 import AppTest
 
 import execution.neo.sdk  # noqa: F401
+from dashboard.registry import registry
 from tests.browsing import ARGS, CHROMIUM, start_server
-from tests.helpers import TODAY
+from tests.helpers import APP, TODAY, fast
 
 
 @pytest.fixture(autouse=True)
@@ -54,3 +57,28 @@ def page(server, browser):
     pg.wait_for_selector("[data-testid='stApp']")
     yield pg
     pg.close()
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch):
+    """The dashboard's registry on a fresh data folder with no .env (live mode has no credentials); any run still
+    working is stopped after the test."""
+    monkeypatch.setenv("NEO_BATCH_DATA", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    st.cache_resource.clear()
+    yield registry
+    for run in registry().active():
+        run.stop()
+        run.wait(10)
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def at(app, monkeypatch):
+    """The dashboard through AppTest on a quick paper exchange: final at once, with no order feed (states from the
+    book)."""
+    monkeypatch.setenv("NEO_PAPER_PROFILE", "fast")
+    app().paper.exchange.reconfigure(fast(order_ms=10, login_ms=10))
+    page = AppTest.from_file(APP, default_timeout=30).run()
+    assert not page.exception
+    return page

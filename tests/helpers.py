@@ -34,6 +34,14 @@ from paper.exchange import ExchangeConfig, PaperExchange
 from paper.exchange import fast as paper_fast
 from paper.wiring import PaperEngine, paper_engine, paper_session
 
+APP = str(Path(__file__).resolve().parent.parent / "app.py")  # the dashboard, as AppTest starts it
+
+
+def frame(app: Any, column: str) -> Any:
+    """The dataframe showing `column` on an AppTest page (AppTest exposes keys only for widgets)."""
+    return next((d.value for d in app.dataframe if column in d.value.columns), None)
+
+
 # Every test's paper market runs on this day and, where prices move, from this time of day (IST), never on the wall
 # clock: a mid-month Wednesday two weeks before the monthly expiry, mid-session. test_market_days.py covers the
 # expiry day, the day before it, the open and after the close.

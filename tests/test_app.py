@@ -1,7 +1,6 @@
 """Page logic through streamlit.testing.v1.AppTest: validation, preview, a finished run, Stop, double submit."""
 
 import re
-from pathlib import Path
 
 import pytest
 import streamlit as st
@@ -11,35 +10,12 @@ from dashboard import state as S
 from dashboard.forms import form_plan, legs_frame, run_config
 from dashboard.registry import registry
 from execution.model import Mode, OrderStatus, Pacing, PriceMode, RunState
-from tests.helpers import STRANGLE, TODAY, config, fast, leg, plan, wait_for
-
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
-
-
-@pytest.fixture
-def at(tmp_path, monkeypatch):
-    monkeypatch.setenv("NEO_BATCH_DATA", str(tmp_path))
-    monkeypatch.setenv("NEO_PAPER_PROFILE", "fast")  # final at once, with no order feed: states from the book
-    monkeypatch.chdir(tmp_path)  # no .env here: live mode has no credentials
-    st.cache_resource.clear()
-    registry().paper.exchange.reconfigure(fast(order_ms=10, login_ms=10))
-    app = AppTest.from_file(APP, default_timeout=30).run()
-    assert not app.exception
-    yield app
-    for run in registry().active():
-        run.stop()
-        run.wait(10)
-    st.cache_resource.clear()
+from tests.helpers import APP, STRANGLE, TODAY, config, fast, frame, leg, plan, wait_for
 
 
 def wait_done(app, timeout=20):
     wait_for(lambda: not registry().active(), timeout, "the run to finish")
     return app.run()
-
-
-def frame(app, column):
-    """The dataframe showing `column` (AppTest exposes keys only for widgets)."""
-    return next((d.value for d in app.dataframe if column in d.value.columns), None)
 
 
 def errors(app):

@@ -3,7 +3,6 @@ itself), the sidebar and the plan agree on the session, the legs table says limi
 offered Resume (with what it places and how prices moved) rather than placing again, one failure is said once."""
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard import registry as dashboard_registry
@@ -11,27 +10,10 @@ from dashboard import state as S
 from dashboard.forms import grouped_warnings
 from dashboard.registry import KEPT_S, UNLOCK_IDLE_S, BrowserSessions, browser_digest, registry
 from execution.model import RunState
-from tests.helpers import config, fast, plan, wait_for
+from tests.helpers import APP, config, fast, frame, plan, wait_for
 from tests.live_standin import live_standin, standin_calls
-from tests.test_app import APP, frame
 
 pytestmark = pytest.mark.timeout(60)
-
-
-@pytest.fixture
-def at(tmp_path, monkeypatch):
-    monkeypatch.setenv("NEO_BATCH_DATA", str(tmp_path))
-    monkeypatch.setenv("NEO_PAPER_PROFILE", "fast")
-    monkeypatch.chdir(tmp_path)
-    st.cache_resource.clear()
-    registry().paper.exchange.reconfigure(fast(order_ms=10, login_ms=10))
-    app = AppTest.from_file(APP, default_timeout=30).run()
-    assert not app.exception
-    yield app
-    for run in registry().active():
-        run.stop()
-        run.wait(10)
-    st.cache_resource.clear()
 
 
 def reload(at: AppTest) -> AppTest:

@@ -13,9 +13,8 @@ from dashboard.gate import TokenGate, TooManyGuesses
 from dashboard.registry import registry
 from dashboard.serve import HostCheck
 from execution.model import RunState
-from tests.helpers import STRANGLE, config, plan, wait_for
+from tests.helpers import APP, STRANGLE, config, plan, wait_for
 from tests.live_standin import live_standin, standin_calls
-from tests.test_app import APP
 
 pytestmark = pytest.mark.timeout(60)
 

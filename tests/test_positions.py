@@ -10,11 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard.positions import EXIT, LOTS, units_to_exit
-from dashboard.registry import registry
 from execution.cli import main
 from execution.errors import NothingToDo, PlanError
 from execution.instruments import BUNDLED, parse_symbol
@@ -24,10 +22,9 @@ from execution.planner import slices
 from execution.repair import balance
 from paper.exchange import ExchangeConfig
 from paper.wiring import COMMAND_LINE
-from tests.helpers import TODAY, Side, config, engine, fast, leg, wait_for
+from tests.helpers import APP, TODAY, Side, config, engine, fast, leg, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "app.py")
 SHORT_CE, HEDGE_CE = leg(27050, "CE"), leg(27550, "CE", Side.BUY)
 SHORT_PE, HEDGE_PE = leg(25450, "PE"), leg(24950, "PE", Side.BUY)
 CONDOR = (SHORT_CE, HEDGE_CE, SHORT_PE, HEDGE_PE)
@@ -235,18 +232,6 @@ def test_the_command_line_exits_in_one_process_what_another_opened(tmp_path, cap
     assert main(argv, paper=COMMAND_LINE) == 0
     assert "Nothing to exit" in json.loads(capsys.readouterr().out)["nothing_to_do"]
     assert [r.config.purpose for r in Journal(journal).runs()] == [Purpose.EXIT, Purpose.ENTRY]
-
-
-@pytest.fixture
-def app(tmp_path, monkeypatch):
-    monkeypatch.setenv("NEO_BATCH_DATA", str(tmp_path))
-    monkeypatch.chdir(tmp_path)
-    st.cache_resource.clear()
-    yield registry
-    for run in registry().active():
-        run.stop()
-        run.wait(10)
-    st.cache_resource.clear()
 
 
 @pytest.mark.timeout(90)

@@ -3,37 +3,20 @@ rows folded away, the table read again while a run works, and every exit and rep
 
 import time
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard.positions import EXIT, EXIT_PENDING, HEDGE, REFRESH_S, closed_frame, positions_frame
-from dashboard.registry import registry
 from execution.closing import account_mtm, totals
 from execution.model import EXIT_PRICING, PriceMode, Purpose, RunState
 from execution.positions import Position
-from tests.helpers import Side, config, fast, leg, wait_for
+from tests.helpers import APP, Side, config, fast, leg, wait_for
 from tests.live_standin import live_standin, standin_calls
 
-ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "app.py")
 PAGE = "pages/positions.py"
 SHORT_CE, HEDGE_CE = leg(27050, "CE"), leg(27550, "CE", Side.BUY)
 SHORT_PE = leg(25450, "PE")
-
-
-@pytest.fixture
-def app(tmp_path, monkeypatch):
-    monkeypatch.setenv("NEO_BATCH_DATA", str(tmp_path))
-    monkeypatch.chdir(tmp_path)
-    st.cache_resource.clear()
-    yield registry
-    for run in registry().active():
-        run.stop()
-        run.wait(10)
-    st.cache_resource.clear()
 
 
 def position(symbol: str, bought: int, sold: int, buy_px: float, sell_px: float, ltp: float | None) -> Position:

@@ -3,41 +3,13 @@ runs are not like for like, a sequential run with no parallel saving, tables wit
 order history to the millisecond, and Results opening the newest run."""
 
 import re
-from pathlib import Path
-
-import pytest
-import streamlit as st
-from streamlit.testing.v1 import AppTest
 
 from dashboard import state as S
 from dashboard.registry import registry
 from execution.model import Mode, OrderStatus, RunState
 from execution.reports import NONE, run_span
 from execution.wording import indian
-from tests.helpers import config, fast, plan, wait_for
-
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
-
-
-@pytest.fixture
-def at(tmp_path, monkeypatch):
-    monkeypatch.setenv("NEO_BATCH_DATA", str(tmp_path))
-    monkeypatch.setenv("NEO_PAPER_PROFILE", "fast")  # final at once, with no order feed: states from the book
-    monkeypatch.chdir(tmp_path)  # no .env here: live mode has no credentials
-    st.cache_resource.clear()
-    registry().paper.exchange.reconfigure(fast(order_ms=10, login_ms=10))
-    app = AppTest.from_file(APP, default_timeout=30).run()
-    assert not app.exception
-    yield app
-    for run in registry().active():
-        run.stop()
-        run.wait(10)
-    st.cache_resource.clear()
-
-
-def frame(app, column):
-    """The dataframe showing `column` (AppTest exposes keys only for widgets)."""
-    return next((d.value for d in app.dataframe if column in d.value.columns), None)
+from tests.helpers import config, frame, plan, wait_for
 
 
 def stopped_and_resumed() -> str:
